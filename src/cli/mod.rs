@@ -1,0 +1,366 @@
+//! The `tickettime` command line: parse arguments, call the core, print.
+//!
+//! Output is human text by default and JSON with `--json`; the JSON field
+//! names are a contract. Every error is one line on stderr, a non-zero exit
+//! status, and nothing written (each command is one transaction).
+
+mod output;
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context};
+use chrono::{Local, Offset, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::{Email, Hours, Role, ThreadKind, TicketNumber, TicketStatus};
+use crate::store::{self, NewTicket, Staff, Store, TicketChanges};
+
+#[derive(Debug, Parser)]
+#[command(name = "tickettime", version, about = "Help-desk time tracking wired to Harvest")]
+pub struct Cli {
+    /// Database URL or file (sqlite://PATH); default: a file in the platform data directory.
+    #[arg(long, global = true, env = store::DB_ENV, value_name = "URL")]
+    db: Option<String>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the database (or bring its schema up to date).
+    Init,
+    /// Manage staff.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Manage tickets.
+    #[command(subcommand)]
+    Ticket(TicketCommand),
+    /// Record a message from the client on a ticket.
+    Message {
+        number: TicketNumber,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        body: String,
+    },
+    /// Reply to the client on a ticket (refused while the ticket is locked).
+    Reply(ThreadArgs),
+    /// Add an internal note to a ticket (refused while the ticket is locked).
+    Note(ThreadArgs),
+    /// Show a ticket's messages, responses, notes and time entries in order.
+    Timeline { number: TicketNumber },
+    /// Import Harvest v2 time entries from a JSON file (a list page or a bare array).
+    ImportEntries { file: PathBuf },
+    /// List the recorded budget events (75 %, 90 %, lock, unlock).
+    Events,
+    /// Show or change the budget lines (percent of budget).
+    Settings {
+        #[arg(long)]
+        approaching_pct: Option<u32>,
+        #[arg(long)]
+        near_pct: Option<u32>,
+        /// The lock line (default 100).
+        #[arg(long)]
+        lock_pct: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add a member of staff.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+    },
+    /// List staff.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TicketCommand {
+    /// Create a ticket; prints its number.
+    Create {
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long, value_name = "EMAIL")]
+        agent: Option<String>,
+        #[arg(long, value_name = "EMAIL")]
+        pm: Option<String>,
+        #[arg(long, value_name = "H")]
+        budget_hours: Option<String>,
+        #[arg(long, value_name = "H")]
+        quoted_hours: Option<String>,
+        /// Harvest project id.
+        #[arg(long, value_name = "ID")]
+        project: Option<i64>,
+        /// Act as this staff member (must be a pm or admin).
+        #[arg(long = "as", value_name = "EMAIL")]
+        actor: Option<String>,
+    },
+    /// List tickets.
+    List,
+    /// Show one ticket.
+    Show { number: TicketNumber },
+    /// Change a ticket's budget, quoted hours, status or assignees.
+    Set {
+        number: TicketNumber,
+        #[arg(long, value_name = "H")]
+        budget_hours: Option<String>,
+        #[arg(long, value_name = "H")]
+        quoted_hours: Option<String>,
+        #[arg(long)]
+        status: Option<TicketStatus>,
+        #[arg(long, value_name = "EMAIL")]
+        agent: Option<String>,
+        #[arg(long, value_name = "EMAIL")]
+        pm: Option<String>,
+        #[arg(long = "as", value_name = "EMAIL")]
+        actor: Option<String>,
+    },
+    /// Link a ticket to a Harvest project (moving its entries along).
+    Link {
+        number: TicketNumber,
+        #[arg(long, value_name = "ID")]
+        project: i64,
+        #[arg(long = "as", value_name = "EMAIL")]
+        actor: Option<String>,
+    },
+    /// Lift a ticket's budget lock (pm or admin).
+    Unlock {
+        number: TicketNumber,
+        #[arg(long = "as", value_name = "EMAIL")]
+        actor: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_name = "H")]
+        extra_hours: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ThreadArgs {
+    number: TicketNumber,
+    /// The staff member writing.
+    #[arg(long = "as", value_name = "EMAIL")]
+    actor: String,
+    #[arg(long)]
+    body: String,
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let message = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = match cli.db {
+        Some(url) => url,
+        None => store::default_path()
+            .ok_or_else(|| anyhow!("no home directory to keep the database in; pass --db or set TICKETTIME_DB"))?
+            .display()
+            .to_string(),
+    };
+    let store = Store::open(&url).await?;
+    let json = cli.json;
+    let now = Utc::now();
+    match cli.command {
+        Command::Init => {
+            if json {
+                output::json(&serde_json::json!({ "database": url }))?;
+            } else {
+                println!("Database ready at {url}");
+            }
+        }
+        Command::Staff(StaffCommand::Add { email, name, role }) => {
+            let staff = store.add_staff(&email_arg(&email)?, &name, role, now).await?;
+            if json {
+                output::json(&staff)?;
+            } else {
+                println!("Added {} <{}> as {}", staff.name, staff.email, staff.role);
+            }
+        }
+        Command::Staff(StaffCommand::List) => output::staff(&store.all_staff().await?, json)?,
+        Command::Ticket(command) => ticket(&store, command, json, now).await?,
+        Command::Message { number, from, body } => {
+            store.add_thread_entry(number, ThreadKind::Message, &from, None, &body, now).await?;
+            if !json {
+                println!("Message recorded on {number}");
+            }
+        }
+        Command::Reply(args) => thread(&store, ThreadKind::Response, args, json, now).await?,
+        Command::Note(args) => thread(&store, ThreadKind::Note, args, json, now).await?,
+        Command::Timeline { number } => {
+            let zone = Local::now().offset().fix();
+            output::timeline(&store.timeline(number, zone).await?, json)?;
+        }
+        Command::ImportEntries { file } => {
+            let entries = read_entries_file(&file)?;
+            let report = store.import_entries(&entries, now).await?;
+            if json {
+                output::json(&report)?;
+            } else {
+                println!(
+                    "Imported {}: {} new, {} updated, {} unchanged, {} unattributed",
+                    file.display(),
+                    report.new,
+                    report.updated,
+                    report.unchanged,
+                    report.unattributed
+                );
+            }
+        }
+        Command::Events => output::events(&store.events().await?, json)?,
+        Command::Settings { approaching_pct, near_pct, lock_pct } => {
+            let mut thresholds = store.thresholds().await?;
+            for (key, value) in [("approaching_pct", approaching_pct), ("near_pct", near_pct), ("lock_pct", lock_pct)] {
+                if let Some(pct) = value {
+                    thresholds = store.set_threshold(key, pct).await?;
+                }
+            }
+            if json {
+                output::json(&thresholds)?;
+            } else {
+                println!(
+                    "approaching: {} %  near: {} %  lock: {} %",
+                    thresholds.approaching, thresholds.near, thresholds.lock
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn ticket(store: &Store, command: TicketCommand, json: bool, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+    match command {
+        TicketCommand::Create { subject, client, agent, pm, budget_hours, quoted_hours, project, actor } => {
+            let actor = actor_arg(store, actor.as_deref()).await?;
+            let new = NewTicket {
+                subject,
+                client,
+                agent: agent.as_deref().map(email_arg).transpose()?,
+                pm: pm.as_deref().map(email_arg).transpose()?,
+                budget: hours_arg("--budget-hours", budget_hours.as_deref())?,
+                quoted: hours_arg("--quoted-hours", quoted_hours.as_deref())?,
+                project,
+            };
+            let view = store.create_ticket(new, actor.as_ref(), now).await?;
+            if json {
+                output::json(&view)?;
+            } else {
+                println!("{}", view.number);
+            }
+        }
+        TicketCommand::List => output::tickets(&store.tickets().await?, json)?,
+        TicketCommand::Show { number } => output::ticket(&store.ticket(number).await?, json)?,
+        TicketCommand::Set { number, budget_hours, quoted_hours, status, agent, pm, actor } => {
+            let actor = actor_arg(store, actor.as_deref()).await?;
+            let changes = TicketChanges {
+                budget: hours_arg("--budget-hours", budget_hours.as_deref())?,
+                quoted: hours_arg("--quoted-hours", quoted_hours.as_deref())?,
+                status,
+                agent: agent.as_deref().map(email_arg).transpose()?,
+                pm: pm.as_deref().map(email_arg).transpose()?,
+            };
+            let view = store.update_ticket(number, changes, actor.as_ref(), now).await?;
+            output::ticket(&view, json)?;
+        }
+        TicketCommand::Link { number, project, actor } => {
+            let actor = actor_arg(store, actor.as_deref()).await?;
+            let view = store.link_project(number, project, actor.as_ref(), now).await?;
+            output::ticket(&view, json)?;
+        }
+        TicketCommand::Unlock { number, actor, reason, extra_hours } => {
+            let actor = store.staff(&email_arg(&actor)?).await?;
+            let extra = hours_arg("--extra-hours", extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
+            let view = store.unlock(number, &actor, &reason, extra, now).await?;
+            output::ticket(&view, json)?;
+        }
+    }
+    Ok(())
+}
+
+async fn thread(
+    store: &Store,
+    kind: ThreadKind,
+    args: ThreadArgs,
+    json: bool,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let staff = store.staff(&email_arg(&args.actor)?).await?;
+    store.add_thread_entry(args.number, kind, &staff.name, Some(&staff), &args.body, now).await?;
+    if !json {
+        println!("{} added to {}", if kind == ThreadKind::Note { "Note" } else { "Reply" }, args.number);
+    }
+    Ok(())
+}
+
+fn email_arg(text: &str) -> anyhow::Result<Email> {
+    Email::parse(text).map_err(|e| anyhow!(e))
+}
+
+fn hours_arg(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Hours>> {
+    text.map(|t| Hours::parse(t).with_context(|| format!("{flag}"))).transpose()
+}
+
+async fn actor_arg(store: &Store, email: Option<&str>) -> anyhow::Result<Option<Staff>> {
+    match email {
+        Some(email) => Ok(Some(store.staff(&email_arg(email)?).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads a Harvest export: a list page `{"time_entries": […], …}` or a bare
+/// array. Every entry is checked; the first bad one is named by position.
+fn read_entries_file(path: &std::path::Path) -> anyhow::Result<Vec<harvest::TimeEntry>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        serde_json::Value::Object(mut page) => match page.remove("time_entries") {
+            Some(serde_json::Value::Array(items)) => items,
+            _ => {
+                return Err(anyhow!(
+                    "{} is not a Harvest time entries file (expected {{\"time_entries\": [...]}} or an array)",
+                    path.display()
+                ))
+            }
+        },
+        _ => return Err(anyhow!("{} is not a Harvest time entries file (expected an object or an array)", path.display())),
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let id = item.get("id").map(ToString::to_string).unwrap_or_else(|| "without id".into());
+            serde_json::from_value(item).with_context(|| {
+                format!("{}: time entry #{} ({id}) is not a valid Harvest time entry", path.display(), index + 1)
+            })
+        })
+        .collect()
+}

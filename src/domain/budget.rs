@@ -1,0 +1,379 @@
+//! Budget math: utilization, bands, the lock and the threshold events.
+//!
+//! Pure functions over exact [`Hours`]; every comparison is done in integers
+//! (`used × 100 ≥ pct × budget`), so 74.99 % is green and 75 % yellow, always.
+
+use serde::{Deserialize, Serialize};
+
+use super::hours::Hours;
+use super::staff::Role;
+use super::TicketError;
+
+/// Utilization in hundredths of a percent (7500 = 75 %), rounded down so the
+/// number shown and the band always agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Utilization(i64);
+
+impl Utilization {
+    /// `None` when the budget is unset or zero: such a ticket has no
+    /// utilization, no band and never locks.
+    pub fn of(used: Hours, budget: Option<Hours>) -> Option<Self> {
+        let budget = budget.filter(|b| b.hundredths() > 0)?;
+        let basis_points =
+            (i128::from(used.hundredths()) * 10_000) / i128::from(budget.hundredths());
+        Some(Utilization(i64::try_from(basis_points).unwrap_or(i64::MAX)))
+    }
+
+    pub fn basis_points(self) -> i64 {
+        self.0
+    }
+
+    /// Percent with two decimals, for display and JSON.
+    pub fn percent(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+
+    pub fn band(self) -> Band {
+        match self.0 {
+            ..7_500 => Band::Green,
+            7_500..9_000 => Band::Yellow,
+            9_000..10_000 => Band::Orange,
+            _ => Band::Red,
+        }
+    }
+}
+
+/// The colour of a ticket's utilization: green < 75 ≤ yellow < 90 ≤ orange < 100 ≤ red.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Band {
+    Green,
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl Band {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Green => "green",
+            Band::Yellow => "yellow",
+            Band::Orange => "orange",
+            Band::Red => "red",
+        }
+    }
+}
+
+/// The lines that raise events, in whole percent. `lock` is a setting (default 100).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub approaching: u32,
+    pub near: u32,
+    pub lock: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { approaching: 75, near: 90, lock: 100 }
+    }
+}
+
+/// Something that happened to a ticket's budget, recorded once per crossing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// Utilization crossed the first line (75 %) going up.
+    Approaching,
+    /// Utilization crossed the second line (90 %) going up.
+    Near,
+    /// The ticket locked.
+    Locked,
+    /// The ticket's lock was lifted (by a PM, or by a budget raise).
+    Unlocked,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Approaching => "approaching",
+            EventKind::Near => "near",
+            EventKind::Locked => "locked",
+            EventKind::Unlocked => "unlocked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "approaching" => Some(EventKind::Approaching),
+            "near" => Some(EventKind::Near),
+            "locked" => Some(EventKind::Locked),
+            "unlocked" => Some(EventKind::Unlocked),
+            _ => None,
+        }
+    }
+}
+
+/// The highest warning line a ticket is at or above; events fire when it rises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AlertLevel {
+    #[default]
+    Below,
+    Approaching,
+    Near,
+}
+
+impl AlertLevel {
+    pub fn as_i64(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_i64(value: i64) -> Self {
+        match value {
+            2.. => AlertLevel::Near,
+            1 => AlertLevel::Approaching,
+            _ => AlertLevel::Below,
+        }
+    }
+}
+
+/// The part of a ticket the budget rules read and write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BudgetState {
+    pub locked: bool,
+    /// Extra hours granted by PMs on unlock, added up.
+    pub extra: Hours,
+    /// Hours used when a PM last unlocked; while used stays at or below it the
+    /// ticket stays open even past its limit (the PM's decision holds).
+    pub unlocked_at_used: Option<Hours>,
+    pub alert: AlertLevel,
+}
+
+/// What [`evaluate`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    pub state: BudgetState,
+    pub events: Vec<EventKind>,
+}
+
+/// Re-evaluates a ticket after its hours or budget changed.
+///
+/// - 75 / 90 events fire once per upward crossing and re-arm below the line;
+/// - the ticket locks when `used ≥ budget × lock% + extra` (and, after a PM
+///   unlock, only once hours grow past what they were at the unlock);
+/// - a locked ticket whose hours fall under that limit (a budget raise, a
+///   deleted entry) unlocks; with no budget it never locks.
+pub fn evaluate(
+    prev: BudgetState,
+    used: Hours,
+    budget: Option<Hours>,
+    thresholds: Thresholds,
+) -> Evaluation {
+    let budget = budget.filter(|b| b.hundredths() > 0);
+    let mut events = Vec::new();
+    let mut state = prev;
+
+    let at_least = |pct: u32, budget: Hours| {
+        i128::from(used.hundredths()) * 100 >= i128::from(pct) * i128::from(budget.hundredths())
+    };
+    let alert = match budget {
+        Some(b) if at_least(thresholds.near, b) => AlertLevel::Near,
+        Some(b) if at_least(thresholds.approaching, b) => AlertLevel::Approaching,
+        _ => AlertLevel::Below,
+    };
+    if prev.alert < AlertLevel::Approaching && alert >= AlertLevel::Approaching {
+        events.push(EventKind::Approaching);
+    }
+    if prev.alert < AlertLevel::Near && alert >= AlertLevel::Near {
+        events.push(EventKind::Near);
+    }
+    state.alert = alert;
+
+    let over_limit = budget.is_some_and(|b| {
+        i128::from(used.hundredths()) * 100
+            >= i128::from(thresholds.lock) * i128::from(b.hundredths())
+                + i128::from(prev.extra.hundredths()) * 100
+    });
+    let overridden = prev.unlocked_at_used.is_some_and(|at| used <= at);
+    let should_lock = over_limit && !overridden;
+
+    if should_lock && !prev.locked {
+        state.locked = true;
+        state.unlocked_at_used = None;
+        events.push(EventKind::Locked);
+    } else if !over_limit && prev.locked {
+        state.locked = false;
+        events.push(EventKind::Unlocked);
+    }
+    Evaluation { state, events }
+}
+
+/// A PM or admin lifts the lock, with a reason and optional extra hours.
+/// The ticket locks again when hours used reach budget + all extra hours.
+pub fn unlock(
+    prev: BudgetState,
+    role: Role,
+    reason: &str,
+    extra: Hours,
+    used: Hours,
+) -> Result<BudgetState, TicketError> {
+    if !role.manages_budgets() {
+        return Err(TicketError::NotPermitted { action: "unlock a ticket", role });
+    }
+    if reason.trim().is_empty() {
+        return Err(TicketError::ReasonRequired);
+    }
+    if !prev.locked {
+        return Err(TicketError::NotLocked);
+    }
+    Ok(BudgetState {
+        locked: false,
+        extra: prev.extra + extra,
+        unlocked_at_used: Some(used),
+        alert: prev.alert,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(hundredths: i64) -> Hours {
+        Hours::from_hundredths(hundredths)
+    }
+
+    fn band_at(used: i64) -> Option<Band> {
+        Utilization::of(h(used), Some(Hours::whole(100))).map(Utilization::band)
+    }
+
+    #[test]
+    fn bands_change_exactly_at_75_90_and_100_percent() {
+        assert_eq!(band_at(7_499), Some(Band::Green), "74.99 % is still green");
+        assert_eq!(band_at(7_500), Some(Band::Yellow), "75 % starts yellow");
+        assert_eq!(band_at(8_999), Some(Band::Yellow), "89.99 % is still yellow");
+        assert_eq!(band_at(9_000), Some(Band::Orange), "90 % starts orange");
+        assert_eq!(band_at(9_999), Some(Band::Orange), "99.99 % is still orange");
+        assert_eq!(band_at(10_000), Some(Band::Red), "100 % is red");
+        assert_eq!(band_at(25_000), Some(Band::Red), "past the budget stays red");
+    }
+
+    #[test]
+    fn utilization_is_exact_and_rounded_down() {
+        let u = Utilization::of(h(2), Some(h(3))).expect("budget set");
+        assert_eq!(u.basis_points(), 6_666, "2/3 shows as 66.66 %");
+        let u = Utilization::of(h(89_999), Some(Hours::whole(1_000))).expect("budget set");
+        assert_eq!(u.percent(), 89.99, "89.999 % shows as 89.99 %, never rounded up");
+        assert_eq!(u.band(), Band::Yellow, "and stays in the band its number says");
+        let u = Utilization::of(h(750), Some(h(1000))).expect("budget set");
+        assert_eq!(u.percent(), 75.0);
+    }
+
+    #[test]
+    fn an_unset_or_zero_budget_has_no_utilization_band_or_lock() {
+        assert_eq!(Utilization::of(Hours::whole(50), None), None);
+        assert_eq!(Utilization::of(Hours::whole(50), Some(Hours::ZERO)), None);
+        let e = evaluate(BudgetState::default(), Hours::whole(50), Some(Hours::ZERO), Thresholds::default());
+        assert!(!e.state.locked, "a zero budget never locks");
+        assert!(e.events.is_empty(), "and raises no events");
+    }
+
+    #[test]
+    fn crossing_each_line_records_each_event_once() {
+        let t = Thresholds::default();
+        let budget = Some(Hours::whole(10));
+        let s0 = BudgetState::default();
+        let e1 = evaluate(s0, Hours::whole(7), budget, t);
+        assert!(e1.events.is_empty(), "70 % crosses nothing");
+        let e2 = evaluate(e1.state, h(750), budget, t);
+        assert_eq!(e2.events, vec![EventKind::Approaching]);
+        let e3 = evaluate(e2.state, h(800), budget, t);
+        assert!(e3.events.is_empty(), "staying above 75 % does not repeat the event");
+        let e4 = evaluate(e3.state, Hours::whole(9), budget, t);
+        assert_eq!(e4.events, vec![EventKind::Near]);
+        let e5 = evaluate(e4.state, Hours::whole(10), budget, t);
+        assert_eq!(e5.events, vec![EventKind::Locked]);
+        assert!(e5.state.locked);
+        let e6 = evaluate(e5.state, Hours::whole(11), budget, t);
+        assert!(e6.events.is_empty(), "a locked ticket does not lock twice");
+    }
+
+    #[test]
+    fn a_jump_over_several_lines_records_every_line_crossed() {
+        let e = evaluate(BudgetState::default(), Hours::whole(12), Some(Hours::whole(10)), Thresholds::default());
+        assert_eq!(e.events, vec![EventKind::Approaching, EventKind::Near, EventKind::Locked]);
+    }
+
+    #[test]
+    fn falling_below_a_line_rearms_it() {
+        let t = Thresholds::default();
+        let budget = Some(Hours::whole(10));
+        let up = evaluate(BudgetState::default(), Hours::whole(8), budget, t);
+        let down = evaluate(up.state, Hours::whole(5), budget, t);
+        assert!(down.events.is_empty(), "going down records nothing");
+        let again = evaluate(down.state, Hours::whole(8), budget, t);
+        assert_eq!(again.events, vec![EventKind::Approaching], "the 75 % line fires again after re-arming");
+    }
+
+    #[test]
+    fn raising_the_budget_lifts_the_lock_and_rearms() {
+        let t = Thresholds::default();
+        let locked = evaluate(BudgetState::default(), Hours::whole(10), Some(Hours::whole(10)), t);
+        assert!(locked.state.locked);
+        let raised = evaluate(locked.state, Hours::whole(10), Some(Hours::whole(20)), t);
+        assert!(!raised.state.locked, "50 % of the new budget is under the lock line");
+        assert_eq!(raised.events, vec![EventKind::Unlocked]);
+        let back = evaluate(raised.state, Hours::whole(18), Some(Hours::whole(20)), t);
+        assert_eq!(back.events, vec![EventKind::Approaching, EventKind::Near], "lines re-armed by the raise fire again");
+    }
+
+    #[test]
+    fn the_lock_threshold_is_a_setting() {
+        let t = Thresholds { lock: 110, ..Thresholds::default() };
+        let e = evaluate(BudgetState::default(), Hours::whole(10), Some(Hours::whole(10)), t);
+        assert!(!e.state.locked, "at 100 % a 110 % lock line is not reached");
+        let e = evaluate(e.state, Hours::whole(11), Some(Hours::whole(10)), t);
+        assert!(e.state.locked);
+    }
+
+    #[test]
+    fn only_a_pm_or_admin_unlocks_and_a_reason_is_required() {
+        let locked = BudgetState { locked: true, ..BudgetState::default() };
+        let used = Hours::whole(10);
+        assert!(matches!(
+            unlock(locked, Role::Agent, "please", Hours::ZERO, used),
+            Err(TicketError::NotPermitted { .. })
+        ));
+        assert_eq!(unlock(locked, Role::Pm, "  ", Hours::ZERO, used), Err(TicketError::ReasonRequired));
+        assert!(unlock(locked, Role::Pm, "client approved", Hours::ZERO, used).is_ok());
+        assert!(unlock(locked, Role::Admin, "ok", Hours::ZERO, used).is_ok());
+        assert_eq!(
+            unlock(BudgetState::default(), Role::Pm, "ok", Hours::ZERO, used),
+            Err(TicketError::NotLocked)
+        );
+    }
+
+    #[test]
+    fn extra_hours_relock_when_used_reaches_budget_plus_extra() {
+        let t = Thresholds::default();
+        let budget = Some(Hours::whole(10));
+        let locked = evaluate(BudgetState::default(), Hours::whole(10), budget, t).state;
+        let open = unlock(locked, Role::Pm, "more work approved", Hours::whole(2), Hours::whole(10))
+            .expect("a PM may unlock");
+        let same = evaluate(open, Hours::whole(10), budget, t);
+        assert!(!same.state.locked, "the unlock holds at the hours it was granted at");
+        let below = evaluate(same.state, h(1_175), budget, t);
+        assert!(!below.state.locked, "11.75 h is under 10 + 2");
+        let at = evaluate(below.state, Hours::whole(12), budget, t);
+        assert!(at.state.locked, "12 h reaches budget + extra hours");
+        assert_eq!(at.events, vec![EventKind::Locked]);
+    }
+
+    #[test]
+    fn an_unlock_without_extra_hours_holds_until_more_time_is_logged() {
+        let t = Thresholds::default();
+        let budget = Some(Hours::whole(10));
+        let locked = evaluate(BudgetState::default(), Hours::whole(10), budget, t).state;
+        let open = unlock(locked, Role::Admin, "final reply", Hours::ZERO, Hours::whole(10)).expect("admin");
+        assert!(!evaluate(open, Hours::whole(10), budget, t).state.locked);
+        assert!(evaluate(open, h(1_025), budget, t).state.locked, "any further hour relocks");
+    }
+}

@@ -1,0 +1,29 @@
+//! The core's error: what went wrong, in words a user can act on.
+
+use crate::domain::{HoursError, TicketError, TicketNumber};
+
+/// Everything a core operation can refuse or fail with. The CLI prints the
+/// message on one line; the desktop maps the variant to a code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Rule(#[from] TicketError),
+    #[error("ticket {0} does not exist")]
+    TicketNotFound(TicketNumber),
+    #[error("no staff member has the email {0}; add one with `tickettime staff add`")]
+    StaffNotFound(String),
+    #[error("a staff member with the email {0} already exists")]
+    StaffExists(String),
+    #[error("invalid hours: {0}")]
+    Hours(#[from] HoursError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot open the database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database schema could not be brought up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

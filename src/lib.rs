@@ -1,0 +1,13 @@
+//! Tickettime's core: the time-tracking side of a help desk, wired to Harvest.
+//!
+//! Everything worth testing lives here, headless: the rules ([`domain`]),
+//! storage ([`store`]) and the `tickettime` command line ([`cli`]). The
+//! desktop shell in `src-tauri/` only wires these to windows and the tray.
+
+pub mod cli;
+pub mod domain;
+pub mod error;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::Store;

@@ -1,0 +1,562 @@
+//! Staff, tickets, their thread, unlocking, the timeline and the event log.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, SqliteConnection};
+
+use super::entries::{reattribute, recompute, Scope};
+use super::{parse_ts, ts, Store};
+use crate::domain::{
+    self, timeline, AlertLevel, Band, BudgetState, Email, EventKind, Hours, Role, ThreadKind,
+    TicketError, TicketNumber, TicketStatus, Utilization,
+};
+use crate::error::{Error, Result};
+
+/// A member of staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Staff {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(FromRow)]
+struct StaffRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+}
+
+impl TryFrom<StaffRow> for Staff {
+    type Error = Error;
+    fn try_from(row: StaffRow) -> Result<Self> {
+        Ok(Staff { id: row.id, email: row.email, name: row.name, role: row.role.parse().map_err(Error::Invalid)? })
+    }
+}
+
+/// What a new ticket starts with.
+#[derive(Clone, Debug, Default)]
+pub struct NewTicket {
+    pub subject: String,
+    pub client: Option<String>,
+    pub agent: Option<Email>,
+    pub pm: Option<Email>,
+    pub budget: Option<Hours>,
+    pub quoted: Option<Hours>,
+    pub project: Option<i64>,
+}
+
+/// Fields `ticket set` may change; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct TicketChanges {
+    pub budget: Option<Hours>,
+    pub quoted: Option<Hours>,
+    pub status: Option<TicketStatus>,
+    pub agent: Option<Email>,
+    pub pm: Option<Email>,
+}
+
+/// A ticket as every caller sees it: the sidebar's fields, computed from the
+/// stored hours with the domain's rules. Its JSON is the CLI's contract.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TicketView {
+    pub number: i64,
+    pub subject: String,
+    pub status: String,
+    pub client: Option<String>,
+    pub agent: Option<String>,
+    pub pm: Option<String>,
+    pub harvest_project_id: Option<i64>,
+    pub harvest_project_name: Option<String>,
+    pub budget_hours: Option<f64>,
+    pub quoted_hours: Option<f64>,
+    pub hours_used: f64,
+    pub extra_hours: f64,
+    pub utilization_pct: Option<f64>,
+    pub band: Option<Band>,
+    pub locked: bool,
+    pub lock_reason: Option<String>,
+}
+
+#[derive(FromRow)]
+struct TicketRow {
+    number: i64,
+    subject: String,
+    status: String,
+    client_name: Option<String>,
+    agent_email: Option<String>,
+    pm_email: Option<String>,
+    harvest_project_id: Option<i64>,
+    harvest_project_name: Option<String>,
+    budget_hundredths: Option<i64>,
+    quoted_hundredths: Option<i64>,
+    used_hundredths: i64,
+    extra_hundredths: i64,
+    locked: bool,
+    lock_reason: Option<String>,
+}
+
+const TICKET_SELECT: &str = "SELECT t.number, t.subject, t.status, t.client_name,
+        a.email AS agent_email, p.email AS pm_email, t.harvest_project_id, t.harvest_project_name,
+        t.budget_hundredths, t.quoted_hundredths, t.used_hundredths, t.extra_hundredths,
+        t.locked, t.lock_reason
+    FROM tickets t
+    LEFT JOIN staff a ON a.id = t.agent_id
+    LEFT JOIN staff p ON p.id = t.pm_id";
+
+impl From<TicketRow> for TicketView {
+    fn from(row: TicketRow) -> Self {
+        let used = Hours::from_hundredths(row.used_hundredths);
+        let budget = row.budget_hundredths.map(Hours::from_hundredths);
+        let utilization = Utilization::of(used, budget);
+        TicketView {
+            number: row.number,
+            subject: row.subject,
+            status: row.status,
+            client: row.client_name,
+            agent: row.agent_email,
+            pm: row.pm_email,
+            harvest_project_id: row.harvest_project_id,
+            harvest_project_name: row.harvest_project_name,
+            budget_hours: budget.map(Hours::as_f64),
+            quoted_hours: row.quoted_hundredths.map(|q| Hours::from_hundredths(q).as_f64()),
+            hours_used: used.as_f64(),
+            extra_hours: Hours::from_hundredths(row.extra_hundredths).as_f64(),
+            utilization_pct: utilization.map(Utilization::percent),
+            band: utilization.map(Utilization::band),
+            locked: row.locked,
+            lock_reason: row.lock_reason,
+        }
+    }
+}
+
+/// One recorded budget event (75 %, 90 %, lock, unlock).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventRecord {
+    #[serde(skip)]
+    pub id: i64,
+    pub ticket: i64,
+    pub kind: EventKind,
+    pub utilization_pct: Option<f64>,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Adds a member of staff; emails are unique.
+    pub async fn add_staff(&self, email: &Email, name: &str, role: Role, now: DateTime<Utc>) -> Result<Staff> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(TicketError::Empty("a staff member's name").into());
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if find_staff(&mut tx, email).await?.is_some() {
+            return Err(Error::StaffExists(email.to_string()));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO staff (email, name, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(email.as_str())
+        .bind(name)
+        .bind(role.as_str())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Staff { id, email: email.to_string(), name: name.to_owned(), role })
+    }
+
+    pub async fn staff(&self, email: &Email) -> Result<Staff> {
+        let mut conn = self.pool.acquire().await?;
+        staff_required(&mut conn, email).await
+    }
+
+    pub async fn all_staff(&self) -> Result<Vec<Staff>> {
+        let rows: Vec<StaffRow> = sqlx::query_as("SELECT id, email, name, role FROM staff ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Staff::try_from).collect()
+    }
+
+    /// Creates a ticket. When `actor` is given it must be a PM or admin.
+    /// A linked project pulls in the entries already imported for it.
+    pub async fn create_ticket(&self, new: NewTicket, actor: Option<&Staff>, now: DateTime<Utc>) -> Result<TicketView> {
+        require_manager(actor, "create tickets")?;
+        let subject = new.subject.trim();
+        if subject.is_empty() {
+            return Err(TicketError::Empty("the subject").into());
+        }
+        if subject.chars().count() > 500 {
+            return Err(Error::Invalid("the subject is longer than 500 characters".into()));
+        }
+        let project = new.project.map(validate_project_id).transpose()?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let agent = match &new.agent {
+            Some(email) => Some(staff_required(&mut tx, email).await?.id),
+            None => None,
+        };
+        let pm = match &new.pm {
+            Some(email) => Some(pm_required(&mut tx, email).await?.id),
+            None => None,
+        };
+        let number: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (subject, status, client_name, agent_id, pm_id, harvest_project_id,
+                budget_hundredths, quoted_hundredths, created_at, updated_at)
+             VALUES ($1, 'open', $2, $3, $4, $5, $6, $7, $8, $8) RETURNING number",
+        )
+        .bind(subject)
+        .bind(new.client.as_deref().map(str::trim).filter(|c| !c.is_empty()))
+        .bind(agent)
+        .bind(pm)
+        .bind(project)
+        .bind(new.budget.map(Hours::hundredths))
+        .bind(new.quoted.map(Hours::hundredths))
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let ticket = TicketNumber::new(number).ok_or_else(|| Error::Invalid("ticket numbering failed".into()))?;
+        let mut affected = reattribute(&mut tx, Scope::Reference(ticket)).await?;
+        if let Some(project) = project {
+            affected.extend(reattribute(&mut tx, Scope::Project(project)).await?);
+            refresh_project_name(&mut tx, project).await?;
+        }
+        affected.push(ticket);
+        recompute(&mut tx, affected, now, None).await?;
+        let view = ticket_view(&mut tx, ticket).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    pub async fn ticket(&self, number: TicketNumber) -> Result<TicketView> {
+        let mut conn = self.pool.acquire().await?;
+        ticket_view(&mut conn, number).await
+    }
+
+    pub async fn tickets(&self) -> Result<Vec<TicketView>> {
+        let rows: Vec<TicketRow> = sqlx::query_as(&format!("{TICKET_SELECT} ORDER BY t.number"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(TicketView::from).collect())
+    }
+
+    /// Changes budget, quoted hours, status or assignees. Budget and quoted
+    /// hours are a PM's or admin's to change. A budget change re-evaluates the
+    /// lock at once (a raise past the lock line lifts it).
+    pub async fn update_ticket(
+        &self,
+        number: TicketNumber,
+        changes: TicketChanges,
+        actor: Option<&Staff>,
+        now: DateTime<Utc>,
+    ) -> Result<TicketView> {
+        if changes.budget.is_some() || changes.quoted.is_some() || changes.pm.is_some() {
+            require_manager(actor, "change budgets, quoted hours or the PM")?;
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        ticket_view(&mut tx, number).await?;
+        let agent = match &changes.agent {
+            Some(email) => Some(staff_required(&mut tx, email).await?.id),
+            None => None,
+        };
+        let pm = match &changes.pm {
+            Some(email) => Some(pm_required(&mut tx, email).await?.id),
+            None => None,
+        };
+        sqlx::query(
+            "UPDATE tickets SET
+                budget_hundredths = COALESCE($2, budget_hundredths),
+                quoted_hundredths = COALESCE($3, quoted_hundredths),
+                status = COALESCE($4, status),
+                agent_id = COALESCE($5, agent_id),
+                pm_id = COALESCE($6, pm_id),
+                updated_at = $7
+             WHERE number = $1",
+        )
+        .bind(number.get())
+        .bind(changes.budget.map(Hours::hundredths))
+        .bind(changes.quoted.map(Hours::hundredths))
+        .bind(changes.status.map(TicketStatus::as_str))
+        .bind(agent)
+        .bind(pm)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        recompute(&mut tx, vec![number], now, actor.map(|a| a.id)).await?;
+        let view = ticket_view(&mut tx, number).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Links a ticket to a Harvest project (or moves it to another one): the
+    /// old project's entries leave the ticket, the new one's stored entries
+    /// arrive, and hours used follow.
+    pub async fn link_project(
+        &self,
+        number: TicketNumber,
+        project: i64,
+        actor: Option<&Staff>,
+        now: DateTime<Utc>,
+    ) -> Result<TicketView> {
+        require_manager(actor, "link a Harvest project")?;
+        let project = validate_project_id(project)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let before = ticket_view(&mut tx, number).await?;
+        sqlx::query(
+            "UPDATE tickets SET harvest_project_id = $2, harvest_project_name = NULL, updated_at = $3 WHERE number = $1",
+        )
+        .bind(number.get())
+        .bind(project)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let mut affected = vec![number];
+        if let Some(old) = before.harvest_project_id.filter(|old| *old != project) {
+            affected.extend(reattribute(&mut tx, Scope::Project(old)).await?);
+        }
+        affected.extend(reattribute(&mut tx, Scope::Project(project)).await?);
+        refresh_project_name(&mut tx, project).await?;
+        recompute(&mut tx, affected, now, actor.map(|a| a.id)).await?;
+        let view = ticket_view(&mut tx, number).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// A PM or admin lifts a ticket's lock with a reason and optional extra hours.
+    pub async fn unlock(
+        &self,
+        number: TicketNumber,
+        actor: &Staff,
+        reason: &str,
+        extra: Hours,
+        now: DateTime<Utc>,
+    ) -> Result<TicketView> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (state, used, budget) = budget_state(&mut tx, number).await?;
+        let state = domain::unlock(state, actor.role, reason, extra, used)?;
+        sqlx::query(
+            "UPDATE tickets SET locked = FALSE, lock_reason = NULL, extra_hundredths = $2,
+                unlocked_at_used = $3, unlocked_by = $4, unlocked_at = $5, unlock_reason = $6, updated_at = $5
+             WHERE number = $1",
+        )
+        .bind(number.get())
+        .bind(state.extra.hundredths())
+        .bind(state.unlocked_at_used.map(Hours::hundredths))
+        .bind(actor.id)
+        .bind(ts(now))
+        .bind(reason.trim())
+        .execute(&mut *tx)
+        .await?;
+        record_event(&mut tx, number, EventKind::Unlocked, Utilization::of(used, budget), Some(actor.id), now).await?;
+        recompute(&mut tx, vec![number], now, Some(actor.id)).await?;
+        let view = ticket_view(&mut tx, number).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Adds a client message, a response or a note. A locked ticket refuses
+    /// responses and notes, whoever asks.
+    pub async fn add_thread_entry(
+        &self,
+        number: TicketNumber,
+        kind: ThreadKind,
+        author: &str,
+        staff: Option<&Staff>,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if body.trim().is_empty() {
+            return Err(TicketError::Empty(match kind {
+                ThreadKind::Message => "a message",
+                ThreadKind::Response => "a reply",
+                ThreadKind::Note => "a note",
+            })
+            .into());
+        }
+        if author.trim().is_empty() {
+            return Err(TicketError::Empty("the author").into());
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let ticket = ticket_view(&mut tx, number).await?;
+        if ticket.locked && kind.refused_when_locked() {
+            return Err(TicketError::Locked(match kind {
+                ThreadKind::Note => "notes",
+                _ => "replies",
+            })
+            .into());
+        }
+        sqlx::query(
+            "INSERT INTO thread_entries (ticket_number, kind, author, staff_id, body, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(number.get())
+        .bind(kind.as_str())
+        .bind(author.trim())
+        .bind(staff.map(|s| s.id))
+        .bind(body)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE tickets SET updated_at = $2 WHERE number = $1")
+            .bind(number.get())
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ticket's thread and time entries in one chronological list,
+    /// thread entries dated in `zone`.
+    pub async fn timeline(&self, number: TicketNumber, zone: FixedOffset) -> Result<Vec<timeline::Item>> {
+        let mut conn = self.pool.acquire().await?;
+        ticket_view(&mut conn, number).await?;
+        let thread: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT kind, author, body, created_at FROM thread_entries WHERE ticket_number = $1 ORDER BY id",
+        )
+        .bind(number.get())
+        .fetch_all(&mut *conn)
+        .await?;
+        let time: Vec<(i64, String, Option<String>, i64, String, String)> = sqlx::query_as(
+            "SELECT harvest_id, user_name, notes, hundredths, spent_date, harvest_created_at
+             FROM time_entries WHERE ticket_number = $1 AND deleted = FALSE",
+        )
+        .bind(number.get())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut items = Vec::with_capacity(thread.len() + time.len());
+        for (kind, author, body, at) in thread {
+            let kind = ThreadKind::parse(&kind).ok_or_else(|| Error::Invalid(format!("unknown thread kind `{kind}`")))?;
+            items.push(timeline::Item::thread(kind, author, body, parse_ts(&at)?, zone));
+        }
+        for (id, user, notes, hundredths, spent, created) in time {
+            let spent = NaiveDate::parse_from_str(&spent, "%Y-%m-%d")
+                .map_err(|e| Error::Invalid(format!("stored date `{spent}` is unreadable: {e}")))?;
+            items.push(timeline::Item::time(id, user, notes, Hours::from_hundredths(hundredths), spent, parse_ts(&created)?));
+        }
+        Ok(timeline::merge(items))
+    }
+
+    /// Every recorded budget event, oldest first.
+    pub async fn events(&self) -> Result<Vec<EventRecord>> {
+        let rows: Vec<(i64, i64, String, Option<i64>, String)> =
+            sqlx::query_as("SELECT id, ticket_number, kind, utilization_bp, at FROM events ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, ticket, kind, bp, at)| {
+                Ok(EventRecord {
+                    id,
+                    ticket,
+                    kind: EventKind::parse(&kind).ok_or_else(|| Error::Invalid(format!("unknown event kind `{kind}`")))?,
+                    utilization_pct: bp.map(|bp| bp as f64 / 100.0),
+                    at: parse_ts(&at)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn require_manager(actor: Option<&Staff>, action: &'static str) -> Result<()> {
+    match actor {
+        Some(staff) if !staff.role.manages_budgets() => {
+            Err(TicketError::NotPermitted { action, role: staff.role }.into())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn validate_project_id(project: i64) -> Result<i64> {
+    if project > 0 {
+        Ok(project)
+    } else {
+        Err(Error::Invalid(format!("`{project}` is not a Harvest project id (a positive number)")))
+    }
+}
+
+async fn find_staff(conn: &mut SqliteConnection, email: &Email) -> Result<Option<Staff>> {
+    let row: Option<StaffRow> = sqlx::query_as("SELECT id, email, name, role FROM staff WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(conn)
+        .await?;
+    row.map(Staff::try_from).transpose()
+}
+
+async fn staff_required(conn: &mut SqliteConnection, email: &Email) -> Result<Staff> {
+    find_staff(conn, email).await?.ok_or_else(|| Error::StaffNotFound(email.to_string()))
+}
+
+async fn pm_required(conn: &mut SqliteConnection, email: &Email) -> Result<Staff> {
+    let staff = staff_required(conn, email).await?;
+    if staff.role.manages_budgets() {
+        Ok(staff)
+    } else {
+        Err(Error::Invalid(format!("{email} is an agent; a ticket's PM must be a pm or admin")))
+    }
+}
+
+pub(super) async fn ticket_view(conn: &mut SqliteConnection, number: TicketNumber) -> Result<TicketView> {
+    let row: Option<TicketRow> = sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.number = $1"))
+        .bind(number.get())
+        .fetch_optional(conn)
+        .await?;
+    row.map(TicketView::from).ok_or(Error::TicketNotFound(number))
+}
+
+/// The stored budget state of a ticket, its hours used and its budget.
+pub(super) async fn budget_state(
+    conn: &mut SqliteConnection,
+    number: TicketNumber,
+) -> Result<(BudgetState, Hours, Option<Hours>)> {
+    let row: Option<(bool, i64, Option<i64>, i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT locked, extra_hundredths, unlocked_at_used, alert_level, used_hundredths, budget_hundredths
+         FROM tickets WHERE number = $1",
+    )
+    .bind(number.get())
+    .fetch_optional(conn)
+    .await?;
+    let (locked, extra, unlocked_at_used, alert, used, budget) = row.ok_or(Error::TicketNotFound(number))?;
+    Ok((
+        BudgetState {
+            locked,
+            extra: Hours::from_hundredths(extra),
+            unlocked_at_used: unlocked_at_used.map(Hours::from_hundredths),
+            alert: AlertLevel::from_i64(alert),
+        },
+        Hours::from_hundredths(used),
+        budget.map(Hours::from_hundredths),
+    ))
+}
+
+pub(super) async fn record_event(
+    conn: &mut SqliteConnection,
+    number: TicketNumber,
+    kind: EventKind,
+    utilization: Option<Utilization>,
+    actor: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO events (ticket_number, kind, utilization_bp, actor_id, at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(number.get())
+        .bind(kind.as_str())
+        .bind(utilization.map(Utilization::basis_points))
+        .bind(actor)
+        .bind(ts(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Names the linked project after the newest stored entry that carries it.
+async fn refresh_project_name(conn: &mut SqliteConnection, project: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE tickets SET harvest_project_name = (
+            SELECT project_name FROM time_entries WHERE project_id = $1
+            ORDER BY harvest_updated_at DESC LIMIT 1)
+         WHERE harvest_project_id = $1",
+    )
+    .bind(project)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! The ticket core on a real SQLite file: budgets, locks, events,
+//! attribution, the timeline and the idempotent import.
+
+mod support;
+
+use chrono::FixedOffset;
+use support::{at, entry, parse_entries, referenced, TempDb};
+use tickettime::domain::timeline::ItemKind;
+use tickettime::domain::{Email, EventKind, Hours, Role, ThreadKind, TicketError, TicketNumber};
+use tickettime::store::{NewTicket, Staff, TicketChanges};
+use tickettime::{Error, Store};
+
+struct Desk {
+    _db: TempDb,
+    store: Store,
+    pm: Staff,
+    agent: Staff,
+}
+
+async fn desk() -> Desk {
+    let db = TempDb::new();
+    let store = Store::open(&db.url()).await.expect("the database opens");
+    let pm = store
+        .add_staff(&email("pia@desk.test"), "Pia PM", Role::Pm, at(1, 0))
+        .await
+        .expect("a pm is added");
+    let agent = store
+        .add_staff(&email("ana@desk.test"), "Ana Agent", Role::Agent, at(1, 0))
+        .await
+        .expect("an agent is added");
+    Desk { _db: db, store, pm, agent }
+}
+
+fn email(text: &str) -> Email {
+    Email::parse(text).expect("a valid email")
+}
+
+fn hours(text: &str) -> Hours {
+    Hours::parse(text).expect("valid hours")
+}
+
+async fn ticket(desk: &Desk, budget: Option<&str>, project: Option<i64>) -> TicketNumber {
+    let new = NewTicket {
+        subject: "Printer on fire".into(),
+        client: Some("Acme".into()),
+        agent: Some(email("ana@desk.test")),
+        pm: Some(email("pia@desk.test")),
+        budget: budget.map(hours),
+        quoted: None,
+        project,
+    };
+    let view = desk.store.create_ticket(new, Some(&desk.pm), at(1, 1)).await.expect("the ticket is created");
+    TicketNumber::new(view.number).expect("a positive number")
+}
+
+async fn kinds(store: &Store) -> Vec<(i64, EventKind)> {
+    store.events().await.expect("events load").into_iter().map(|e| (e.ticket, e.kind)).collect()
+}
+
+#[tokio::test]
+async fn the_database_runs_in_wal_mode_with_foreign_keys() {
+    let desk = desk().await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(desk.store.pool()).await.expect("pragma");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(desk.store.pool()).await.expect("pragma");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(desk.store.pool()).await.expect("pragma");
+    assert_eq!(mode, "wal", "WAL lets readers and one writer share the file");
+    assert_eq!(fk, 1, "foreign keys must be enforced");
+    assert_eq!(sync, 2, "synchronous=FULL so a commit survives power loss");
+    let orphan = sqlx::query("INSERT INTO thread_entries (ticket_number, kind, author, body, created_at) VALUES (999, 'note', 'x', 'y', 'z')")
+        .execute(desk.store.pool())
+        .await;
+    assert!(orphan.is_err(), "an entry for a ticket that does not exist is refused");
+}
+
+#[tokio::test]
+async fn reopening_the_database_keeps_everything() {
+    let db = TempDb::new();
+    let store = Store::open(&db.url()).await.expect("opens");
+    store.add_staff(&email("a@b.test"), "A", Role::Admin, at(1, 0)).await.expect("added");
+    store.close().await;
+    let store = Store::open(db.path().to_str().expect("utf-8 path")).await.expect("reopens from a plain path");
+    assert_eq!(store.all_staff().await.expect("staff").len(), 1, "migrations run once; rows survive");
+}
+
+#[tokio::test]
+async fn a_ticket_without_budget_has_no_utilization_and_never_locks() {
+    let desk = desk().await;
+    let number = ticket(&desk, None, Some(100)).await;
+    desk.store.import_entries(&parse_entries(vec![entry(1, 100, 50.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    let view = desk.store.ticket(number).await.expect("ticket");
+    assert_eq!(view.hours_used, 50.0);
+    assert_eq!(view.utilization_pct, None, "no budget, no utilization");
+    assert_eq!(view.band, None, "no budget, no band");
+    assert!(!view.locked, "no budget never locks");
+    assert!(kinds(&desk.store).await.is_empty(), "and records no events");
+}
+
+#[tokio::test]
+async fn reaching_the_budget_locks_and_refuses_replies_and_notes_but_not_client_messages() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    desk.store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    let view = desk.store.ticket(number).await.expect("ticket");
+    assert!(view.locked, "10 of 10 hours is the lock line");
+    assert_eq!(view.lock_reason.as_deref(), Some("Over budget: 10.00 of 10.00 budget hours used"));
+    for kind in [ThreadKind::Response, ThreadKind::Note] {
+        let refused = desk.store.add_thread_entry(number, kind, "Ana", Some(&desk.agent), "hi", at(2, 2)).await;
+        assert!(matches!(refused, Err(Error::Rule(TicketError::Locked(_)))), "{kind:?} must be refused while locked");
+        let refused = desk.store.add_thread_entry(number, kind, "Pia", Some(&desk.pm), "hi", at(2, 2)).await;
+        assert!(matches!(refused, Err(Error::Rule(TicketError::Locked(_)))), "even a PM's {kind:?} is refused");
+    }
+    desk.store
+        .add_thread_entry(number, ThreadKind::Message, "Client", None, "any news?", at(2, 3))
+        .await
+        .expect("a client can always write in");
+    let timeline = desk.store.timeline(number, FixedOffset::east_opt(0).expect("utc")).await.expect("timeline");
+    assert_eq!(timeline.len(), 2, "only the time entry and the client's message are there");
+}
+
+#[tokio::test]
+async fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_budget_plus_extra() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    let refused = store.unlock(number, &desk.agent, "please", hours("2"), at(2, 2)).await;
+    assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot unlock");
+    assert!(store.ticket(number).await.expect("ticket").locked, "a refused unlock changes nothing");
+
+    let view = store.unlock(number, &desk.pm, "client approved 2 more hours", hours("2"), at(2, 3)).await.expect("pm unlocks");
+    assert!(!view.locked);
+    assert_eq!(view.extra_hours, 2.0);
+    store.add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "on it", at(2, 4)).await.expect("replies work again");
+
+    store.import_entries(&parse_entries(vec![entry(2, 100, 1.75, at(2, 5))]), at(2, 6)).await.expect("import");
+    assert!(!store.ticket(number).await.expect("ticket").locked, "11.75 h is under 10 + 2");
+    store.import_entries(&parse_entries(vec![entry(3, 100, 0.25, at(2, 7))]), at(2, 8)).await.expect("import");
+    let view = store.ticket(number).await.expect("ticket");
+    assert!(view.locked, "12 h reaches budget + extra hours");
+    assert_eq!(
+        kinds(store).await,
+        vec![(1, EventKind::Approaching), (1, EventKind::Near), (1, EventKind::Locked), (1, EventKind::Unlocked), (1, EventKind::Locked)],
+        "each crossing is recorded once, in order"
+    );
+}
+
+#[tokio::test]
+async fn raising_the_budget_lifts_the_lock_and_lowering_it_locks() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    let raise = TicketChanges { budget: Some(hours("20")), ..TicketChanges::default() };
+    let refused = store.update_ticket(number, raise.clone(), Some(&desk.agent), at(2, 2)).await;
+    assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot change budgets");
+    let view = store.update_ticket(number, raise, Some(&desk.pm), at(2, 2)).await.expect("pm raises");
+    assert!(!view.locked, "10 of 20 hours is under the lock line");
+    assert_eq!(view.utilization_pct, Some(50.0));
+    let lower = TicketChanges { budget: Some(hours("9.5")), ..TicketChanges::default() };
+    assert!(store.update_ticket(number, lower, Some(&desk.pm), at(2, 3)).await.expect("lowered").locked);
+}
+
+#[tokio::test]
+async fn threshold_events_fire_once_per_crossing_and_reimport_records_nothing() {
+    let desk = desk().await;
+    ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    let batches = [
+        vec![entry(1, 100, 7.0, at(2, 0))],
+        vec![entry(2, 100, 0.5, at(2, 1))],
+        vec![entry(3, 100, 1.5, at(2, 2))],
+        vec![entry(4, 100, 1.0, at(2, 3))],
+    ];
+    for batch in &batches {
+        store.import_entries(&parse_entries(batch.clone()), at(2, 10)).await.expect("import");
+    }
+    let expected = vec![(1, EventKind::Approaching), (1, EventKind::Near), (1, EventKind::Locked)];
+    assert_eq!(kinds(store).await, expected);
+    for batch in &batches {
+        store.import_entries(&parse_entries(batch.clone()), at(2, 11)).await.expect("re-import");
+    }
+    assert_eq!(kinds(store).await, expected, "importing the same entries again records nothing new");
+}
+
+#[tokio::test]
+async fn importing_twice_leaves_the_same_rows_and_an_edit_updates_hours_used() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    let entries = vec![entry(1, 100, 1.0, at(2, 0)), entry(2, 100, 2.5, at(2, 0)), entry(3, 999, 4.0, at(2, 0))];
+    let first = store.import_entries(&parse_entries(entries.clone()), at(2, 1)).await.expect("import");
+    assert_eq!((first.new, first.updated, first.unattributed), (3, 0, 1));
+    let second = store.import_entries(&parse_entries(entries), at(2, 2)).await.expect("import");
+    assert_eq!((second.new, second.updated, second.unchanged), (0, 0, 3), "a second import changes nothing");
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(rows, 3, "rows are keyed by Harvest id, never duplicated");
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 3.5);
+
+    let edited = store.import_entries(&parse_entries(vec![entry(2, 100, 4.25, at(2, 30))]), at(2, 31)).await.expect("import");
+    assert_eq!(edited.updated, 1);
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 5.25, "the edited entry's new hours count");
+}
+
+#[tokio::test]
+async fn an_older_version_of_an_entry_never_overwrites_a_newer_one() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store.import_entries(&parse_entries(vec![entry(1, 100, 3.0, at(2, 30))]), at(2, 31)).await.expect("import");
+    let stale = store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 32)).await.expect("import");
+    assert_eq!(stale.unchanged, 1);
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 3.0, "the newer version is kept");
+}
+
+#[tokio::test]
+async fn a_malformed_entry_changes_nothing() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    let mut bad = parse_entries(vec![entry(2, 100, 1.0, at(2, 2)), entry(3, 100, 1.0, at(2, 2))]);
+    bad[1].hours = f64::NAN;
+    assert!(store.import_entries(&bad, at(2, 3)).await.is_err(), "NaN hours are refused");
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(rows, 1, "the good entry of a bad batch is not stored either");
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 1.0);
+}
+
+#[tokio::test]
+async fn an_external_reference_attributes_an_entry_even_on_another_project() {
+    let desk = desk().await;
+    let a = ticket(&desk, Some("10"), Some(100)).await;
+    let b = ticket(&desk, Some("10"), Some(200)).await;
+    let store = &desk.store;
+    store
+        .import_entries(&parse_entries(vec![referenced(entry(1, 100, 2.0, at(2, 0)), b.get())]), at(2, 1))
+        .await
+        .expect("import");
+    assert_eq!(store.ticket(a).await.expect("a").hours_used, 0.0);
+    assert_eq!(store.ticket(b).await.expect("b").hours_used, 2.0, "the reference names ticket b");
+}
+
+#[tokio::test]
+async fn a_project_shared_by_two_tickets_attributes_its_unreferenced_entries_to_neither() {
+    let desk = desk().await;
+    let a = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store.import_entries(&parse_entries(vec![entry(1, 100, 2.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    assert_eq!(store.ticket(a).await.expect("a").hours_used, 2.0);
+    let b = ticket(&desk, Some("10"), Some(100)).await;
+    assert_eq!(store.ticket(a).await.expect("a").hours_used, 0.0, "once two tickets share it, the entry is ambiguous");
+    assert_eq!(store.ticket(b).await.expect("b").hours_used, 0.0);
+}
+
+#[tokio::test]
+async fn relinking_a_ticket_drops_the_old_projects_entries_and_takes_the_new_ones() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store
+        .import_entries(&parse_entries(vec![entry(1, 100, 2.0, at(2, 0)), entry(2, 200, 3.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 2.0);
+    let view = store.link_project(number, 200, Some(&desk.pm), at(2, 2)).await.expect("relink");
+    assert_eq!(view.hours_used, 3.0, "the old project's entry left, the new one's arrived");
+    assert_eq!(view.harvest_project_name.as_deref(), Some("Project 200"));
+    let refused = store.link_project(number, 100, Some(&desk.agent), at(2, 3)).await;
+    assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot relink");
+}
+
+#[tokio::test]
+async fn the_timeline_interleaves_thread_and_time_entries() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store.add_thread_entry(number, ThreadKind::Message, "Client", None, "It broke", at(2, 0)).await.expect("message");
+    store.add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "Looking", at(3, 0)).await.expect("reply");
+    store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 60))]), at(4, 0)).await.expect("import");
+    store.add_thread_entry(number, ThreadKind::Note, "Pia", Some(&desk.pm), "fyi", at(4, 0)).await.expect("note");
+    let items = store.timeline(number, FixedOffset::east_opt(0).expect("utc")).await.expect("timeline");
+    let kinds: Vec<ItemKind> = items.iter().map(|i| i.kind).collect();
+    assert_eq!(kinds, vec![ItemKind::Message, ItemKind::Time, ItemKind::Response, ItemKind::Note]);
+    assert_eq!(items[1].author, "Ana Agent", "time entries show who");
+    assert_eq!(items[1].body.as_deref(), Some("work 1"), "and their notes");
+}
+
+#[tokio::test]
+async fn a_deleted_or_moved_entry_leaves_its_ticket() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    assert!(store.ticket(number).await.expect("ticket").locked);
+    store.import_entries(&parse_entries(vec![entry(1, 300, 10.0, at(2, 10))]), at(2, 11)).await.expect("moved");
+    let view = store.ticket(number).await.expect("ticket");
+    assert_eq!(view.hours_used, 0.0, "an entry moved to another project moves off the ticket");
+    assert!(!view.locked, "and the lock lifts with it");
+}
+
+#[tokio::test]
+async fn the_lock_line_is_a_setting() {
+    let desk = desk().await;
+    desk.store.set_threshold("lock_pct", 120).await.expect("set");
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    desk.store.import_entries(&parse_entries(vec![entry(1, 100, 11.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    assert!(!desk.store.ticket(number).await.expect("ticket").locked, "110 % is under a 120 % lock line");
+    assert!(desk.store.set_threshold("near_pct", 130).await.is_err(), "near cannot pass the lock line");
+}
+
+#[tokio::test]
+async fn a_ticket_needs_a_subject_and_a_real_pm() {
+    let desk = desk().await;
+    let empty = NewTicket { subject: "  ".into(), ..NewTicket::default() };
+    assert!(desk.store.create_ticket(empty, None, at(1, 0)).await.is_err());
+    let agent_as_pm = NewTicket { subject: "x".into(), pm: Some(email("ana@desk.test")), ..NewTicket::default() };
+    assert!(matches!(desk.store.create_ticket(agent_as_pm, None, at(1, 0)).await, Err(Error::Invalid(_))));
+    let unknown = NewTicket { subject: "x".into(), agent: Some(email("who@desk.test")), ..NewTicket::default() };
+    assert!(matches!(desk.store.create_ticket(unknown, None, at(1, 0)).await, Err(Error::StaffNotFound(_))));
+    assert!(desk.store.tickets().await.expect("list").is_empty(), "refused tickets leave nothing behind");
+}

@@ -1,0 +1,87 @@
+//! Shared helpers for the integration tests: a fresh SQLite file per test
+//! and Harvest time entries shaped like the real API's.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+
+/// A temporary directory holding one database file; removed on drop.
+pub struct TempDb {
+    pub dir: tempfile::TempDir,
+}
+
+impl TempDb {
+    pub fn new() -> Self {
+        TempDb { dir: tempfile::tempdir().expect("a temporary directory") }
+    }
+
+    pub fn path(&self) -> std::path::PathBuf {
+        self.dir.path().join("tickettime.db")
+    }
+
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.path().display())
+    }
+}
+
+/// Noon UTC on the given day of November 2026 plus `minutes`.
+pub fn at(day: u32, minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, 12, 0, 0).single().expect("valid time") + chrono::Duration::minutes(minutes)
+}
+
+/// A Harvest v2 time entry as `GET /v2/time_entries` returns it.
+pub fn entry(id: i64, project: i64, hours: f64, updated: DateTime<Utc>) -> Value {
+    json!({
+        "id": id,
+        "spent_date": updated.format("%Y-%m-%d").to_string(),
+        "hours": hours,
+        "hours_without_timer": hours,
+        "rounded_hours": hours,
+        "notes": format!("work {id}"),
+        "is_locked": false,
+        "is_running": false,
+        "timer_started_at": null,
+        "started_time": null,
+        "ended_time": null,
+        "billable": true,
+        "user": { "id": 7, "name": "Ana Agent" },
+        "client": { "id": 3, "name": "Acme", "currency": "USD" },
+        "project": { "id": project, "name": format!("Project {project}"), "code": "" },
+        "task": { "id": 11, "name": "Support" },
+        "external_reference": null,
+        "invoice": null,
+        "created_at": updated.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "updated_at": updated.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    })
+}
+
+/// The same entry with a Tickettime external reference to `ticket`.
+pub fn referenced(mut entry: Value, ticket: i64) -> Value {
+    entry["external_reference"] = json!({
+        "id": ticket.to_string(),
+        "group_id": "tickettime",
+        "account_id": "1",
+        "permalink": format!("tickettime://ticket/{ticket}"),
+        "service": "tickettime",
+        "service_icon_url": null
+    });
+    entry
+}
+
+/// Harvest entries as a list page, the way an export or the API returns them.
+pub fn page(entries: Vec<Value>) -> Value {
+    let total = entries.len();
+    json!({
+        "time_entries": entries,
+        "per_page": 2000, "total_pages": 1, "total_entries": total,
+        "next_page": null, "previous_page": null, "page": 1,
+        "links": { "first": "https://api.harvestapp.com/v2/time_entries?page=1&per_page=2000&ref=first",
+                   "next": null, "previous": null,
+                   "last": "https://api.harvestapp.com/v2/time_entries?page=1&per_page=2000&ref=last" }
+    })
+}
+
+pub fn parse_entries(entries: Vec<Value>) -> Vec<harvest::TimeEntry> {
+    entries.into_iter().map(|e| serde_json::from_value(e).expect("a valid Harvest entry")).collect()
+}

@@ -1,0 +1,44 @@
+// Pure presentation helpers for tickets: filtering and number formatting.
+// No IPC and no DOM here, so they are trivially testable.
+import type { Band, TicketView } from '../api';
+
+/** Case-insensitive match on number (with or without `#`), subject and client. */
+export function matchesQuery(ticket: TicketView, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (q === '') return true;
+  const number = q.startsWith('#') ? q.slice(1) : q;
+  if (number !== '' && String(ticket.number).includes(number)) return true;
+  return (
+    ticket.subject.toLowerCase().includes(q) ||
+    (ticket.client ?? '').toLowerCase().includes(q)
+  );
+}
+
+export function filterTickets(tickets: TicketView[], query: string): TicketView[] {
+  return tickets.filter((t) => matchesQuery(t, query));
+}
+
+/** Hours with at most two decimals and no trailing zeros: 3, 3.5, 3.25. */
+export function formatHours(hours: number): string {
+  return String(Math.round(hours * 100) / 100);
+}
+
+/**
+ * Whole percent, rounded down like the core's bands (74.99 % is green), so the
+ * number shown never contradicts the band next to it.
+ */
+export function formatPercent(pct: number): string {
+  return `${Math.floor(pct)}%`;
+}
+
+/** A zero budget is treated as no budget: nothing to measure against. */
+export function hasBudget(ticket: TicketView): ticket is TicketView & { budget_hours: number } {
+  return ticket.budget_hours !== null && ticket.budget_hours > 0;
+}
+
+export const BAND_LABEL: Record<Band, string> = {
+  green: 'Green',
+  yellow: 'Yellow',
+  orange: 'Orange',
+  red: 'Red',
+};

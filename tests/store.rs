@@ -20,10 +20,8 @@ struct Desk {
 async fn desk() -> Desk {
     let db = TempDb::new();
     let store = Store::open(&db.url()).await.expect("the database opens");
-    let pm = store
-        .add_staff(&email("pia@desk.test"), "Pia PM", Role::Pm, at(1, 0))
-        .await
-        .expect("a pm is added");
+    let pm =
+        store.add_staff(&email("pia@desk.test"), "Pia PM", Role::Pm, at(1, 0)).await.expect("a pm is added");
     let agent = store
         .add_staff(&email("ana@desk.test"), "Ana Agent", Role::Agent, at(1, 0))
         .await
@@ -60,9 +58,12 @@ async fn kinds(store: &Store) -> Vec<(i64, EventKind)> {
 #[tokio::test]
 async fn the_database_runs_in_wal_mode_with_foreign_keys() {
     let desk = desk().await;
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(desk.store.pool()).await.expect("pragma");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(desk.store.pool()).await.expect("pragma");
-    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(desk.store.pool()).await.expect("pragma");
+    let mode: String =
+        sqlx::query_scalar("PRAGMA journal_mode").fetch_one(desk.store.pool()).await.expect("pragma");
+    let fk: i64 =
+        sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(desk.store.pool()).await.expect("pragma");
+    let sync: i64 =
+        sqlx::query_scalar("PRAGMA synchronous").fetch_one(desk.store.pool()).await.expect("pragma");
     assert_eq!(mode, "wal", "WAL lets readers and one writer share the file");
     assert_eq!(fk, 1, "foreign keys must be enforced");
     assert_eq!(sync, 2, "synchronous=FULL so a commit survives power loss");
@@ -78,7 +79,8 @@ async fn reopening_the_database_keeps_everything() {
     let store = Store::open(&db.url()).await.expect("opens");
     store.add_staff(&email("a@b.test"), "A", Role::Admin, at(1, 0)).await.expect("added");
     store.close().await;
-    let store = Store::open(db.path().to_str().expect("utf-8 path")).await.expect("reopens from a plain path");
+    let store =
+        Store::open(db.path().to_str().expect("utf-8 path")).await.expect("reopens from a plain path");
     assert_eq!(store.all_staff().await.expect("staff").len(), 1, "migrations run once; rows survive");
 }
 
@@ -86,7 +88,10 @@ async fn reopening_the_database_keeps_everything() {
 async fn a_ticket_without_budget_has_no_utilization_and_never_locks() {
     let desk = desk().await;
     let number = ticket(&desk, None, Some(100)).await;
-    desk.store.import_entries(&parse_entries(vec![entry(1, 100, 50.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    desk.store
+        .import_entries(&parse_entries(vec![entry(1, 100, 50.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
     let view = desk.store.ticket(number).await.expect("ticket");
     assert_eq!(view.hours_used, 50.0);
     assert_eq!(view.utilization_pct, None, "no budget, no utilization");
@@ -99,21 +104,32 @@ async fn a_ticket_without_budget_has_no_utilization_and_never_locks() {
 async fn reaching_the_budget_locks_and_refuses_replies_and_notes_but_not_client_messages() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
-    desk.store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    desk.store
+        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
     let view = desk.store.ticket(number).await.expect("ticket");
     assert!(view.locked, "10 of 10 hours is the lock line");
     assert_eq!(view.lock_reason.as_deref(), Some("Over budget: 10.00 of 10.00 budget hours used"));
     for kind in [ThreadKind::Response, ThreadKind::Note] {
-        let refused = desk.store.add_thread_entry(number, kind, "Ana", Some(&desk.agent), "hi", at(2, 2)).await;
-        assert!(matches!(refused, Err(Error::Rule(TicketError::Locked(_)))), "{kind:?} must be refused while locked");
+        let refused =
+            desk.store.add_thread_entry(number, kind, "Ana", Some(&desk.agent), "hi", at(2, 2)).await;
+        assert!(
+            matches!(refused, Err(Error::Rule(TicketError::Locked(_)))),
+            "{kind:?} must be refused while locked"
+        );
         let refused = desk.store.add_thread_entry(number, kind, "Pia", Some(&desk.pm), "hi", at(2, 2)).await;
-        assert!(matches!(refused, Err(Error::Rule(TicketError::Locked(_)))), "even a PM's {kind:?} is refused");
+        assert!(
+            matches!(refused, Err(Error::Rule(TicketError::Locked(_)))),
+            "even a PM's {kind:?} is refused"
+        );
     }
     desk.store
         .add_thread_entry(number, ThreadKind::Message, "Client", None, "any news?", at(2, 3))
         .await
         .expect("a client can always write in");
-    let timeline = desk.store.timeline(number, FixedOffset::east_opt(0).expect("utc")).await.expect("timeline");
+    let timeline =
+        desk.store.timeline(number, FixedOffset::east_opt(0).expect("utc")).await.expect("timeline");
     assert_eq!(timeline.len(), 2, "only the time entry and the client's message are there");
 }
 
@@ -122,24 +138,45 @@ async fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_budget_plus_e
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    store
+        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
     let refused = store.unlock(number, &desk.agent, "please", hours("2"), at(2, 2)).await;
     assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot unlock");
     assert!(store.ticket(number).await.expect("ticket").locked, "a refused unlock changes nothing");
 
-    let view = store.unlock(number, &desk.pm, "client approved 2 more hours", hours("2"), at(2, 3)).await.expect("pm unlocks");
+    let view = store
+        .unlock(number, &desk.pm, "client approved 2 more hours", hours("2"), at(2, 3))
+        .await
+        .expect("pm unlocks");
     assert!(!view.locked);
     assert_eq!(view.extra_hours, 2.0);
-    store.add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "on it", at(2, 4)).await.expect("replies work again");
+    store
+        .add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "on it", at(2, 4))
+        .await
+        .expect("replies work again");
 
-    store.import_entries(&parse_entries(vec![entry(2, 100, 1.75, at(2, 5))]), at(2, 6)).await.expect("import");
+    store
+        .import_entries(&parse_entries(vec![entry(2, 100, 1.75, at(2, 5))]), at(2, 6))
+        .await
+        .expect("import");
     assert!(!store.ticket(number).await.expect("ticket").locked, "11.75 h is under 10 + 2");
-    store.import_entries(&parse_entries(vec![entry(3, 100, 0.25, at(2, 7))]), at(2, 8)).await.expect("import");
+    store
+        .import_entries(&parse_entries(vec![entry(3, 100, 0.25, at(2, 7))]), at(2, 8))
+        .await
+        .expect("import");
     let view = store.ticket(number).await.expect("ticket");
     assert!(view.locked, "12 h reaches budget + extra hours");
     assert_eq!(
         kinds(store).await,
-        vec![(1, EventKind::Approaching), (1, EventKind::Near), (1, EventKind::Locked), (1, EventKind::Unlocked), (1, EventKind::Locked)],
+        vec![
+            (1, EventKind::Approaching),
+            (1, EventKind::Near),
+            (1, EventKind::Locked),
+            (1, EventKind::Unlocked),
+            (1, EventKind::Locked)
+        ],
         "each crossing is recorded once, in order"
     );
 }
@@ -149,10 +186,16 @@ async fn raising_the_budget_lifts_the_lock_and_lowering_it_locks() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    store
+        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
     let raise = TicketChanges { budget: Some(hours("20")), ..TicketChanges::default() };
     let refused = store.update_ticket(number, raise.clone(), Some(&desk.agent), at(2, 2)).await;
-    assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot change budgets");
+    assert!(
+        matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))),
+        "agents cannot change budgets"
+    );
     let view = store.update_ticket(number, raise, Some(&desk.pm), at(2, 2)).await.expect("pm raises");
     assert!(!view.locked, "10 of 20 hours is under the lock line");
     assert_eq!(view.utilization_pct, Some(50.0));
@@ -187,18 +230,27 @@ async fn importing_twice_leaves_the_same_rows_and_an_edit_updates_hours_used() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    let entries = vec![entry(1, 100, 1.0, at(2, 0)), entry(2, 100, 2.5, at(2, 0)), entry(3, 999, 4.0, at(2, 0))];
+    let entries =
+        vec![entry(1, 100, 1.0, at(2, 0)), entry(2, 100, 2.5, at(2, 0)), entry(3, 999, 4.0, at(2, 0))];
     let first = store.import_entries(&parse_entries(entries.clone()), at(2, 1)).await.expect("import");
     assert_eq!((first.new, first.updated, first.unattributed), (3, 0, 1));
     let second = store.import_entries(&parse_entries(entries), at(2, 2)).await.expect("import");
     assert_eq!((second.new, second.updated, second.unchanged), (0, 0, 3), "a second import changes nothing");
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
     assert_eq!(rows, 3, "rows are keyed by Harvest id, never duplicated");
     assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 3.5);
 
-    let edited = store.import_entries(&parse_entries(vec![entry(2, 100, 4.25, at(2, 30))]), at(2, 31)).await.expect("import");
+    let edited = store
+        .import_entries(&parse_entries(vec![entry(2, 100, 4.25, at(2, 30))]), at(2, 31))
+        .await
+        .expect("import");
     assert_eq!(edited.updated, 1);
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 5.25, "the edited entry's new hours count");
+    assert_eq!(
+        store.ticket(number).await.expect("ticket").hours_used,
+        5.25,
+        "the edited entry's new hours count"
+    );
 }
 
 #[tokio::test]
@@ -206,8 +258,14 @@ async fn an_older_version_of_an_entry_never_overwrites_a_newer_one() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store.import_entries(&parse_entries(vec![entry(1, 100, 3.0, at(2, 30))]), at(2, 31)).await.expect("import");
-    let stale = store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 32)).await.expect("import");
+    store
+        .import_entries(&parse_entries(vec![entry(1, 100, 3.0, at(2, 30))]), at(2, 31))
+        .await
+        .expect("import");
+    let stale = store
+        .import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 32))
+        .await
+        .expect("import");
     assert_eq!(stale.unchanged, 1);
     assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 3.0, "the newer version is kept");
 }
@@ -221,7 +279,8 @@ async fn a_malformed_entry_changes_nothing() {
     let mut bad = parse_entries(vec![entry(2, 100, 1.0, at(2, 2)), entry(3, 100, 1.0, at(2, 2))]);
     bad[1].hours = f64::NAN;
     assert!(store.import_entries(&bad, at(2, 3)).await.is_err(), "NaN hours are refused");
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
     assert_eq!(rows, 1, "the good entry of a bad batch is not stored either");
     assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 1.0);
 }
@@ -248,7 +307,11 @@ async fn a_project_shared_by_two_tickets_attributes_its_unreferenced_entries_to_
     store.import_entries(&parse_entries(vec![entry(1, 100, 2.0, at(2, 0))]), at(2, 1)).await.expect("import");
     assert_eq!(store.ticket(a).await.expect("a").hours_used, 2.0);
     let b = ticket(&desk, Some("10"), Some(100)).await;
-    assert_eq!(store.ticket(a).await.expect("a").hours_used, 0.0, "once two tickets share it, the entry is ambiguous");
+    assert_eq!(
+        store.ticket(a).await.expect("a").hours_used,
+        0.0,
+        "once two tickets share it, the entry is ambiguous"
+    );
     assert_eq!(store.ticket(b).await.expect("b").hours_used, 0.0);
 }
 
@@ -258,7 +321,10 @@ async fn relinking_a_ticket_drops_the_old_projects_entries_and_takes_the_new_one
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
     store
-        .import_entries(&parse_entries(vec![entry(1, 100, 2.0, at(2, 0)), entry(2, 200, 3.0, at(2, 0))]), at(2, 1))
+        .import_entries(
+            &parse_entries(vec![entry(1, 100, 2.0, at(2, 0)), entry(2, 200, 3.0, at(2, 0))]),
+            at(2, 1),
+        )
         .await
         .expect("import");
     assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 2.0);
@@ -274,10 +340,22 @@ async fn the_timeline_interleaves_thread_and_time_entries() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store.add_thread_entry(number, ThreadKind::Message, "Client", None, "It broke", at(2, 0)).await.expect("message");
-    store.add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "Looking", at(3, 0)).await.expect("reply");
-    store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 60))]), at(4, 0)).await.expect("import");
-    store.add_thread_entry(number, ThreadKind::Note, "Pia", Some(&desk.pm), "fyi", at(4, 0)).await.expect("note");
+    store
+        .add_thread_entry(number, ThreadKind::Message, "Client", None, "It broke", at(2, 0))
+        .await
+        .expect("message");
+    store
+        .add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "Looking", at(3, 0))
+        .await
+        .expect("reply");
+    store
+        .import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 60))]), at(4, 0))
+        .await
+        .expect("import");
+    store
+        .add_thread_entry(number, ThreadKind::Note, "Pia", Some(&desk.pm), "fyi", at(4, 0))
+        .await
+        .expect("note");
     let items = store.timeline(number, FixedOffset::east_opt(0).expect("utc")).await.expect("timeline");
     let kinds: Vec<ItemKind> = items.iter().map(|i| i.kind).collect();
     assert_eq!(kinds, vec![ItemKind::Message, ItemKind::Time, ItemKind::Response, ItemKind::Note]);
@@ -290,9 +368,15 @@ async fn a_deleted_or_moved_entry_leaves_its_ticket() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store.import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    store
+        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
     assert!(store.ticket(number).await.expect("ticket").locked);
-    store.import_entries(&parse_entries(vec![entry(1, 300, 10.0, at(2, 10))]), at(2, 11)).await.expect("moved");
+    store
+        .import_entries(&parse_entries(vec![entry(1, 300, 10.0, at(2, 10))]), at(2, 11))
+        .await
+        .expect("moved");
     let view = store.ticket(number).await.expect("ticket");
     assert_eq!(view.hours_used, 0.0, "an entry moved to another project moves off the ticket");
     assert!(!view.locked, "and the lock lifts with it");
@@ -303,7 +387,10 @@ async fn the_lock_line_is_a_setting() {
     let desk = desk().await;
     desk.store.set_threshold("lock_pct", 120).await.expect("set");
     let number = ticket(&desk, Some("10"), Some(100)).await;
-    desk.store.import_entries(&parse_entries(vec![entry(1, 100, 11.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    desk.store
+        .import_entries(&parse_entries(vec![entry(1, 100, 11.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
     assert!(!desk.store.ticket(number).await.expect("ticket").locked, "110 % is under a 120 % lock line");
     assert!(desk.store.set_threshold("near_pct", 130).await.is_err(), "near cannot pass the lock line");
 }
@@ -313,9 +400,11 @@ async fn a_ticket_needs_a_subject_and_a_real_pm() {
     let desk = desk().await;
     let empty = NewTicket { subject: "  ".into(), ..NewTicket::default() };
     assert!(desk.store.create_ticket(empty, None, at(1, 0)).await.is_err());
-    let agent_as_pm = NewTicket { subject: "x".into(), pm: Some(email("ana@desk.test")), ..NewTicket::default() };
+    let agent_as_pm =
+        NewTicket { subject: "x".into(), pm: Some(email("ana@desk.test")), ..NewTicket::default() };
     assert!(matches!(desk.store.create_ticket(agent_as_pm, None, at(1, 0)).await, Err(Error::Invalid(_))));
-    let unknown = NewTicket { subject: "x".into(), agent: Some(email("who@desk.test")), ..NewTicket::default() };
+    let unknown =
+        NewTicket { subject: "x".into(), agent: Some(email("who@desk.test")), ..NewTicket::default() };
     assert!(matches!(desk.store.create_ticket(unknown, None, at(1, 0)).await, Err(Error::StaffNotFound(_))));
     assert!(desk.store.tickets().await.expect("list").is_empty(), "refused tickets leave nothing behind");
 }

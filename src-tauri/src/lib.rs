@@ -30,7 +30,9 @@ pub fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<
     let config = app.config().app.windows.iter().find(|w| w.label == MAIN_WINDOW).cloned();
     let window = match config {
         Some(config) => WebviewWindowBuilder::from_config(app, &config)?.build()?,
-        None => WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::default()).title("Tickettime").build()?,
+        None => {
+            WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::default()).title("Tickettime").build()?
+        }
     };
     window.set_focus()
 }
@@ -44,7 +46,9 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let app = match run_app(tauri::Builder::default(), store).build(tauri::generate_context!("../tauri.conf.json")) {
+    let app = match run_app(tauri::Builder::default(), store)
+        .build(tauri::generate_context!("../tauri.conf.json"))
+    {
         Ok(app) => app,
         Err(error) => {
             eprintln!("error: cannot start Tickettime: {error}");

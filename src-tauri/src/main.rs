@@ -1,2 +1,4 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
-fn main() -> std::process::ExitCode { tickettime_desktop::main() }
+fn main() -> std::process::ExitCode {
+    tickettime_desktop::main()
+}

@@ -180,7 +180,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = match cli.db {
         Some(url) => url,
         None => store::default_path()
-            .ok_or_else(|| anyhow!("no home directory to keep the database in; pass --db or set TICKETTIME_DB"))?
+            .ok_or_else(|| {
+                anyhow!("no home directory to keep the database in; pass --db or set TICKETTIME_DB")
+            })?
             .display()
             .to_string(),
     };
@@ -236,7 +238,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events => output::events(&store.events().await?, json)?,
         Command::Settings { approaching_pct, near_pct, lock_pct } => {
             let mut thresholds = store.thresholds().await?;
-            for (key, value) in [("approaching_pct", approaching_pct), ("near_pct", near_pct), ("lock_pct", lock_pct)] {
+            for (key, value) in
+                [("approaching_pct", approaching_pct), ("near_pct", near_pct), ("lock_pct", lock_pct)]
+            {
                 if let Some(pct) = value {
                     thresholds = store.set_threshold(key, pct).await?;
                 }
@@ -255,7 +259,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn ticket(store: &Store, command: TicketCommand, json: bool, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+async fn ticket(
+    store: &Store,
+    command: TicketCommand,
+    json: bool,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
     match command {
         TicketCommand::Create { subject, client, agent, pm, budget_hours, quoted_hours, project, actor } => {
             let actor = actor_arg(store, actor.as_deref()).await?;
@@ -324,7 +333,7 @@ fn email_arg(text: &str) -> anyhow::Result<Email> {
 }
 
 fn hours_arg(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Hours>> {
-    text.map(|t| Hours::parse(t).with_context(|| format!("{flag}"))).transpose()
+    text.map(|t| Hours::parse(t).with_context(|| flag.to_owned())).transpose()
 }
 
 async fn actor_arg(store: &Store, email: Option<&str>) -> anyhow::Result<Option<Staff>> {
@@ -346,12 +355,17 @@ fn read_entries_file(path: &std::path::Path) -> anyhow::Result<Vec<harvest::Time
             Some(serde_json::Value::Array(items)) => items,
             _ => {
                 return Err(anyhow!(
-                    "{} is not a Harvest time entries file (expected {{\"time_entries\": [...]}} or an array)",
-                    path.display()
-                ))
+                "{} is not a Harvest time entries file (expected {{\"time_entries\": [...]}} or an array)",
+                path.display()
+            ))
             }
         },
-        _ => return Err(anyhow!("{} is not a Harvest time entries file (expected an object or an array)", path.display())),
+        _ => {
+            return Err(anyhow!(
+                "{} is not a Harvest time entries file (expected an object or an array)",
+                path.display()
+            ))
+        }
     };
     items
         .into_iter()
@@ -359,7 +373,11 @@ fn read_entries_file(path: &std::path::Path) -> anyhow::Result<Vec<harvest::Time
         .map(|(index, item)| {
             let id = item.get("id").map(ToString::to_string).unwrap_or_else(|| "without id".into());
             serde_json::from_value(item).with_context(|| {
-                format!("{}: time entry #{} ({id}) is not a valid Harvest time entry", path.display(), index + 1)
+                format!(
+                    "{}: time entry #{} ({id}) is not a valid Harvest time entry",
+                    path.display(),
+                    index + 1
+                )
             })
         })
         .collect()

@@ -34,7 +34,13 @@ pub fn ticket(ticket: &TicketView, as_json: bool) -> anyhow::Result<()> {
         (Some(id), None) => id.to_string(),
         _ => "—".to_owned(),
     };
-    println!("#{} {} [{}]{}", ticket.number, ticket.subject, ticket.status, if ticket.locked { "  OVER BUDGET" } else { "" });
+    println!(
+        "#{} {} [{}]{}",
+        ticket.number,
+        ticket.subject,
+        ticket.status,
+        if ticket.locked { "  OVER BUDGET" } else { "" }
+    );
     println!("  Client:          {}", or_dash(ticket.client.as_deref()));
     println!("  Agent:           {}", or_dash(ticket.agent.as_deref()));
     println!("  PM:              {}", or_dash(ticket.pm.as_deref()));

@@ -36,7 +36,11 @@ impl Links {
     /// 1. the ticket its external reference names, when that ticket exists;
     /// 2. else the one ticket linked to its project;
     /// 3. else none (no ticket, or several share the project).
-    pub fn attribute(&self, reference: Option<(&str, Option<&str>)>, project_id: i64) -> Option<TicketNumber> {
+    pub fn attribute(
+        &self,
+        reference: Option<(&str, Option<&str>)>,
+        project_id: i64,
+    ) -> Option<TicketNumber> {
         if let Some(ticket) = reference.and_then(|(id, group)| self.referenced(id, group)) {
             return Some(ticket);
         }

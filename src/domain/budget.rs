@@ -19,8 +19,7 @@ impl Utilization {
     /// utilization, no band and never locks.
     pub fn of(used: Hours, budget: Option<Hours>) -> Option<Self> {
         let budget = budget.filter(|b| b.hundredths() > 0)?;
-        let basis_points =
-            (i128::from(used.hundredths()) * 10_000) / i128::from(budget.hundredths());
+        let basis_points = (i128::from(used.hundredths()) * 10_000) / i128::from(budget.hundredths());
         Some(Utilization(i64::try_from(basis_points).unwrap_or(i64::MAX)))
     }
 
@@ -162,12 +161,7 @@ pub struct Evaluation {
 ///   unlock, only once hours grow past what they were at the unlock);
 /// - a locked ticket whose hours fall under that limit (a budget raise, a
 ///   deleted entry) unlocks; with no budget it never locks.
-pub fn evaluate(
-    prev: BudgetState,
-    used: Hours,
-    budget: Option<Hours>,
-    thresholds: Thresholds,
-) -> Evaluation {
+pub fn evaluate(prev: BudgetState, used: Hours, budget: Option<Hours>, thresholds: Thresholds) -> Evaluation {
     let budget = budget.filter(|b| b.hundredths() > 0);
     let mut events = Vec::new();
     let mut state = prev;
@@ -298,7 +292,8 @@ mod tests {
 
     #[test]
     fn a_jump_over_several_lines_records_every_line_crossed() {
-        let e = evaluate(BudgetState::default(), Hours::whole(12), Some(Hours::whole(10)), Thresholds::default());
+        let e =
+            evaluate(BudgetState::default(), Hours::whole(12), Some(Hours::whole(10)), Thresholds::default());
         assert_eq!(e.events, vec![EventKind::Approaching, EventKind::Near, EventKind::Locked]);
     }
 
@@ -322,7 +317,11 @@ mod tests {
         assert!(!raised.state.locked, "50 % of the new budget is under the lock line");
         assert_eq!(raised.events, vec![EventKind::Unlocked]);
         let back = evaluate(raised.state, Hours::whole(18), Some(Hours::whole(20)), t);
-        assert_eq!(back.events, vec![EventKind::Approaching, EventKind::Near], "lines re-armed by the raise fire again");
+        assert_eq!(
+            back.events,
+            vec![EventKind::Approaching, EventKind::Near],
+            "lines re-armed by the raise fire again"
+        );
     }
 
     #[test]

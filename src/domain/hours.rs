@@ -86,9 +86,7 @@ impl Hours {
         let whole: i64 = if whole.is_empty() {
             0
         } else {
-            whole
-                .parse()
-                .map_err(|_| HoursError::TooLarge(input.to_owned(), MAX_BUDGET))?
+            whole.parse().map_err(|_| HoursError::TooLarge(input.to_owned(), MAX_BUDGET))?
         };
         let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| not_a_number())?;
         let hours = whole
@@ -189,10 +187,8 @@ mod tests {
 
     #[test]
     fn harvest_floats_round_to_the_hundredth_and_sum_exactly() {
-        let parts: Vec<Hours> = [0.1, 0.2, 0.3]
-            .iter()
-            .map(|h| Hours::from_harvest(*h).expect("valid"))
-            .collect();
+        let parts: Vec<Hours> =
+            [0.1, 0.2, 0.3].iter().map(|h| Hours::from_harvest(*h).expect("valid")).collect();
         assert_eq!(parts.into_iter().sum::<Hours>(), Hours(60), "0.1 + 0.2 + 0.3 is exactly 0.6 here");
         assert_eq!(Hours::from_harvest(2.11), Ok(Hours(211)));
         assert!(Hours::from_harvest(f64::NAN).is_err());

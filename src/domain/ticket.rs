@@ -75,12 +75,9 @@ impl FromStr for TicketStatus {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
-        TicketStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == wanted)
-            .ok_or_else(|| {
-                format!("unknown status `{}` (expected open, pending, on-hold, solved or closed)", s.trim())
-            })
+        TicketStatus::ALL.into_iter().find(|status| status.as_str() == wanted).ok_or_else(|| {
+            format!("unknown status `{}` (expected open, pending, on-hold, solved or closed)", s.trim())
+        })
     }
 }
 

@@ -47,7 +47,13 @@ pub struct Item {
 
 impl Item {
     /// A message, response or note written at `at`, dated in the viewer's zone.
-    pub fn thread(kind: ThreadKind, author: String, body: String, at: DateTime<Utc>, zone: FixedOffset) -> Self {
+    pub fn thread(
+        kind: ThreadKind,
+        author: String,
+        body: String,
+        at: DateTime<Utc>,
+        zone: FixedOffset,
+    ) -> Self {
         Item {
             kind: kind.into(),
             at,
@@ -131,6 +137,10 @@ mod tests {
         let late = Item::thread(ThreadKind::Note, "Ana".into(), "x".into(), at(2, 20), tokyo);
         let entry = Item::time(1, "Ana".into(), None, Hours::whole(1), date(3), at(3, 1));
         let items = merge(vec![entry, late]);
-        assert_eq!(items[0].kind, ItemKind::Note, "20:00 UTC on the 2nd is the 3rd in Tokyo, before 01:00 UTC");
+        assert_eq!(
+            items[0].kind,
+            ItemKind::Note,
+            "20:00 UTC on the 2nd is the 3rd in Tokyo, before 01:00 UTC"
+        );
     }
 }

@@ -79,14 +79,19 @@ impl Row {
 }
 
 /// The columns compared to decide whether a known entry changed.
-type Stored = (Option<i64>, String, i64, Option<String>, i64, String, String, bool, bool, Option<String>, i64);
+type Stored =
+    (Option<i64>, String, i64, Option<String>, i64, String, String, bool, bool, Option<String>, i64);
 
 impl Store {
     /// Upserts Harvest time entries by their Harvest id, in one transaction:
     /// every entry is checked first, so one bad entry changes nothing. An
     /// entry never goes backwards (an older `updated_at` is ignored). The
     /// affected tickets are recomputed and their threshold events recorded.
-    pub async fn import_entries(&self, entries: &[harvest::TimeEntry], now: DateTime<Utc>) -> Result<ImportReport> {
+    pub async fn import_entries(
+        &self,
+        entries: &[harvest::TimeEntry],
+        now: DateTime<Utc>,
+    ) -> Result<ImportReport> {
         let rows = entries.iter().map(Row::from_harvest).collect::<Result<Vec<_>>>()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let links = load_links(&mut tx).await?;
@@ -95,7 +100,10 @@ impl Store {
         let mut projects = BTreeSet::new();
         for row in &rows {
             let ticket = links
-                .attribute(row.external_id.as_deref().map(|id| (id, row.external_group.as_deref())), row.project_id)
+                .attribute(
+                    row.external_id.as_deref().map(|id| (id, row.external_group.as_deref())),
+                    row.project_id,
+                )
                 .map(TicketNumber::get);
             if ticket.is_none() {
                 report.unattributed += 1;
@@ -194,11 +202,13 @@ async fn upsert(conn: &mut SqliteConnection, row: &Row, ticket: Option<i64>) -> 
 }
 
 async fn load_links(conn: &mut SqliteConnection) -> Result<Links> {
-    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT number, harvest_project_id FROM tickets")
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT number, harvest_project_id FROM tickets").fetch_all(conn).await?;
     Ok(Links::new(rows.into_iter().filter_map(|(n, p)| TicketNumber::new(n).map(|n| (n, p)))))
 }
+
+/// `(harvest_id, ticket_number, project_id, external_id, external_group)`.
+type AttributionRow = (i64, Option<i64>, i64, Option<String>, Option<String>);
 
 /// Which stored entries to re-attribute after tickets or links changed.
 pub(super) enum Scope {
@@ -212,7 +222,7 @@ pub(super) enum Scope {
 /// gained or lost an entry.
 pub(super) async fn reattribute(conn: &mut SqliteConnection, scope: Scope) -> Result<Vec<TicketNumber>> {
     let links = load_links(conn).await?;
-    let rows: Vec<(i64, Option<i64>, i64, Option<String>, Option<String>)> = match scope {
+    let rows: Vec<AttributionRow> = match scope {
         Scope::Project(project) => sqlx::query_as(
             "SELECT harvest_id, ticket_number, project_id, external_id, external_group
              FROM time_entries WHERE project_id = $1 AND deleted = FALSE",
@@ -267,7 +277,8 @@ pub(super) async fn recompute(
         let (state, _, budget) = budget_state(conn, number).await?;
         let outcome = evaluate(state, used, budget, thresholds);
         let newly_locked = outcome.events.contains(&EventKind::Locked);
-        let lock_reason = budget.filter(|_| newly_locked).map(|b| format!("Over budget: {used} of {b} budget hours used"));
+        let lock_reason =
+            budget.filter(|_| newly_locked).map(|b| format!("Over budget: {used} of {b} budget hours used"));
         sqlx::query(
             "UPDATE tickets SET used_hundredths = $2, locked = $3, alert_level = $4, unlocked_at_used = $5,
                 lock_reason = CASE WHEN $3 THEN COALESCE($6, lock_reason) ELSE NULL END,

@@ -48,10 +48,8 @@ impl Store {
             // IMPORTANT: FULL, not NORMAL: a lost commit here is lost user work.
             .synchronous(SqliteSynchronous::Full);
         if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Open {
-                url: url.clone(),
-                source: sqlx::Error::Io(e),
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Open { url: url.clone(), source: sqlx::Error::Io(e) })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -80,7 +78,7 @@ impl Store {
             "lock_pct" => t.lock = pct,
             other => return Err(Error::Invalid(format!("unknown setting `{other}`"))),
         }
-        if !(1..=1000).contains(&pct) || !(t.approaching < t.near && t.near <= t.lock) {
+        if !((1..=1000).contains(&pct) && t.approaching < t.near && t.near <= t.lock) {
             return Err(Error::Invalid(format!(
                 "thresholds must satisfy 0 < approaching < near ≤ lock ≤ 1000 (got {} / {} / {})",
                 t.approaching, t.near, t.lock
@@ -120,9 +118,11 @@ fn normalize_url(url: &str) -> String {
 }
 
 async fn load_thresholds(conn: &mut SqliteConnection) -> Result<Thresholds> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings WHERE key IN ('approaching_pct', 'near_pct', 'lock_pct')")
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT key, value FROM settings WHERE key IN ('approaching_pct', 'near_pct', 'lock_pct')",
+    )
+    .fetch_all(conn)
+    .await?;
     let mut t = Thresholds::default();
     for (key, value) in rows {
         let Ok(pct) = value.parse::<u32>() else { continue };

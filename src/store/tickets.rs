@@ -7,8 +7,8 @@ use sqlx::{FromRow, SqliteConnection};
 use super::entries::{reattribute, recompute, Scope};
 use super::{parse_ts, ts, Store};
 use crate::domain::{
-    self, timeline, AlertLevel, Band, BudgetState, Email, EventKind, Hours, Role, ThreadKind,
-    TicketError, TicketNumber, TicketStatus, Utilization,
+    self, timeline, AlertLevel, Band, BudgetState, Email, EventKind, Hours, Role, ThreadKind, TicketError,
+    TicketNumber, TicketStatus, Utilization,
 };
 use crate::error::{Error, Result};
 
@@ -32,7 +32,12 @@ struct StaffRow {
 impl TryFrom<StaffRow> for Staff {
     type Error = Error;
     fn try_from(row: StaffRow) -> Result<Self> {
-        Ok(Staff { id: row.id, email: row.email, name: row.name, role: row.role.parse().map_err(Error::Invalid)? })
+        Ok(Staff {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role: row.role.parse().map_err(Error::Invalid)?,
+        })
     }
 }
 
@@ -145,7 +150,13 @@ pub struct EventRecord {
 
 impl Store {
     /// Adds a member of staff; emails are unique.
-    pub async fn add_staff(&self, email: &Email, name: &str, role: Role, now: DateTime<Utc>) -> Result<Staff> {
+    pub async fn add_staff(
+        &self,
+        email: &Email,
+        name: &str,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<Staff> {
         let name = name.trim();
         if name.is_empty() {
             return Err(TicketError::Empty("a staff member's name").into());
@@ -181,7 +192,12 @@ impl Store {
 
     /// Creates a ticket. When `actor` is given it must be a PM or admin.
     /// A linked project pulls in the entries already imported for it.
-    pub async fn create_ticket(&self, new: NewTicket, actor: Option<&Staff>, now: DateTime<Utc>) -> Result<TicketView> {
+    pub async fn create_ticket(
+        &self,
+        new: NewTicket,
+        actor: Option<&Staff>,
+        now: DateTime<Utc>,
+    ) -> Result<TicketView> {
         require_manager(actor, "create tickets")?;
         let subject = new.subject.trim();
         if subject.is_empty() {
@@ -215,7 +231,8 @@ impl Store {
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        let ticket = TicketNumber::new(number).ok_or_else(|| Error::Invalid("ticket numbering failed".into()))?;
+        let ticket =
+            TicketNumber::new(number).ok_or_else(|| Error::Invalid("ticket numbering failed".into()))?;
         let mut affected = reattribute(&mut tx, Scope::Reference(ticket)).await?;
         if let Some(project) = project {
             affected.extend(reattribute(&mut tx, Scope::Project(project)).await?);
@@ -234,9 +251,8 @@ impl Store {
     }
 
     pub async fn tickets(&self) -> Result<Vec<TicketView>> {
-        let rows: Vec<TicketRow> = sqlx::query_as(&format!("{TICKET_SELECT} ORDER BY t.number"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<TicketRow> =
+            sqlx::query_as(&format!("{TICKET_SELECT} ORDER BY t.number")).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(TicketView::from).collect())
     }
 
@@ -347,7 +363,15 @@ impl Store {
         .bind(reason.trim())
         .execute(&mut *tx)
         .await?;
-        record_event(&mut tx, number, EventKind::Unlocked, Utilization::of(used, budget), Some(actor.id), now).await?;
+        record_event(
+            &mut tx,
+            number,
+            EventKind::Unlocked,
+            Utilization::of(used, budget),
+            Some(actor.id),
+            now,
+        )
+        .await?;
         recompute(&mut tx, vec![number], now, Some(actor.id)).await?;
         let view = ticket_view(&mut tx, number).await?;
         tx.commit().await?;
@@ -426,13 +450,21 @@ impl Store {
         .await?;
         let mut items = Vec::with_capacity(thread.len() + time.len());
         for (kind, author, body, at) in thread {
-            let kind = ThreadKind::parse(&kind).ok_or_else(|| Error::Invalid(format!("unknown thread kind `{kind}`")))?;
+            let kind = ThreadKind::parse(&kind)
+                .ok_or_else(|| Error::Invalid(format!("unknown thread kind `{kind}`")))?;
             items.push(timeline::Item::thread(kind, author, body, parse_ts(&at)?, zone));
         }
         for (id, user, notes, hundredths, spent, created) in time {
             let spent = NaiveDate::parse_from_str(&spent, "%Y-%m-%d")
                 .map_err(|e| Error::Invalid(format!("stored date `{spent}` is unreadable: {e}")))?;
-            items.push(timeline::Item::time(id, user, notes, Hours::from_hundredths(hundredths), spent, parse_ts(&created)?));
+            items.push(timeline::Item::time(
+                id,
+                user,
+                notes,
+                Hours::from_hundredths(hundredths),
+                spent,
+                parse_ts(&created)?,
+            ));
         }
         Ok(timeline::merge(items))
     }
@@ -448,7 +480,8 @@ impl Store {
                 Ok(EventRecord {
                     id,
                     ticket,
-                    kind: EventKind::parse(&kind).ok_or_else(|| Error::Invalid(format!("unknown event kind `{kind}`")))?,
+                    kind: EventKind::parse(&kind)
+                        .ok_or_else(|| Error::Invalid(format!("unknown event kind `{kind}`")))?,
                     utilization_pct: bp.map(|bp| bp as f64 / 100.0),
                     at: parse_ts(&at)?,
                 })
@@ -503,12 +536,15 @@ pub(super) async fn ticket_view(conn: &mut SqliteConnection, number: TicketNumbe
     row.map(TicketView::from).ok_or(Error::TicketNotFound(number))
 }
 
+/// `(locked, extra, unlocked_at_used, alert_level, used, budget)`, hours in hundredths.
+type BudgetRow = (bool, i64, Option<i64>, i64, i64, Option<i64>);
+
 /// The stored budget state of a ticket, its hours used and its budget.
 pub(super) async fn budget_state(
     conn: &mut SqliteConnection,
     number: TicketNumber,
 ) -> Result<(BudgetState, Hours, Option<Hours>)> {
-    let row: Option<(bool, i64, Option<i64>, i64, i64, Option<i64>)> = sqlx::query_as(
+    let row: Option<BudgetRow> = sqlx::query_as(
         "SELECT locked, extra_hundredths, unlocked_at_used, alert_level, used_hundredths, budget_hundredths
          FROM tickets WHERE number = $1",
     )
@@ -536,14 +572,16 @@ pub(super) async fn record_event(
     actor: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO events (ticket_number, kind, utilization_bp, actor_id, at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(number.get())
-        .bind(kind.as_str())
-        .bind(utilization.map(Utilization::basis_points))
-        .bind(actor)
-        .bind(ts(now))
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO events (ticket_number, kind, utilization_bp, actor_id, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(number.get())
+    .bind(kind.as_str())
+    .bind(utilization.map(Utilization::basis_points))
+    .bind(actor)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

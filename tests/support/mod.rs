@@ -27,7 +27,8 @@ impl TempDb {
 
 /// Noon UTC on the given day of November 2026 plus `minutes`.
 pub fn at(day: u32, minutes: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, day, 12, 0, 0).single().expect("valid time") + chrono::Duration::minutes(minutes)
+    Utc.with_ymd_and_hms(2026, 11, day, 12, 0, 0).single().expect("valid time")
+        + chrono::Duration::minutes(minutes)
 }
 
 /// A Harvest v2 time entry as `GET /v2/time_entries` returns it.

@@ -96,10 +96,9 @@ fn float_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     }
     match Raw::deserialize(d)? {
         Raw::F(f) => Ok(f),
-        Raw::S(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("hours `{s}` is not a number"))),
+        Raw::S(s) => {
+            s.trim().parse().map_err(|_| serde::de::Error::custom(format!("hours `{s}` is not a number")))
+        }
     }
 }
 

@@ -1,0 +1,331 @@
+//! The `tickettime` command as a user runs it, on a real SQLite file.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::{at, entry, page, referenced, TempDb};
+
+struct Cli {
+    db: TempDb,
+}
+
+impl Cli {
+    fn new() -> Self {
+        let cli = Cli { db: TempDb::new() };
+        cli.ok(&["init"]);
+        cli.ok(&["staff", "add", "--email", "pia@desk.test", "--name", "Pia PM", "--role", "pm"]);
+        cli.ok(&["staff", "add", "--email", "ana@desk.test", "--name", "Ana Agent", "--role", "agent"]);
+        cli
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tickettime"))
+            .args(args)
+            .env("TICKETTIME_DB", self.db.url())
+            .output()
+            .expect("the tickettime binary runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "`tickettime {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Runs a command that must fail; returns its one-line error.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "`tickettime {}` should have failed", args.join(" "));
+        assert!(out.stdout.is_empty(), "a failing command prints nothing on stdout");
+        let stderr = String::from_utf8(out.stderr).expect("utf-8 errors");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "errors are one line: {stderr}");
+        stderr
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok(&all)).expect("valid JSON")
+    }
+
+    fn write(&self, name: &str, value: &Value) -> String {
+        let path = self.db.dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(value).expect("json")).expect("file written");
+        path.display().to_string()
+    }
+
+    fn write_text(&self, name: &str, text: &str) -> String {
+        let path = self.db.dir.path().join(name);
+        std::fs::write(&path, text).expect("file written");
+        path.display().to_string()
+    }
+
+    fn create(&self, budget: &str, project: &str) -> String {
+        self.ok(&[
+            "ticket",
+            "create",
+            "--subject",
+            "VPN drops every hour",
+            "--client",
+            "Acme",
+            "--agent",
+            "ana@desk.test",
+            "--pm",
+            "pia@desk.test",
+            "--budget-hours",
+            budget,
+            "--quoted-hours",
+            "8",
+            "--project",
+            project,
+        ])
+        .trim()
+        .to_owned()
+    }
+}
+
+#[test]
+fn ticket_show_json_has_the_contracted_fields() {
+    let cli = Cli::new();
+    let number = cli.create("10", "100");
+    assert_eq!(number, "1", "ticket create prints the new number");
+    let file = cli.write("entries.json", &page(vec![entry(1, 100, 7.5, at(2, 0))]));
+    cli.ok(&["import-entries", &file]);
+    let t = cli.json(&["ticket", "show", "1"]);
+    assert_eq!(t["number"], 1);
+    assert_eq!(t["subject"], "VPN drops every hour");
+    assert_eq!(t["status"], "open");
+    assert_eq!(t["client"], "Acme");
+    assert_eq!(t["agent"], "ana@desk.test");
+    assert_eq!(t["pm"], "pia@desk.test");
+    assert_eq!(t["harvest_project_id"], 100);
+    assert_eq!(t["budget_hours"], 10.0);
+    assert_eq!(t["quoted_hours"], 8.0);
+    assert_eq!(t["hours_used"], 7.5);
+    assert_eq!(t["utilization_pct"], 75.0);
+    assert_eq!(t["band"], "yellow");
+    assert_eq!(t["locked"], false);
+    assert_eq!(t["lock_reason"], Value::Null);
+    let list = cli.json(&["ticket", "list"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0], t, "ticket list prints the same objects");
+}
+
+#[test]
+fn a_ticket_without_budget_shows_null_utilization_and_band() {
+    let cli = Cli::new();
+    cli.ok(&["ticket", "create", "--subject", "No budget yet"]);
+    let t = cli.json(&["ticket", "show", "#1"]);
+    assert_eq!(t["budget_hours"], Value::Null);
+    assert_eq!(t["utilization_pct"], Value::Null);
+    assert_eq!(t["band"], Value::Null);
+    assert!(cli.ok(&["ticket", "show", "1"]).contains("Budget not set"));
+}
+
+#[test]
+fn a_locked_ticket_refuses_a_reply_and_its_timeline_is_unchanged() {
+    let cli = Cli::new();
+    cli.create("2", "100");
+    cli.ok(&["message", "1", "--from", "Client Carl", "--body", "VPN is down again"]);
+    let file = cli.write("entries.json", &page(vec![entry(1, 100, 2.0, at(2, 0))]));
+    cli.ok(&["import-entries", &file]);
+    let before = cli.json(&["timeline", "1"]);
+    let error = cli.fails(&["reply", "1", "--as", "ana@desk.test", "--body", "Fixed it"]);
+    assert!(error.contains("locked"), "the error names the lock: {error}");
+    cli.fails(&["note", "1", "--as", "pia@desk.test", "--body", "internal"]);
+    assert_eq!(cli.json(&["timeline", "1"]), before, "a refused reply leaves the timeline as it was");
+    assert_eq!(cli.json(&["ticket", "show", "1"])["locked"], true);
+}
+
+#[test]
+fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_the_right_point() {
+    let cli = Cli::new();
+    cli.create("10", "100");
+    let file = cli.write("a.json", &page(vec![entry(1, 100, 10.0, at(2, 0))]));
+    cli.ok(&["import-entries", &file]);
+    let error = cli.fails(&["ticket", "unlock", "1", "--as", "ana@desk.test", "--reason", "please"]);
+    assert!(error.contains("agent"), "the refusal says who may not: {error}");
+    cli.fails(&["ticket", "unlock", "1", "--as", "pia@desk.test", "--reason", ""]);
+    let t = cli.json(&[
+        "ticket",
+        "unlock",
+        "1",
+        "--as",
+        "pia@desk.test",
+        "--reason",
+        "approved",
+        "--extra-hours",
+        "1.5",
+    ]);
+    assert_eq!(t["locked"], false);
+    cli.ok(&["reply", "1", "--as", "ana@desk.test", "--body", "Back on it"]);
+    let file = cli.write("b.json", &page(vec![entry(2, 100, 1.25, at(2, 10))]));
+    cli.ok(&["import-entries", &file]);
+    assert_eq!(cli.json(&["ticket", "show", "1"])["locked"], false, "11.25 h is under 10 + 1.5");
+    let file = cli.write("c.json", &page(vec![entry(3, 100, 0.25, at(2, 20))]));
+    cli.ok(&["import-entries", &file]);
+    assert_eq!(cli.json(&["ticket", "show", "1"])["locked"], true, "11.5 h reaches 10 + 1.5");
+    let events: Vec<String> = cli
+        .json(&["events"])
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(events, ["approaching", "near", "locked", "unlocked", "locked"]);
+}
+
+#[test]
+fn importing_the_same_file_twice_leaves_the_same_rows_and_an_edit_updates_hours() {
+    let cli = Cli::new();
+    cli.create("10", "100");
+    let file =
+        cli.write("export.json", &page(vec![entry(1, 100, 1.0, at(2, 0)), entry(2, 100, 2.0, at(2, 0))]));
+    let first = cli.json(&["import-entries", &file]);
+    assert_eq!((first["new"].as_u64(), first["updated"].as_u64()), (Some(2), Some(0)));
+    let rows = cli.json(&["timeline", "1"]);
+    let second = cli.json(&["import-entries", &file]);
+    assert_eq!((second["new"].as_u64(), second["updated"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(cli.json(&["timeline", "1"]), rows, "a second import adds nothing");
+    let bare = cli.write("edited.json", &Value::Array(vec![entry(2, 100, 3.5, at(2, 30))]));
+    let edited = cli.json(&["import-entries", &bare]);
+    assert_eq!(edited["updated"].as_u64(), Some(1), "a bare array is accepted and the edit counts");
+    assert_eq!(cli.json(&["ticket", "show", "1"])["hours_used"], 4.5);
+    let human = cli.ok(&["import-entries", &file]);
+    assert!(human.contains("0 new"), "people get a summary: {human}");
+}
+
+#[test]
+fn a_malformed_file_changes_nothing_and_names_the_problem() {
+    let cli = Cli::new();
+    cli.create("10", "100");
+    let good = cli.write("good.json", &page(vec![entry(1, 100, 1.0, at(2, 0))]));
+    cli.ok(&["import-entries", &good]);
+    let mut broken = entry(3, 100, 1.0, at(2, 0));
+    broken.as_object_mut().expect("object").remove("spent_date");
+    let bad = cli.write("bad.json", &page(vec![entry(2, 100, 5.0, at(2, 0)), broken]));
+    let error = cli.fails(&["import-entries", &bad]);
+    assert!(
+        error.contains("#2") && error.contains("spent_date"),
+        "the error names the entry and field: {error}"
+    );
+    let truncated = cli.write_text("cut.json", "{\"time_entries\": [");
+    assert!(cli.fails(&["import-entries", &truncated]).contains("not valid JSON"));
+    let other = cli.write("other.json", &serde_json::json!({"projects": []}));
+    assert!(cli.fails(&["import-entries", &other]).contains("not a Harvest time entries file"));
+    assert!(cli.fails(&["import-entries", "/nonexistent/x.json"]).contains("cannot read"));
+    assert_eq!(
+        cli.json(&["ticket", "show", "1"])["hours_used"],
+        1.0,
+        "nothing from the bad files was stored"
+    );
+}
+
+#[test]
+fn the_timeline_json_lists_every_kind_in_order() {
+    let cli = Cli::new();
+    cli.create("10", "100");
+    cli.ok(&["message", "1", "--from", "Client Carl", "--body", "Help"]);
+    cli.ok(&["reply", "1", "--as", "ana@desk.test", "--body", "On it"]);
+    cli.ok(&["note", "1", "--as", "pia@desk.test", "--body", "Watch the budget"]);
+    let later_today = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let file = cli.write("e.json", &page(vec![referenced(entry(9, 555, 0.5, later_today), 1)]));
+    cli.ok(&["import-entries", &file]);
+    let items = cli.json(&["timeline", "1"]);
+    let items = items.as_array().expect("array");
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds.len(), 4);
+    assert_eq!(&kinds[..3], ["message", "response", "note"]);
+    let time = items.iter().find(|i| i["kind"] == "time").expect("the time entry is there");
+    assert_eq!(time["hours"], 0.5);
+    assert_eq!(time["harvest_id"], 9);
+    assert_eq!(time["author"], "Ana Agent");
+    assert!(time["spent_date"].is_string());
+    let reply = &items[1];
+    assert_eq!(reply["author"], "Ana Agent");
+    assert_eq!(reply["body"], "On it");
+    assert_eq!(reply["hours"], Value::Null, "hours, spent_date and harvest_id are null for thread entries");
+}
+
+#[test]
+fn relinking_through_the_cli_moves_hours_between_projects() {
+    let cli = Cli::new();
+    cli.create("10", "100");
+    let file = cli.write("e.json", &page(vec![entry(1, 100, 1.0, at(2, 0)), entry(2, 200, 4.0, at(2, 0))]));
+    cli.ok(&["import-entries", &file]);
+    cli.fails(&["ticket", "link", "1", "--project", "200", "--as", "ana@desk.test"]);
+    let t = cli.json(&["ticket", "link", "1", "--project", "200"]);
+    assert_eq!(t["hours_used"], 4.0);
+    assert_eq!(t["harvest_project_id"], 200);
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_writes_nothing() {
+    let cli = Cli::new();
+    assert!(cli.fails(&["ticket", "show", "42"]).contains("ticket #42 does not exist"));
+    assert!(cli
+        .fails(&["ticket", "create", "--subject", "x", "--budget-hours", "ten"])
+        .contains("--budget-hours"));
+    assert!(cli
+        .fails(&["ticket", "create", "--subject", "x", "--budget-hours", "1.234"])
+        .contains("two decimal"));
+    assert!(cli
+        .fails(&["ticket", "create", "--subject", "x", "--pm", "nobody@desk.test"])
+        .contains("nobody@desk.test"));
+    assert!(cli
+        .fails(&["staff", "add", "--email", "pia@desk.test", "--name", "Again", "--role", "pm"])
+        .contains("already exists"));
+    assert!(cli
+        .fails(&["staff", "add", "--email", "not-an-email", "--name", "X", "--role", "pm"])
+        .contains("not an email"));
+    assert_eq!(cli.json(&["ticket", "list"]), serde_json::json!([]), "no half-made tickets");
+    let set = cli.run(&["ticket", "set", "1", "--status", "done"]);
+    assert!(!set.status.success(), "an unknown status is refused");
+}
+
+#[test]
+fn ticket_set_changes_fields_and_a_budget_raise_lifts_the_lock() {
+    let cli = Cli::new();
+    cli.create("1", "100");
+    let file = cli.write("e.json", &page(vec![entry(1, 100, 1.0, at(2, 0))]));
+    cli.ok(&["import-entries", &file]);
+    assert_eq!(cli.json(&["ticket", "show", "1"])["locked"], true);
+    cli.fails(&["ticket", "set", "1", "--budget-hours", "5", "--as", "ana@desk.test"]);
+    let t = cli.json(&[
+        "ticket",
+        "set",
+        "1",
+        "--budget-hours",
+        "5",
+        "--quoted-hours",
+        "4",
+        "--status",
+        "pending",
+    ]);
+    assert_eq!(t["locked"], false, "the raise lifts the lock");
+    assert_eq!(t["budget_hours"], 5.0);
+    assert_eq!(t["quoted_hours"], 4.0);
+    assert_eq!(t["status"], "pending");
+    assert_eq!(t["band"], "green");
+}
+
+#[test]
+fn the_database_comes_from_the_db_flag_or_the_environment() {
+    let cli = Cli::new();
+    let other = TempDb::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_tickettime"))
+        .args(["--db", &other.url(), "ticket", "list", "--json"])
+        .env("TICKETTIME_DB", cli.db.url())
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(Path::new(&other.path()).exists(), "--db wins over TICKETTIME_DB and creates the file");
+}

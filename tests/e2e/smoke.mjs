@@ -135,6 +135,17 @@ async function textOf(sessionId, elementId) {
   return String(await wd('GET', `/session/${sessionId}/element/${elementId}/text`));
 }
 
+/**
+ * The rows' text content, read in the page. WebKitWebDriver's "visible text"
+ * leaves out text inside ellipsis-truncated spans (the subject), so the
+ * element text endpoint cannot be trusted for this check.
+ */
+async function rowTexts(sessionId) {
+  const script =
+    'return Array.from(document.querySelectorAll(\'[data-testid="ticket-row"]\')).map((row) => row.textContent);';
+  return (await wd('POST', `/session/${sessionId}/execute/sync`, { script, args: [] })).map(String);
+}
+
 /** The error banner's text, if the page shows one: the likeliest reason the list is missing. */
 async function alertText(sessionId) {
   try {
@@ -204,12 +215,7 @@ async function run(state, outDir) {
     );
   }
 
-  const rows = await wd('POST', `/session/${state.sessionId}/elements`, {
-    using: 'css selector',
-    value: '[data-testid="ticket-row"]',
-  });
-  const texts = [];
-  for (const row of rows) texts.push(await textOf(state.sessionId, row[ELEMENT_KEY]));
+  const texts = await rowTexts(state.sessionId);
   log(`${texts.length} ticket row(s):`);
   for (const text of texts) log(`  ${text.replace(/\s+/g, ' ').trim()}`);
 

@@ -24,6 +24,17 @@ pub enum Error {
     Database(#[from] sqlx::Error),
     #[error("the database schema could not be brought up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Harvest(#[from] harvest::HarvestError),
+    #[error(
+        "not connected to Harvest: run `tickettime connect` (or set HARVEST_ACCESS_TOKEN and HARVEST_ACCOUNT_ID; \
+         `tickettime demo` tries it without an account)"
+    )]
+    NotConnected,
+    #[error(transparent)]
+    Keychain(#[from] crate::keychain::KeychainError),
+    #[error("ticket {0} has no Harvest project; link one with `tickettime ticket link {n} --project ID`", n = .0.get())]
+    NoProject(TicketNumber),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,9 +5,13 @@
 //! desktop shell in `src-tauri/` only wires these to windows and the tray.
 
 pub mod cli;
+pub mod connection;
 pub mod domain;
 pub mod error;
+pub mod keychain;
+pub mod logging;
 pub mod store;
+pub mod timer;
 
 pub use error::{Error, Result};
 pub use store::Store;

@@ -14,6 +14,8 @@ pub enum Code {
     Forbidden,
     Invalid,
     Storage,
+    Harvest,
+    NotConnected,
 }
 
 /// An error as it crosses IPC: `{ code, message }`.
@@ -30,8 +32,14 @@ impl From<Error> for CommandError {
             Error::TicketNotFound(_) | Error::StaffNotFound(_) => Code::NotFound,
             Error::Rule(TicketError::Locked(_)) => Code::Locked,
             Error::Rule(TicketError::NotPermitted { .. }) => Code::Forbidden,
-            Error::Rule(_) | Error::Hours(_) | Error::Invalid(_) | Error::StaffExists(_) => Code::Invalid,
+            Error::Rule(_)
+            | Error::Hours(_)
+            | Error::Invalid(_)
+            | Error::StaffExists(_)
+            | Error::NoProject(_) => Code::Invalid,
             Error::Open { .. } | Error::Database(_) | Error::Migrate(_) => Code::Storage,
+            Error::Harvest(_) => Code::Harvest,
+            Error::NotConnected | Error::Keychain(_) => Code::NotConnected,
         };
         CommandError { code, message: error.to_string() }
     }

@@ -4,6 +4,8 @@
 //! names are a contract. Every error is one line on stderr, a non-zero exit
 //! status, and nothing written (each command is one transaction).
 
+mod demo;
+mod harvest;
 mod output;
 
 use std::path::PathBuf;
@@ -12,8 +14,9 @@ use anyhow::{anyhow, Context};
 use chrono::{Local, Offset, Utc};
 use clap::{Args, Parser, Subcommand};
 
-use crate::domain::{Email, Hours, Role, ThreadKind, TicketNumber, TicketStatus};
-use crate::store::{self, NewTicket, Staff, Store, TicketChanges};
+use crate::domain::{Email, Hours, LoggedHours, Role, ThreadKind, TicketNumber, TicketStatus};
+use crate::logging;
+use crate::store::{self, NewTicket, Staff, Store, ThreadInput, TicketChanges};
 
 #[derive(Debug, Parser)]
 #[command(name = "tickettime", version, about = "Help-desk time tracking wired to Harvest")]
@@ -46,10 +49,49 @@ enum Command {
         #[arg(long)]
         body: String,
     },
-    /// Reply to the client on a ticket (refused while the ticket is locked).
+    /// Reply to the client on a ticket (refused while the ticket is locked), optionally logging time.
     Reply(ThreadArgs),
-    /// Add an internal note to a ticket (refused while the ticket is locked).
+    /// Add an internal note to a ticket (refused while the ticket is locked), optionally logging time.
     Note(ThreadArgs),
+    /// Log hours on a ticket to Harvest (on its linked project).
+    Log {
+        number: TicketNumber,
+        #[arg(long, value_name = "H")]
+        hours: String,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Connect a Harvest account: OAuth in the browser, or a personal access token.
+    Connect {
+        /// Print the authorization URL instead of opening a browser, then wait for the redirect.
+        #[arg(long)]
+        no_browser: bool,
+        /// A personal access token (checked against Harvest before it is stored).
+        #[arg(long, requires = "account_id")]
+        token: Option<String>,
+        /// The Harvest account id (with --token, or to choose among several accounts).
+        #[arg(long, value_name = "A")]
+        account_id: Option<i64>,
+    },
+    /// Forget the Harvest connection (and its tokens in the keychain).
+    Disconnect,
+    /// Show who Harvest says you are.
+    Whoami,
+    /// The Harvest projects and tasks you can log time to.
+    Projects,
+    /// Harvest's timer on a ticket.
+    #[command(subcommand)]
+    Timer(TimerCommand),
+    /// Time logged in Tickettime and waiting for (or refused by) Harvest.
+    Outbox {
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
+    },
+    /// Start the Harvest simulator with demo data and point this database at it (until Ctrl-C).
+    Demo {
+        #[arg(long, default_value_t = 47800)]
+        port: u16,
+    },
     /// Show a ticket's messages, responses, notes and time entries in order.
     Timeline { number: TicketNumber },
     /// Import Harvest v2 time entries from a JSON file (a list page or a bare array).
@@ -149,11 +191,53 @@ enum TicketCommand {
 #[derive(Debug, Args)]
 struct ThreadArgs {
     number: TicketNumber,
-    /// The staff member writing.
+    /// The staff member writing (default: the connected Harvest user).
     #[arg(long = "as", value_name = "EMAIL")]
-    actor: String,
+    actor: Option<String>,
     #[arg(long)]
     body: String,
+    /// Hours to log to Harvest with it (0.25 steps, at most 24).
+    #[arg(long, value_name = "H")]
+    hours: Option<String>,
+    #[command(flatten)]
+    time: TimeArgs,
+}
+
+#[derive(Debug, Args)]
+struct TimeArgs {
+    /// Harvest task id (default: the project's first active task).
+    #[arg(long, value_name = "ID")]
+    task: Option<i64>,
+    /// Notes for the Harvest entry.
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TimerCommand {
+    /// Start Harvest's timer on a ticket (stops any other running timer).
+    Start {
+        number: TicketNumber,
+        #[arg(long, value_name = "ID")]
+        task: Option<i64>,
+    },
+    /// Stop the running timer.
+    Stop {
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// Show the running timer, as Harvest has it.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// List the items (the default).
+    List,
+    /// Send pending items now.
+    Push,
+    /// Put a failed item back in line.
+    Retry { id: String },
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -215,6 +299,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Reply(args) => thread(&store, ThreadKind::Response, args, json, now).await?,
         Command::Note(args) => thread(&store, ThreadKind::Note, args, json, now).await?,
+        Command::Log { number, hours, time } => {
+            let request = log_request(number, &hours, time)?;
+            let harvest = harvest::open(&store).await?;
+            let (_, delivery) = logging::log_time(&store, Some(&harvest.client), &request, None, now).await?;
+            harvest::report_delivery(&request, &delivery, json)?;
+        }
+        Command::Connect { no_browser, token, account_id } => {
+            harvest::connect(&store, token, account_id, no_browser, json).await?
+        }
+        Command::Disconnect => harvest::disconnect(&store).await?,
+        Command::Whoami => harvest::whoami(&store, json).await?,
+        Command::Projects => harvest::projects(&store, json).await?,
+        Command::Timer(command) => harvest::timer(&store, command, json, now).await?,
+        Command::Outbox { command } => {
+            harvest::outbox(&store, command.unwrap_or(OutboxCommand::List), json, now).await?
+        }
+        Command::Demo { port } => demo::run(&store, &url, port).await?,
         Command::Timeline { number } => {
             let zone = Local::now().offset().fix();
             output::timeline(&store.timeline(number, zone).await?, json)?;
@@ -320,12 +421,40 @@ async fn thread(
     json: bool,
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let staff = store.staff(&email_arg(&args.actor)?).await?;
-    store.add_thread_entry(args.number, kind, &staff.name, Some(&staff), &args.body, now).await?;
+    let what = if kind == ThreadKind::Note { "Note" } else { "Reply" };
+    let Some(hours) = args.hours.as_deref() else {
+        let staff = match &args.actor {
+            Some(email) => store.staff(&email_arg(email)?).await?,
+            None => harvest::connected_staff(store, None).await?,
+        };
+        store.add_thread_entry(args.number, kind, &staff.name, Some(&staff), &args.body, now).await?;
+        if !json {
+            println!("{what} added to {}", args.number);
+        }
+        return Ok(());
+    };
+    let request = log_request(args.number, hours, args.time)?;
+    let harvest = harvest::open(store).await?;
+    let staff = match &args.actor {
+        Some(email) => store.staff(&email_arg(email)?).await?,
+        None => harvest::connected_staff(store, Some(&harvest.client)).await?,
+    };
+    let thread = ThreadInput { kind, staff: &staff, body: &args.body };
+    let (_, delivery) = logging::log_time(store, Some(&harvest.client), &request, Some(thread), now).await?;
     if !json {
-        println!("{} added to {}", if kind == ThreadKind::Note { "Note" } else { "Reply" }, args.number);
+        println!("{what} added to {}", args.number);
     }
-    Ok(())
+    harvest::report_delivery(&request, &delivery, json)
+}
+
+fn log_request(number: TicketNumber, hours: &str, time: TimeArgs) -> anyhow::Result<logging::LogRequest> {
+    Ok(logging::LogRequest {
+        ticket: number,
+        hours: LoggedHours::parse(hours).context("--hours")?,
+        task: time.task,
+        notes: time.notes,
+        spent_date: Local::now().date_naive(),
+    })
 }
 
 fn email_arg(text: &str) -> anyhow::Result<Email> {
@@ -345,7 +474,7 @@ async fn actor_arg(store: &Store, email: Option<&str>) -> anyhow::Result<Option<
 
 /// Reads a Harvest export: a list page `{"time_entries": […], …}` or a bare
 /// array. Every entry is checked; the first bad one is named by position.
-fn read_entries_file(path: &std::path::Path) -> anyhow::Result<Vec<harvest::TimeEntry>> {
+fn read_entries_file(path: &std::path::Path) -> anyhow::Result<Vec<::harvest::TimeEntry>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;

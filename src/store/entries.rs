@@ -92,73 +92,94 @@ impl Store {
         entries: &[harvest::TimeEntry],
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
-        let rows = entries.iter().map(Row::from_harvest).collect::<Result<Vec<_>>>()?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let links = load_links(&mut tx).await?;
-        let mut report = ImportReport::default();
-        let mut affected = BTreeSet::new();
-        let mut projects = BTreeSet::new();
-        for row in &rows {
-            let ticket = links
-                .attribute(
-                    row.external_id.as_deref().map(|id| (id, row.external_group.as_deref())),
-                    row.project_id,
-                )
-                .map(TicketNumber::get);
-            if ticket.is_none() {
-                report.unattributed += 1;
-            }
-            let stored: Option<Stored> = sqlx::query_as(
-                "SELECT ticket_number, harvest_updated_at, hundredths, notes, task_id, spent_date,
-                        project_name, is_running, deleted, external_id, project_id
-                 FROM time_entries WHERE harvest_id = $1",
-            )
-            .bind(row.harvest_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            match &stored {
-                None => report.new += 1,
-                Some(old) if row.updated_at < old.1 => {
-                    report.unchanged += 1;
-                    continue;
-                }
-                Some(old) => {
-                    let same = old.0 == ticket
-                        && old.2 == row.hundredths
-                        && old.3 == row.notes
-                        && old.4 == row.task_id
-                        && old.5 == row.spent_date
-                        && old.6 == row.project_name
-                        && old.7 == row.is_running
-                        && !old.8
-                        && old.9 == row.external_id
-                        && old.10 == row.project_id;
-                    if same {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    report.updated += 1;
-                    affected.extend(old.0);
-                }
-            }
-            upsert(&mut tx, row, ticket).await?;
-            affected.extend(ticket);
-            if links.is_linked(row.project_id) {
-                projects.insert((row.project_id, row.project_name.clone()));
-            }
-        }
-        for (project, name) in projects {
-            sqlx::query("UPDATE tickets SET harvest_project_name = $2 WHERE harvest_project_id = $1 AND (harvest_project_name IS NULL OR harvest_project_name <> $2)")
-                .bind(project)
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let affected = affected.into_iter().filter_map(TicketNumber::new).collect();
-        recompute(&mut tx, affected, now, None).await?;
+        let report = import(&mut tx, entries, now).await?;
         tx.commit().await?;
         Ok(report)
     }
+
+    /// The ticket an entry with this reference and project belongs to.
+    pub async fn attribute(&self, entry: &harvest::TimeEntry) -> Result<Option<TicketNumber>> {
+        let mut conn = self.pool.acquire().await?;
+        let links = load_links(&mut conn).await?;
+        let reference = entry.external_reference.as_ref();
+        Ok(links.attribute(reference.map(|r| (r.id.as_str(), r.group_id.as_deref())), entry.project.id))
+    }
+}
+
+/// [`Store::import_entries`] inside the caller's transaction.
+pub(super) async fn import(
+    tx: &mut SqliteConnection,
+    entries: &[harvest::TimeEntry],
+    now: DateTime<Utc>,
+) -> Result<ImportReport> {
+    let rows = entries.iter().map(Row::from_harvest).collect::<Result<Vec<_>>>()?;
+    let links = load_links(tx).await?;
+    let mut report = ImportReport::default();
+    let mut affected = BTreeSet::new();
+    let mut projects = BTreeSet::new();
+    for row in &rows {
+        let ticket = links
+            .attribute(
+                row.external_id.as_deref().map(|id| (id, row.external_group.as_deref())),
+                row.project_id,
+            )
+            .map(TicketNumber::get);
+        if ticket.is_none() {
+            report.unattributed += 1;
+        }
+        let stored: Option<Stored> = sqlx::query_as(
+            "SELECT ticket_number, harvest_updated_at, hundredths, notes, task_id, spent_date,
+                    project_name, is_running, deleted, external_id, project_id
+             FROM time_entries WHERE harvest_id = $1",
+        )
+        .bind(row.harvest_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match &stored {
+            None => report.new += 1,
+            Some(old) if row.updated_at < old.1 => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(old) => {
+                let same = old.0 == ticket
+                    && old.2 == row.hundredths
+                    && old.3 == row.notes
+                    && old.4 == row.task_id
+                    && old.5 == row.spent_date
+                    && old.6 == row.project_name
+                    && old.7 == row.is_running
+                    && !old.8
+                    && old.9 == row.external_id
+                    && old.10 == row.project_id;
+                if same {
+                    report.unchanged += 1;
+                    continue;
+                }
+                report.updated += 1;
+                affected.extend(old.0);
+            }
+        }
+        upsert(tx, row, ticket).await?;
+        affected.extend(ticket);
+        if links.is_linked(row.project_id) {
+            projects.insert((row.project_id, row.project_name.clone()));
+        }
+    }
+    for (project, name) in projects {
+        sqlx::query(
+            "UPDATE tickets SET harvest_project_name = $2
+             WHERE harvest_project_id = $1 AND (harvest_project_name IS NULL OR harvest_project_name <> $2)",
+        )
+        .bind(project)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let affected = affected.into_iter().filter_map(TicketNumber::new).collect();
+    recompute(tx, affected, now, None).await?;
+    Ok(report)
 }
 
 async fn upsert(conn: &mut SqliteConnection, row: &Row, ticket: Option<i64>) -> Result<()> {

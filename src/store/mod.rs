@@ -7,6 +7,7 @@
 //! integer hundredths.
 
 mod entries;
+mod harvest;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use crate::domain::Thresholds;
 use crate::error::{Error, Result};
 
 pub use entries::ImportReport;
+pub use harvest::{HarvestAccount, OutboxItem, OutboxState, PendingTime, ThreadInput};
 pub use tickets::{EventRecord, NewTicket, Staff, TicketChanges, TicketView};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

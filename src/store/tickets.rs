@@ -389,43 +389,8 @@ impl Store {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        if body.trim().is_empty() {
-            return Err(TicketError::Empty(match kind {
-                ThreadKind::Message => "a message",
-                ThreadKind::Response => "a reply",
-                ThreadKind::Note => "a note",
-            })
-            .into());
-        }
-        if author.trim().is_empty() {
-            return Err(TicketError::Empty("the author").into());
-        }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let ticket = ticket_view(&mut tx, number).await?;
-        if ticket.locked && kind.refused_when_locked() {
-            return Err(TicketError::Locked(match kind {
-                ThreadKind::Note => "notes",
-                _ => "replies",
-            })
-            .into());
-        }
-        sqlx::query(
-            "INSERT INTO thread_entries (ticket_number, kind, author, staff_id, body, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(number.get())
-        .bind(kind.as_str())
-        .bind(author.trim())
-        .bind(staff.map(|s| s.id))
-        .bind(body)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE tickets SET updated_at = $2 WHERE number = $1")
-            .bind(number.get())
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+        insert_thread_entry(&mut tx, number, kind, author, staff, body, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -596,5 +561,54 @@ async fn refresh_project_name(conn: &mut SqliteConnection, project: i64) -> Resu
     .bind(project)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Checks and inserts a thread entry inside the caller's transaction.
+pub(super) async fn insert_thread_entry(
+    conn: &mut SqliteConnection,
+    number: TicketNumber,
+    kind: ThreadKind,
+    author: &str,
+    staff: Option<&Staff>,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if body.trim().is_empty() {
+        return Err(TicketError::Empty(match kind {
+            ThreadKind::Message => "a message",
+            ThreadKind::Response => "a reply",
+            ThreadKind::Note => "a note",
+        })
+        .into());
+    }
+    if author.trim().is_empty() {
+        return Err(TicketError::Empty("the author").into());
+    }
+    let ticket = ticket_view(conn, number).await?;
+    if ticket.locked && kind.refused_when_locked() {
+        return Err(TicketError::Locked(match kind {
+            ThreadKind::Note => "notes",
+            _ => "replies",
+        })
+        .into());
+    }
+    sqlx::query(
+        "INSERT INTO thread_entries (ticket_number, kind, author, staff_id, body, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(number.get())
+    .bind(kind.as_str())
+    .bind(author.trim())
+    .bind(staff.map(|s| s.id))
+    .bind(body)
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE tickets SET updated_at = $2 WHERE number = $1")
+        .bind(number.get())
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

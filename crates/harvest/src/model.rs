@@ -43,6 +43,9 @@ pub struct TimeEntry {
     /// Decimal hours as Harvest reports them; convert with care (never sum floats).
     #[serde(deserialize_with = "float_or_string")]
     pub hours: f64,
+    /// Hours tracked before the timer was last started.
+    #[serde(default)]
+    pub hours_without_timer: Option<f64>,
     #[serde(default)]
     pub notes: Option<String>,
     #[serde(default)]
@@ -57,21 +60,205 @@ pub struct TimeEntry {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One page of `GET /v2/time_entries`.
+/// One page of `GET /v2/time_entries`, as a Harvest export holds it.
 #[derive(Clone, Debug, Deserialize)]
 pub struct TimeEntryPage {
     pub time_entries: Vec<TimeEntry>,
     #[serde(default)]
     pub total_entries: Option<u64>,
-    #[serde(default)]
-    pub links: Option<Links>,
 }
 
-/// Pagination links; URLs are opaque and followed exactly as given.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct Links {
+/// The connected user (`GET /v2/users/me`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct User {
+    pub id: i64,
     #[serde(default)]
-    pub next: Option<String>,
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// `administrator`, `manager` or `member`, plus manager permissions.
+    #[serde(default)]
+    pub access_roles: Vec<String>,
+    /// Legacy (dropped from the docs around 2022); read only when `access_roles` is absent.
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    #[serde(default)]
+    pub is_project_manager: Option<bool>,
+}
+
+impl User {
+    pub fn name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+    }
+
+    /// The base role: `administrator`, `manager` or `member`.
+    pub fn base_role(&self) -> &'static str {
+        let has = |role: &str| self.access_roles.iter().any(|r| r == role);
+        if has("administrator") || (self.access_roles.is_empty() && self.is_admin == Some(true)) {
+            "administrator"
+        } else if has("manager") || (self.access_roles.is_empty() && self.is_project_manager == Some(true)) {
+            "manager"
+        } else {
+            "member"
+        }
+    }
+}
+
+/// The Harvest account's settings (`GET /v2/company`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Company {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub base_uri: Option<String>,
+    #[serde(default)]
+    pub full_domain: Option<String>,
+    /// When true the account tracks start/end times rather than durations.
+    #[serde(default)]
+    pub wants_timestamp_timers: bool,
+}
+
+/// A Harvest client (the customer), `GET /v2/clients`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Client {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// A project (`GET /v2/projects/{id}`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub client: Option<IdName>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub is_billable: Option<bool>,
+    /// Hours, when `budget_by` is `project`, `task` or `person`.
+    #[serde(default)]
+    pub budget: Option<f64>,
+    #[serde(default)]
+    pub budget_by: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl Project {
+    /// The project's hour budget, when it is budgeted by project hours.
+    pub fn hour_budget(&self) -> Option<f64> {
+        (self.budget_by.as_deref() == Some("project")).then_some(self.budget).flatten()
+    }
+}
+
+/// A task as assigned to a project.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct TaskAssignment {
+    pub id: i64,
+    pub task: IdName,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+    #[serde(default)]
+    pub billable: Option<bool>,
+}
+
+/// One of my project assignments, with its tasks (`GET /v2/users/me/project_assignments`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct ProjectAssignment {
+    pub id: i64,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+    pub project: IdName,
+    #[serde(default)]
+    pub client: Option<IdName>,
+    #[serde(default)]
+    pub task_assignments: Vec<TaskAssignment>,
+}
+
+impl ProjectAssignment {
+    /// The tasks time can be logged to (active assignments only).
+    pub fn active_tasks(&self) -> impl Iterator<Item = &IdName> {
+        self.task_assignments.iter().filter(|t| t.is_active).map(|t| &t.task)
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The accounts a token reaches (`GET https://id.getharvest.com/api/v2/accounts`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Accounts {
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Account {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub product: String,
+}
+
+/// The external reference sent on create/update.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReferenceInput {
+    pub id: String,
+    pub group_id: String,
+    pub permalink: String,
+}
+
+/// `POST /v2/time_entries`. Without `hours` Harvest starts a timer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NewTimeEntry {
+    pub project_id: i64,
+    pub task_id: i64,
+    pub spent_date: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_reference: Option<ReferenceInput>,
+}
+
+/// `PATCH /v2/time_entries/{id}`: omitted fields stay as they are. Leave
+/// `hours` out on a running timer, or its tracked time is overwritten.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeEntryUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<i64>,
+}
+
+/// `POST /v2/projects` (the required fields, an hour budget and notes).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NewProject {
+    pub client_id: i64,
+    pub name: String,
+    pub is_billable: bool,
+    pub bill_by: String,
+    pub budget_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {

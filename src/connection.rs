@@ -1,0 +1,199 @@
+//! Which Harvest to talk to, as whom: a personal token from the
+//! environment, the demo simulator, or the credentials in the keychain.
+
+use secrecy::SecretString;
+
+use crate::domain::Role;
+use crate::keychain::{CredentialKind, Keychain, StoredCredentials};
+use crate::store::{HarvestAccount, Staff, Store};
+use crate::{Error, Result};
+
+/// The setting that points a database at a running `tickettime demo`.
+pub const DEMO_URL_SETTING: &str = "harvest_demo_url";
+/// The OAuth redirect port used when `TICKETTIME_OAUTH_PORT` is unset.
+pub const DEFAULT_OAUTH_PORT: u16 = 47823;
+
+/// Harvest configuration from the environment.
+#[derive(Clone, Default)]
+pub struct HarvestEnv {
+    pub api_url: Option<String>,
+    pub id_url: Option<String>,
+    pub token: Option<SecretString>,
+    pub account_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub oauth_port: Option<String>,
+}
+
+impl std::fmt::Debug for HarvestEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HarvestEnv")
+            .field("api_url", &self.api_url)
+            .field("id_url", &self.id_url)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("account_id", &self.account_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl HarvestEnv {
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        HarvestEnv {
+            api_url: var("HARVEST_API_URL"),
+            id_url: var("HARVEST_ID_URL"),
+            token: var("HARVEST_ACCESS_TOKEN").map(SecretString::from),
+            account_id: var("HARVEST_ACCOUNT_ID"),
+            client_id: var("HARVEST_CLIENT_ID"),
+            client_secret: var("HARVEST_CLIENT_SECRET").map(SecretString::from),
+            oauth_port: var("TICKETTIME_OAUTH_PORT"),
+        }
+    }
+
+    pub fn oauth_port(&self) -> Result<u16> {
+        match &self.oauth_port {
+            None => Ok(DEFAULT_OAUTH_PORT),
+            Some(port) => port
+                .trim()
+                .parse()
+                .map_err(|_| Error::Invalid(format!("TICKETTIME_OAUTH_PORT `{port}` is not a port number"))),
+        }
+    }
+
+    pub fn oauth_app(&self) -> Result<harvest::OAuthApp> {
+        match (&self.client_id, &self.client_secret) {
+            (Some(id), Some(secret)) => {
+                Ok(harvest::OAuthApp { client_id: id.clone(), client_secret: secret.clone() })
+            }
+            _ => Err(Error::Invalid(format!(
+                "set HARVEST_CLIENT_ID and HARVEST_CLIENT_SECRET: register an OAuth app at \
+                 https://id.getharvest.com/developers with the redirect URL http://127.0.0.1:{}/callback \
+                 (or connect with a personal token: `tickettime connect --token T --account-id A`)",
+                self.oauth_port().unwrap_or(DEFAULT_OAUTH_PORT)
+            ))),
+        }
+    }
+
+    fn account_id(&self) -> Result<Option<i64>> {
+        self.account_id
+            .as_deref()
+            .map(|a| {
+                a.trim()
+                    .parse()
+                    .map_err(|_| Error::Invalid(format!("HARVEST_ACCOUNT_ID `{a}` is not a number")))
+            })
+            .transpose()
+    }
+}
+
+/// Where the credentials in use came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Environment,
+    Demo,
+    Keychain(CredentialKind),
+}
+
+/// A ready Harvest client and what it stands on.
+#[derive(Debug)]
+pub struct Harvest {
+    pub client: harvest::HarvestClient,
+    pub source: Source,
+}
+
+/// The client configuration: URLs from the environment, else the demo's,
+/// else Harvest's real ones.
+pub async fn config(store: &Store, env: &HarvestEnv) -> Result<harvest::Config> {
+    let demo = store.setting(DEMO_URL_SETTING).await?;
+    let mut config = harvest::Config::default();
+    if let Some(url) = env.api_url.clone().or_else(|| demo.clone()) {
+        config.api_url = url;
+    }
+    if let Some(url) = env.id_url.clone().or(demo) {
+        config.id_url = url;
+    }
+    Ok(config)
+}
+
+/// Opens a Harvest client for this database, or says how to connect.
+pub async fn open(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Result<Harvest> {
+    let config = config(store, env).await?;
+    if let (Some(token), Some(account)) = (&env.token, env.account_id()?) {
+        let client = harvest::HarvestClient::new(
+            config,
+            account,
+            harvest::Credentials::Personal(token.clone()),
+            None,
+        )?;
+        return Ok(Harvest { client, source: Source::Environment });
+    }
+    if env.token.is_some() {
+        return Err(Error::Invalid("HARVEST_ACCESS_TOKEN is set but HARVEST_ACCOUNT_ID is not".into()));
+    }
+    if store.setting(DEMO_URL_SETTING).await?.is_some() {
+        let token = SecretString::from(harvest_sim::Simulator::MANAGER_TOKEN.to_owned());
+        let client = harvest::HarvestClient::new(
+            config,
+            harvest_sim::Simulator::ACCOUNT_ID,
+            harvest::Credentials::Personal(token),
+            None,
+        )?;
+        return Ok(Harvest { client, source: Source::Demo });
+    }
+    let stored = keychain.load()?.ok_or(Error::NotConnected)?;
+    let credentials = match stored.kind {
+        CredentialKind::Personal => harvest::Credentials::Personal(stored.access_token()),
+        CredentialKind::Oauth => {
+            let app = env.oauth_app()?;
+            let tokens = stored
+                .oauth_tokens()
+                .ok_or_else(|| Error::Invalid("the stored OAuth tokens are incomplete".into()))?;
+            harvest::Credentials::OAuth { tokens, app }
+        }
+    };
+    let account = stored.account_id;
+    let client_id = env.client_id.clone().unwrap_or_default();
+    let saver = keychain.clone();
+    let on_refresh: Box<dyn Fn(&harvest::OAuthTokens) + Send + Sync> = Box::new(move |tokens| {
+        if let Err(error) = saver.save(&StoredCredentials::oauth(account, tokens, &client_id)) {
+            eprintln!("warning: the renewed Harvest token could not be saved: {error}");
+        }
+    });
+    let client = harvest::HarvestClient::new(config, account, credentials, Some(on_refresh))?;
+    Ok(Harvest { client, source: Source::Keychain(stored.kind) })
+}
+
+/// Tickettime's role for a Harvest user: administrator → admin,
+/// manager → pm, member → agent.
+pub fn role_of(user: &harvest::User) -> Role {
+    match user.base_role() {
+        "administrator" => Role::Admin,
+        "manager" => Role::Pm,
+        _ => Role::Agent,
+    }
+}
+
+/// Asks Harvest who the token belongs to, remembers it (and makes them
+/// staff), and returns them.
+pub async fn identify(store: &Store, client: &harvest::HarvestClient) -> Result<(HarvestAccount, Staff)> {
+    let me = client.me().await?;
+    let account = HarvestAccount {
+        account_id: client.account_id(),
+        user_id: me.id,
+        name: me.name(),
+        email: me.email.clone(),
+        role: role_of(&me),
+    };
+    let staff = store.save_account(&account, chrono::Utc::now()).await?;
+    Ok((account, staff))
+}
+
+/// The connected user, from the cache when it is for this account.
+pub async fn current_user(store: &Store, client: &harvest::HarvestClient) -> Result<HarvestAccount> {
+    match store.account().await? {
+        Some(account) if account.account_id == client.account_id() => Ok(account),
+        _ => Ok(identify(store, client).await?.0),
+    }
+}

@@ -1,0 +1,194 @@
+//! Logging hours to Harvest, exactly once.
+//!
+//! Time is first written to the outbox, in the same durable transaction as
+//! the reply or note it came with; then it is pushed. Each entry carries an
+//! external reference naming its ticket, with the outbox id in its
+//! permalink, so after any failure that may have reached Harvest the push
+//! looks the entry up before sending it again. Harvest's refusals (422, 403)
+//! mark the item failed: shown to the user, never retried on its own.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use harvest::{HarvestClient, HarvestError, NewTimeEntry, ReferenceInput};
+
+use crate::domain::attribution::REFERENCE_GROUP;
+use crate::domain::{LoggedHours, TicketError, TicketNumber};
+use crate::store::{OutboxItem, OutboxState, PendingTime, Store, ThreadInput};
+use crate::{Error, Result};
+
+/// Hours to log on a ticket.
+#[derive(Clone, Debug)]
+pub struct LogRequest {
+    pub ticket: TicketNumber,
+    pub hours: LoggedHours,
+    pub task: Option<i64>,
+    pub notes: Option<String>,
+    /// The day worked, in the user's local calendar.
+    pub spent_date: NaiveDate,
+}
+
+/// What became of logged time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delivery {
+    /// In Harvest, with this entry id.
+    Sent { harvest_id: i64 },
+    /// Kept in the outbox; it goes out when Harvest is reachable again.
+    Queued { reason: String },
+    /// Harvest refused it; it stays in the outbox as failed.
+    Failed { message: String },
+}
+
+/// What one push of the outbox did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PushReport {
+    pub sent: usize,
+    pub failed: usize,
+    pub pending: usize,
+    /// Why pushing stopped early, if it did.
+    pub stopped: Option<String>,
+}
+
+/// The external reference of an outbox item: its ticket, and its own id in
+/// the permalink so a lost answer can be found again.
+pub fn reference(ticket: i64, outbox_id: &str) -> ReferenceInput {
+    ReferenceInput {
+        id: ticket.to_string(),
+        group_id: REFERENCE_GROUP.to_owned(),
+        permalink: format!("tickettime://ticket/{ticket}?entry={outbox_id}"),
+    }
+}
+
+/// Logs hours on a ticket (with the reply or note they came with, if any).
+/// Without a client (not reachable) the time is queued.
+pub async fn log_time(
+    store: &Store,
+    client: Option<&HarvestClient>,
+    request: &LogRequest,
+    thread: Option<ThreadInput<'_>>,
+    now: DateTime<Utc>,
+) -> Result<(String, Delivery)> {
+    let ticket = store.ticket(request.ticket).await?;
+    if ticket.locked {
+        return Err(TicketError::Locked("time").into());
+    }
+    let project = ticket.harvest_project_id.ok_or(Error::NoProject(request.ticket))?;
+    let task = resolve_task(store, client, project, request.task).await?;
+    let time = PendingTime {
+        project_id: project,
+        task_id: task,
+        spent_date: request.spent_date,
+        hours: request.hours.hours(),
+        notes: request.notes.clone().filter(|n| !n.trim().is_empty()),
+    };
+    let id = store.enqueue_time(request.ticket, &time, thread, now).await?;
+    let Some(client) = client else {
+        return Ok((id, Delivery::Queued { reason: "not connected to Harvest".into() }));
+    };
+    let report = push(store, client, now).await?;
+    let item = store.outbox(&[]).await?.into_iter().find(|i| i.id == id);
+    let delivery = match item {
+        Some(OutboxItem { state: OutboxState::Sent, harvest_id: Some(harvest_id), .. }) => {
+            Delivery::Sent { harvest_id }
+        }
+        Some(OutboxItem { state: OutboxState::Failed, last_error, .. }) => {
+            Delivery::Failed { message: last_error.unwrap_or_default() }
+        }
+        _ => Delivery::Queued { reason: report.stopped.unwrap_or_else(|| "Harvest did not answer".into()) },
+    };
+    Ok((id, delivery))
+}
+
+/// The task to log to: the one asked for (checked against the project's
+/// active tasks), else the project's first active task. Asks Harvest and
+/// refreshes the cache; when Harvest is unreachable, the cache answers.
+pub async fn resolve_task(
+    store: &Store,
+    client: Option<&HarvestClient>,
+    project: i64,
+    task: Option<i64>,
+) -> Result<i64> {
+    if let Some(client) = client {
+        match client.my_project_assignments().await {
+            Ok(assignments) => store.cache_tasks(&assignments).await?,
+            Err(e) if e.is_transient() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let tasks = store.cached_tasks(project).await?;
+    match task {
+        Some(task) if tasks.is_empty() || tasks.iter().any(|(id, _)| *id == task) => Ok(task),
+        Some(task) => Err(Error::Invalid(format!(
+            "task {task} is not an active task of project {project}; its tasks are: {}",
+            tasks.iter().map(|(id, name)| format!("{id} ({name})")).collect::<Vec<_>>().join(", ")
+        ))),
+        None => tasks.first().map(|(id, _)| *id).ok_or_else(|| {
+            Error::Invalid(if client.is_some() {
+                format!("you have no active task on Harvest project {project}; ask a PM to assign you, or pass --task ID")
+            } else {
+                format!("Harvest is unreachable and no task is known for project {project}; pass --task ID")
+            })
+        }),
+    }
+}
+
+/// Sends every pending outbox item, oldest first. Stops at the first
+/// failure that Harvest may recover from, so items keep their order.
+pub async fn push(store: &Store, client: &HarvestClient, now: DateTime<Utc>) -> Result<PushReport> {
+    let mut report = PushReport::default();
+    let pending = store.outbox(&[OutboxState::Pending]).await?;
+    if pending.is_empty() {
+        return Ok(report);
+    }
+    let user = crate::connection::current_user(store, client).await;
+    let user_id = user.as_ref().ok().map(|u| u.user_id);
+    for (index, item) in pending.iter().enumerate() {
+        match push_one(client, item, user_id).await {
+            Ok(entry) => {
+                store.complete_outbox(&item.id, &entry, now).await?;
+                report.sent += 1;
+            }
+            Err(error)
+                if error.is_transient()
+                    || matches!(error, HarvestError::Unauthorized | HarvestError::ReconnectNeeded(_)) =>
+            {
+                store.outbox_attempted(&item.id, &error.to_string(), now).await?;
+                report.pending = pending.len() - index;
+                report.stopped = Some(error.to_string());
+                break;
+            }
+            Err(error) => {
+                store.outbox_failed(&item.id, &error.to_string(), now).await?;
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn push_one(
+    client: &HarvestClient,
+    item: &OutboxItem,
+    user_id: Option<i64>,
+) -> harvest::Result<harvest::TimeEntry> {
+    let reference = reference(item.ticket, &item.id);
+    if item.attempts > 0 {
+        // IMPORTANT: an earlier try may have created the entry before its
+        // answer was lost; re-sending blindly would log the time twice.
+        let found = client.entries_by_reference(&reference.id, user_id).await?;
+        let mine = found.into_iter().find(|e| {
+            e.external_reference.as_ref().and_then(|r| r.permalink.as_deref())
+                == Some(reference.permalink.as_str())
+        });
+        if let Some(entry) = mine {
+            return Ok(entry);
+        }
+    }
+    let entry = NewTimeEntry {
+        project_id: item.project_id,
+        task_id: item.task_id,
+        spent_date: item.spent_date,
+        hours: Some(item.hours),
+        notes: item.notes.clone(),
+        external_reference: Some(reference),
+    };
+    client.create_time_entry(&entry).await
+}

@@ -1,0 +1,344 @@
+//! Tickettime against the Harvest simulator, through the `tickettime`
+//! command as a user runs it: connecting, logging time exactly once, the
+//! outbox, and Harvest's own timer.
+
+mod support;
+
+use std::process::Output;
+
+use harvest_sim::{Fault, FaultKind, NewEntry, Simulator};
+use serde_json::Value;
+use support::TempDb;
+
+struct Desk {
+    db: TempDb,
+    sim: Simulator,
+    token: &'static str,
+    /// Points the CLI at a port where nothing listens (Harvest unreachable).
+    offline: bool,
+}
+
+impl Desk {
+    async fn new(token: &'static str) -> Self {
+        let sim =
+            Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
+                .await
+                .expect("the simulator starts");
+        let desk = Desk { db: TempDb::new(), sim, token, offline: false };
+        desk.ok(&["init"]).await;
+        desk
+    }
+
+    fn api(&self) -> String {
+        if self.offline {
+            "http://127.0.0.1:9".to_owned()
+        } else {
+            self.sim.url()
+        }
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
+            .args(args)
+            .env("TICKETTIME_DB", self.db.url())
+            .env("HARVEST_API_URL", self.api())
+            .env("HARVEST_ID_URL", self.api())
+            .env("HARVEST_ACCESS_TOKEN", self.token)
+            .env("HARVEST_ACCOUNT_ID", Simulator::ACCOUNT_ID.to_string())
+            .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-{}", std::process::id()))
+            .output()
+            .await
+            .expect("tickettime runs")
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert!(
+            out.status.success(),
+            "`tickettime {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    async fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert!(!out.status.success(), "`tickettime {}` should fail", args.join(" "));
+        String::from_utf8(out.stderr).expect("utf-8")
+    }
+
+    async fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok(&all).await).expect("JSON")
+    }
+
+    /// A ticket linked to the first project the connected user is assigned to.
+    async fn ticket(&self, budget: &str) -> (i64, i64, i64) {
+        let projects = self.json(&["projects"]).await;
+        let project = projects[0]["id"].as_i64().expect("a project");
+        let task = projects[0]["tasks"][0]["id"].as_i64().expect("a task");
+        let number = self
+            .ok(&[
+                "ticket",
+                "create",
+                "--subject",
+                "VPN drops",
+                "--budget-hours",
+                budget,
+                "--project",
+                &project.to_string(),
+            ])
+            .await;
+        (number.trim().parse().expect("a number"), project, task)
+    }
+
+    fn entries_for(&self, ticket: i64) -> Vec<Value> {
+        self.sim
+            .entries()
+            .into_iter()
+            .filter(|e| e["external_reference"]["id"].as_str() == Some(ticket.to_string().as_str()))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whoami_maps_harvest_roles_to_tickettime_roles() {
+    for (token, role, id) in [
+        (Simulator::MEMBER_TOKEN, "agent", Simulator::MEMBER_ID),
+        (Simulator::MANAGER_TOKEN, "pm", Simulator::MANAGER_ID),
+        (Simulator::ADMIN_TOKEN, "admin", Simulator::ADMIN_ID),
+    ] {
+        let desk = Desk::new(token).await;
+        let me = desk.json(&["whoami"]).await;
+        assert_eq!(me["role"], role);
+        assert_eq!(me["id"], id);
+        assert_eq!(me["account_id"], Simulator::ACCOUNT_ID);
+        assert!(me["email"].as_str().is_some_and(|e| e.contains('@')));
+        assert!(me["name"].as_str().is_some_and(|n| !n.is_empty()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn projects_lists_what_i_can_log_to_with_tasks() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let projects = desk.json(&["projects"]).await;
+    let list = projects.as_array().expect("an array");
+    assert!(!list.is_empty());
+    for p in list {
+        assert!(p["id"].is_i64() && p["name"].is_string());
+        assert!(p["client"].is_string());
+        assert!(!p["tasks"].as_array().expect("tasks").is_empty());
+        assert!(p["tasks"][0]["id"].is_i64() && p["tasks"][0]["name"].is_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_creates_one_harvest_entry_with_the_tickets_reference_and_stores_it() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, project, task) = desk.ticket("10").await;
+    let out = desk.json(&["log", &ticket.to_string(), "--hours", "0.5", "--notes", "Check VPN logs"]).await;
+    assert_eq!(out["state"], "sent");
+    let entries = desk.entries_for(ticket);
+    assert_eq!(entries.len(), 1, "exactly one entry in Harvest");
+    let entry = &entries[0];
+    assert_eq!(entry["hours"], 0.5);
+    assert_eq!(entry["notes"], "Check VPN logs");
+    assert_eq!(entry["project"]["id"], project);
+    assert_eq!(entry["task"]["id"], task, "the project's first active task by default");
+    assert_eq!(entry["external_reference"]["group_id"], "tickettime");
+    assert_eq!(entry["spent_date"], chrono::Local::now().date_naive().to_string(), "today in local time");
+    assert_eq!(out["harvest_id"], entry["id"]);
+    let shown = desk.json(&["ticket", "show", &ticket.to_string()]).await;
+    assert_eq!(shown["hours_used"], 0.5, "the new entry is stored locally at once");
+    let timeline = desk.json(&["timeline", &ticket.to_string()]).await;
+    assert_eq!(timeline[0]["harvest_id"], entry["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_hours_locked_tickets_and_unlinked_tickets_send_nothing() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, _) = desk.ticket("1").await;
+    let t = ticket.to_string();
+    for hours in ["0", "0.1", "0.3", "24.25", "abc", "-1"] {
+        let error = desk.fails(&["log", &t, "--hours", hours]).await;
+        assert!(error.contains("--hours"), "`{hours}` is refused with a reason: {error}");
+    }
+    let error = desk.fails(&["log", &t, "--hours", "1", "--task", "999999"]).await;
+    assert!(error.contains("not an active task"), "{error}");
+    desk.ok(&["log", &t, "--hours", "1"]).await;
+    assert_eq!(desk.json(&["ticket", "show", &t]).await["locked"], true, "1 of 1 hours locks the ticket");
+    let error = desk.fails(&["log", &t, "--hours", "0.25"]).await;
+    assert!(error.contains("locked"), "{error}");
+    let error = desk.fails(&["reply", &t, "--body", "done", "--hours", "0.25"]).await;
+    assert!(error.contains("locked"), "{error}");
+    let unlinked = desk.ok(&["ticket", "create", "--subject", "No project"]).await;
+    let error = desk.fails(&["log", unlinked.trim(), "--hours", "1"]).await;
+    assert!(error.contains("no Harvest project"), "{error}");
+    assert_eq!(desk.entries_for(ticket).len(), 1, "only the one good entry reached Harvest");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_with_hours_is_written_by_the_connected_user_and_logs_the_time() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, _) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    desk.ok(&[
+        "reply",
+        &t,
+        "--body",
+        "Restarted the gateway",
+        "--hours",
+        "0.75",
+        "--notes",
+        "Restart gateway",
+    ])
+    .await;
+    desk.ok(&["note", &t, "--body", "Watch it tomorrow"]).await;
+    let timeline = desk.json(&["timeline", &t]).await;
+    let kinds: Vec<&str> =
+        timeline.as_array().expect("array").iter().filter_map(|i| i["kind"].as_str()).collect();
+    assert!(kinds.contains(&"response") && kinds.contains(&"note") && kinds.contains(&"time"), "{kinds:?}");
+    let reply = timeline.as_array().expect("array").iter().find(|i| i["kind"] == "response").expect("reply");
+    let me = desk.json(&["whoami"]).await;
+    assert_eq!(reply["author"], me["name"], "--as defaults to the connected user");
+    assert_eq!(desk.entries_for(ticket)[0]["hours"], 0.75);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ambiguous_post_ends_with_exactly_one_entry_in_harvest() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, _) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    desk.sim.inject(Fault {
+        method: Some("POST".into()),
+        path_prefix: "/v2/time_entries".into(),
+        times: 1,
+        kind: FaultKind::DropAfterHandling,
+    });
+    let out = desk.json(&["log", &t, "--hours", "1.5"]).await;
+    assert_eq!(out["state"], "queued", "the answer was lost, so the item waits");
+    assert_eq!(desk.entries_for(ticket).len(), 1, "Harvest did create it");
+    let pushed = desk.json(&["outbox", "push"]).await;
+    assert_eq!(pushed["sent"], 1, "the push finds the entry by its reference instead of re-sending");
+    assert_eq!(desk.entries_for(ticket).len(), 1, "still exactly one entry");
+    assert_eq!(desk.json(&["ticket", "show", &t]).await["hours_used"], 1.5);
+    let items = desk.json(&["outbox"]).await;
+    assert_eq!(items[0]["state"], "sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_validation_error_marks_the_item_failed_and_it_is_never_retried_on_its_own() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, _) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    desk.sim.inject(Fault {
+        method: Some("POST".into()),
+        path_prefix: "/v2/time_entries".into(),
+        times: 1,
+        kind: FaultKind::Status(422),
+    });
+    let error = desk.fails(&["log", &t, "--hours", "1"]).await;
+    assert!(error.contains("refused") && error.contains("outbox"), "{error}");
+    let items = desk.json(&["outbox"]).await;
+    assert_eq!(items[0]["state"], "failed", "visible as failed");
+    assert!(items[0]["last_error"].is_string());
+    desk.sim.clear_requests();
+    desk.ok(&["outbox", "push"]).await;
+    desk.ok(&["whoami"]).await;
+    let posts = desk.sim.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 0, "a failed item is not sent again by itself");
+    let id = items[0]["id"].as_str().expect("id");
+    desk.ok(&["outbox", "retry", id]).await;
+    assert_eq!(desk.json(&["outbox", "push"]).await["sent"], 1, "the user can put it back in line");
+    assert_eq!(desk.entries_for(ticket).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn time_logged_while_harvest_is_unreachable_is_queued_then_sent_once() {
+    let mut desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, task) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    desk.offline = true;
+    let out = desk.ok(&["reply", &t, "--body", "On it", "--hours", "0.5"]).await;
+    assert!(out.contains("queued"), "{out}");
+    desk.ok(&["log", &t, "--hours", "0.25", "--task", &task.to_string()]).await;
+    assert_eq!(desk.json(&["outbox"]).await.as_array().map(Vec::len), Some(2));
+    assert!(desk.entries_for(ticket).is_empty());
+    desk.offline = false;
+    desk.ok(&["whoami"]).await;
+    assert_eq!(desk.entries_for(ticket).len(), 2, "both went out with the next command that reached Harvest");
+    desk.ok(&["outbox", "push"]).await;
+    assert_eq!(desk.entries_for(ticket).len(), 2, "and only once");
+    assert_eq!(desk.json(&["ticket", "show", &t]).await["hours_used"], 0.75);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_timer_is_harvests_and_follows_changes_made_elsewhere() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, project, task) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    assert_eq!(desk.json(&["timer", "status"]).await["running"], false);
+    desk.ok(&["timer", "start", &t]).await;
+    let status = desk.json(&["timer", "status"]).await;
+    assert_eq!(status["running"], true);
+    assert_eq!(status["ticket"], ticket);
+    assert!(status["harvest_id"].is_i64() && status["started_at"].is_string());
+    assert!(status["elapsed_hours"].as_f64().is_some_and(|h| h >= 0.0));
+    let running = desk.entries_for(ticket);
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0]["is_running"], true, "the timer runs in Harvest");
+    assert_eq!(running[0]["hours"], 0.0);
+
+    desk.ok(&["timer", "stop", "--notes", "Traced the drops"]).await;
+    let stopped = &desk.entries_for(ticket)[0];
+    assert_eq!(stopped["is_running"], false);
+    assert_eq!(stopped["notes"], "Traced the drops");
+    assert!(desk.fails(&["timer", "stop"]).await.contains("no timer"));
+
+    // Started on Harvest's web app: shows here.
+    let web = desk.sim.add_entry(NewEntry {
+        user_id: Simulator::MEMBER_ID,
+        project_id: project,
+        task_id: task,
+        spent_date: chrono::Local::now().date_naive(),
+        hours: None,
+        notes: Some("from the web".into()),
+        external_reference: None,
+    });
+    let status = desk.json(&["timer", "status"]).await;
+    assert_eq!(status["harvest_id"], web["id"], "a timer started elsewhere shows");
+    // Stopped elsewhere (Harvest's web app is just another client): reads as stopped.
+    let web_app = harvest::HarvestClient::new(
+        harvest::Config { api_url: desk.sim.url(), id_url: desk.sim.url(), ..harvest::Config::default() },
+        Simulator::ACCOUNT_ID,
+        harvest::Credentials::Personal(secrecy::SecretString::from(Simulator::MEMBER_TOKEN.to_owned())),
+        None,
+    )
+    .expect("a second client");
+    web_app.stop_timer(web["id"].as_i64().expect("id")).await.expect("stopped on the web");
+    assert_eq!(
+        desk.json(&["timer", "status"]).await["running"],
+        false,
+        "a timer stopped elsewhere reads as stopped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_with_a_bad_token_stores_nothing() {
+    let desk = Desk::new("not-a-token").await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
+        .args(["connect", "--token", "not-a-token", "--account-id", &Simulator::ACCOUNT_ID.to_string()])
+        .env("TICKETTIME_DB", desk.db.url())
+        .env("HARVEST_API_URL", desk.sim.url())
+        .env("HARVEST_ID_URL", desk.sim.url())
+        .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-bad-{}", std::process::id()))
+        .env_remove("HARVEST_ACCESS_TOKEN")
+        .output()
+        .await
+        .expect("runs");
+    assert!(!out.status.success());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(error.contains("token"), "the error names the token: {error}");
+}

@@ -1,0 +1,140 @@
+//! Tokens live in the OS keychain and nowhere else. `scripts/test` runs
+//! these against a real Secret Service (gnome-keyring unlocked on the
+//! private D-Bus session) and sets TICKETTIME_TEST_KEYRING=1; without it the
+//! round trip is reported as not run.
+
+mod support;
+
+use harvest_sim::Simulator;
+use secrecy::SecretString;
+use support::TempDb;
+use tickettime::keychain::{Keychain, StoredCredentials};
+
+fn real_keyring() -> bool {
+    let wanted = std::env::var("TICKETTIME_TEST_KEYRING").is_ok_and(|v| v == "1");
+    if !wanted {
+        eprintln!("TICKETTIME_TEST_KEYRING is not 1: the Secret Service round trip is not run here (scripts/test runs it)");
+    }
+    wanted
+}
+
+#[test]
+fn credentials_round_trip_through_the_secret_service_and_a_rotation_replaces_them() {
+    if !real_keyring() {
+        return;
+    }
+    let keychain = Keychain::with_service(&format!("tickettime-test-roundtrip-{}", std::process::id()));
+    keychain.delete().expect("a clean slot");
+    assert!(keychain.load().expect("readable").is_none(), "nothing stored yet");
+    let first = harvest::OAuthTokens {
+        access_token: SecretString::from("access-1".to_owned()),
+        refresh_token: SecretString::from("refresh-1".to_owned()),
+        expires_at: None,
+    };
+    keychain.save(&StoredCredentials::oauth(42, &first, "client")).expect("saved");
+    let rotated = harvest::OAuthTokens {
+        access_token: SecretString::from("access-2".to_owned()),
+        refresh_token: SecretString::from("refresh-2".to_owned()),
+        expires_at: None,
+    };
+    keychain.save(&StoredCredentials::oauth(42, &rotated, "client")).expect("rotated");
+    let loaded = keychain.load().expect("readable").expect("stored");
+    let tokens = loaded.oauth_tokens().expect("oauth tokens");
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&tokens.refresh_token),
+        "refresh-2",
+        "the rotated token replaced the old one"
+    );
+    assert_eq!(loaded.account_id, 42);
+    assert!(!format!("{loaded:?}").contains("access-2"), "Debug never shows a token");
+    keychain.delete().expect("deleted");
+    assert!(keychain.load().expect("readable").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connected_token_appears_in_no_file_the_app_writes() {
+    let sim = Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
+        .await
+        .expect("simulator");
+    let db = TempDb::new();
+    let home = tempfile::tempdir().expect("home");
+    let service = format!("tickettime-test-leak-{}", std::process::id());
+    let run = |args: Vec<String>| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
+            .args(args)
+            .env("TICKETTIME_DB", db.url())
+            .env("HARVEST_API_URL", sim.url())
+            .env("HARVEST_ID_URL", sim.url())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("TICKETTIME_KEYCHAIN_SERVICE", &service)
+            .env_remove("HARVEST_ACCESS_TOKEN")
+            .env_remove("HARVEST_ACCOUNT_ID")
+            .output()
+    };
+    let account = Simulator::ACCOUNT_ID.to_string();
+    let connect = run(vec![
+        "connect".into(),
+        "--token".into(),
+        Simulator::MEMBER_TOKEN.into(),
+        "--account-id".into(),
+        account,
+    ])
+    .await
+    .expect("runs");
+    assert!(connect.status.success(), "{}", String::from_utf8_lossy(&connect.stderr));
+    let keyring = real_keyring();
+    if keyring {
+        let whoami = run(vec!["whoami".into()]).await.expect("runs");
+        assert!(
+            whoami.status.success(),
+            "the keychain token is used: {}",
+            String::from_utf8_lossy(&whoami.stderr)
+        );
+    } else {
+        assert!(
+            String::from_utf8_lossy(&connect.stderr).contains("no keychain"),
+            "the user is told there is no keychain"
+        );
+    }
+    let mut scanned = 0;
+    for root in [db.dir.path(), home.path()] {
+        for file in walk(root) {
+            let bytes = std::fs::read(&file).expect("readable");
+            scanned += 1;
+            assert!(
+                !bytes
+                    .windows(Simulator::MEMBER_TOKEN.len())
+                    .any(|w| w == Simulator::MEMBER_TOKEN.as_bytes()),
+                "the token is in {}",
+                file.display()
+            );
+        }
+    }
+    assert!(scanned >= 1, "the database was scanned");
+    if keyring {
+        let disconnect = run(vec!["disconnect".into()]).await.expect("runs");
+        assert!(disconnect.status.success());
+        assert!(
+            Keychain::with_service(&service).load().expect("readable").is_none(),
+            "disconnect removes the token"
+        );
+    }
+}
+
+fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}

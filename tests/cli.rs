@@ -25,6 +25,9 @@ impl Cli {
         Command::new(env!("CARGO_BIN_EXE_tickettime"))
             .args(args)
             .env("TICKETTIME_DB", self.db.url())
+            // Never a real keychain or a real Harvest from a test.
+            .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-cli-{}", std::process::id()))
+            .env_remove("HARVEST_ACCESS_TOKEN")
             .output()
             .expect("the tickettime binary runs")
     }

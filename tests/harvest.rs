@@ -342,3 +342,32 @@ async fn connect_with_a_bad_token_stores_nothing() {
     let error = String::from_utf8_lossy(&out.stderr);
     assert!(error.contains("token"), "the error names the token: {error}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linking_checks_the_project_in_harvest_and_pulls_its_entries() {
+    let desk = Desk::new(Simulator::MANAGER_TOKEN).await;
+    let number = desk.ok(&["ticket", "create", "--subject", "Relink me"]).await;
+    let t = number.trim();
+    let error = desk.fails(&["ticket", "link", t, "--project", "999999"]).await;
+    assert!(error.contains("no project 999999"), "an unknown id is named: {error}");
+    assert_eq!(
+        desk.json(&["ticket", "show", t]).await["harvest_project_id"],
+        Value::Null,
+        "nothing was linked"
+    );
+    let project = harvest_sim::seed::ACME_VPN_PROJECT_ID;
+    let linked = desk.json(&["ticket", "link", t, "--project", &project.to_string()]).await;
+    let expected: f64 = desk
+        .sim
+        .entries()
+        .iter()
+        .filter(|e| e["project"]["id"] == project)
+        .filter_map(|e| e["hours"].as_f64())
+        .sum();
+    assert!(expected > 0.0, "the seed has Acme VPN entries");
+    assert!(
+        (linked["hours_used"].as_f64().unwrap_or_default() - expected).abs() < 1e-9,
+        "the project's entries arrived"
+    );
+    assert_eq!(linked["harvest_project_name"], "Acme VPN support");
+}

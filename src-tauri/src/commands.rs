@@ -38,7 +38,7 @@ impl From<Error> for CommandError {
             | Error::StaffExists(_)
             | Error::NoProject(_) => Code::Invalid,
             Error::Open { .. } | Error::Database(_) | Error::Migrate(_) => Code::Storage,
-            Error::Harvest(_) => Code::Harvest,
+            Error::Harvest(_) | Error::SyncBusy => Code::Harvest,
             Error::NotConnected | Error::Keychain(_) => Code::NotConnected,
         };
         CommandError { code, message: error.to_string() }

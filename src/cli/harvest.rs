@@ -359,3 +359,54 @@ pub async fn outbox(
         }
     }
 }
+
+/// Links a ticket to a project. With Harvest reachable, the id is checked
+/// first (a clear error for an unknown one) and the project's entries are
+/// pulled in; without a connection the link is made locally.
+pub async fn link(
+    store: &Store,
+    number: crate::domain::TicketNumber,
+    project: i64,
+    actor: Option<&Staff>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<crate::store::TicketView> {
+    let harvest = match open(store).await {
+        Ok(harvest) => Some(harvest),
+        Err(error) => {
+            let offline = error.downcast_ref::<crate::Error>().is_some_and(|e| {
+                matches!(e, crate::Error::NotConnected | crate::Error::Keychain(_))
+                    || matches!(e, crate::Error::Harvest(h) if h.is_transient())
+            });
+            if !offline {
+                return Err(error);
+            }
+            None
+        }
+    };
+    if let Some(harvest) = &harvest {
+        check_project(&harvest.client, project).await?;
+    }
+    let view = store.link_project(number, project, actor, now).await?;
+    let Some(harvest) = harvest else { return Ok(view) };
+    crate::sync::backfill_project(store, &harvest.client, project).await?;
+    Ok(store.ticket(number).await?)
+}
+
+async fn check_project(client: &harvest::HarvestClient, project: i64) -> anyhow::Result<()> {
+    match client.project(project).await {
+        Ok(_) => Ok(()),
+        Err(harvest::HarvestError::NotFound(_)) => {
+            Err(anyhow!("Harvest has no project {project} (or you cannot see it)"))
+        }
+        // Members may not read projects: their own assignments tell.
+        Err(harvest::HarvestError::Forbidden(_)) => {
+            let mine = client.my_project_assignments().await?;
+            if mine.iter().any(|a| a.project.id == project) {
+                Ok(())
+            } else {
+                Err(anyhow!("project {project} is not one of your Harvest projects"))
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}

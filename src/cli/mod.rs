@@ -7,6 +7,7 @@
 mod demo;
 mod harvest;
 mod output;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -86,6 +87,24 @@ enum Command {
     Outbox {
         #[command(subcommand)]
         command: Option<OutboxCommand>,
+    },
+    /// Import Harvest's time entries of linked projects (once, or --every DURATION).
+    #[command(args_conflicts_with_subcommands = true)]
+    Sync {
+        #[command(subcommand)]
+        command: Option<SyncCommand>,
+        /// Run once (the default).
+        #[arg(long)]
+        once: bool,
+        /// Run on this interval until interrupted (e.g. 5m).
+        #[arg(long, value_name = "DURATION", conflicts_with = "once")]
+        every: Option<String>,
+        /// Re-read everything and reconcile deletions.
+        #[arg(long)]
+        full: bool,
+        /// Backfill entries spent on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
     },
     /// Start the Harvest simulator with demo data and point this database at it (until Ctrl-C).
     Demo {
@@ -231,6 +250,12 @@ enum TimerCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum SyncCommand {
+    /// The last import: when, how long, watermark, counts, API calls, last error.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
 enum OutboxCommand {
     /// List the items (the default).
     List,
@@ -316,6 +341,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             harvest::outbox(&store, command.unwrap_or(OutboxCommand::List), json, now).await?
         }
         Command::Demo { port } => demo::run(&store, &url, port).await?,
+        Command::Sync { command: Some(SyncCommand::Status), .. } => sync::status(&store, json).await?,
+        Command::Sync { command: None, once: _, every, full, since } => {
+            let every = every.as_deref().map(sync::parse_every).transpose()?;
+            let options = crate::sync::SyncOptions { full, since, ..crate::sync::SyncOptions::default() };
+            sync::run(&store, options, every, json).await?
+        }
         Command::Timeline { number } => {
             let zone = Local::now().offset().fix();
             output::timeline(&store.timeline(number, zone).await?, json)?;
@@ -401,7 +432,7 @@ async fn ticket(
         }
         TicketCommand::Link { number, project, actor } => {
             let actor = actor_arg(store, actor.as_deref()).await?;
-            let view = store.link_project(number, project, actor.as_ref(), now).await?;
+            let view = harvest::link(store, number, project, actor.as_ref(), now).await?;
             output::ticket(&view, json)?;
         }
         TicketCommand::Unlock { number, actor, reason, extra_hours } => {

@@ -222,7 +222,7 @@ async fn upsert(conn: &mut SqliteConnection, row: &Row, ticket: Option<i64>) -> 
     Ok(())
 }
 
-async fn load_links(conn: &mut SqliteConnection) -> Result<Links> {
+pub(super) async fn load_links(conn: &mut SqliteConnection) -> Result<Links> {
     let rows: Vec<(i64, Option<i64>)> =
         sqlx::query_as("SELECT number, harvest_project_id FROM tickets").fetch_all(conn).await?;
     Ok(Links::new(rows.into_iter().filter_map(|(n, p)| TicketNumber::new(n).map(|n| (n, p)))))

@@ -8,6 +8,7 @@
 
 mod entries;
 mod harvest;
+mod sync;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 
 pub use entries::ImportReport;
 pub use harvest::{HarvestAccount, OutboxItem, OutboxState, PendingTime, ThreadInput};
+pub use sync::{RunRecord, SyncState};
 pub use tickets::{EventRecord, NewTicket, Staff, TicketChanges, TicketView};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -34,6 +36,7 @@ pub const DB_ENV: &str = "TICKETTIME_DB";
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    path: PathBuf,
 }
 
 impl Store {
@@ -49,7 +52,8 @@ impl Store {
             .busy_timeout(Duration::from_secs(15))
             // IMPORTANT: FULL, not NORMAL: a lost commit here is lost user work.
             .synchronous(SqliteSynchronous::Full);
-        if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+        let path = options.get_filename().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Open { url: url.clone(), source: sqlx::Error::Io(e) })?;
         }
@@ -60,7 +64,7 @@ impl Store {
             .await
             .map_err(|source| Error::Open { url: url.clone(), source })?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, path })
     }
 
     /// The budget lines in force (settings `approaching_pct`, `near_pct`,

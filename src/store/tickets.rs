@@ -319,7 +319,8 @@ impl Store {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let before = ticket_view(&mut tx, number).await?;
         sqlx::query(
-            "UPDATE tickets SET harvest_project_id = $2, harvest_project_name = NULL, updated_at = $3 WHERE number = $1",
+            "UPDATE tickets SET harvest_project_id = $2, harvest_project_name = NULL, budget_offered_for = NULL,
+                updated_at = $3 WHERE number = $1",
         )
         .bind(number.get())
         .bind(project)

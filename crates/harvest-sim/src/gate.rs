@@ -31,7 +31,9 @@ pub(crate) async fn gate(State(app): State<App>, request: Request, next: Next) -
     }
     let method = request.method().as_str().to_owned();
     let index = record(&app, &request);
-    let fault = take_fault(&app, &method, &path);
+    // Prefixes match the path and query, so a fault can target one page (`/v2/time_entries?page=3`).
+    let target = request.uri().path_and_query().map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
+    let fault = take_fault(&app, &method, &target);
     let response = match fault {
         None => guarded(&app, request, next).await,
         Some(FaultKind::Delay(pause)) => {

@@ -75,7 +75,8 @@ pub struct Recorded {
     pub status: u16,
 }
 
-/// A queued misbehaviour: the next `times` requests matching `method` and `path_prefix` get `kind`.
+/// A queued misbehaviour: the next `times` requests matching `method` and `path_prefix` (matched
+/// against the path and query) get `kind`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     /// `None` matches any method; otherwise compared case-insensitively.

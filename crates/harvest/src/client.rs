@@ -597,6 +597,11 @@ pub struct Pager<T> {
 }
 
 impl<T: DeserializeOwned> Pager<T> {
+    /// True once the last page was read (`links.next` was null).
+    pub fn is_done(&self) -> bool {
+        self.next.is_none()
+    }
+
     /// The next page, or `None` after the last.
     pub async fn next_page(&mut self) -> Result<Option<Page<T>>> {
         let Some(url) = self.next.take() else { return Ok(None) };

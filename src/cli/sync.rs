@@ -1,0 +1,137 @@
+//! `tickettime sync`: the import, once or on an interval, and its status.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+
+use super::harvest::open;
+use super::output;
+use crate::store::Store;
+use crate::sync::{self, Progress, SyncOptions, SyncReport};
+
+/// Runs the import once, or every `every` until Ctrl-C (backing off while it fails).
+pub async fn run(
+    store: &Store,
+    options: SyncOptions,
+    every: Option<Duration>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let harvest = open(store).await?;
+    let show_progress = !json && std::io::stderr().is_terminal();
+    let progress = move |p: Progress| {
+        if show_progress {
+            let total = p.total_pages.map(|t| format!("/{t}")).unwrap_or_default();
+            eprint!("\rReading Harvest: page {}{total} · {} entries", p.pages, p.entries);
+        }
+    };
+    let Some(every) = every else {
+        let report = sync::run(store, &harvest.client, &options, &progress).await;
+        if show_progress {
+            eprintln!();
+        }
+        return print(&report?, json);
+    };
+    let mut failures = 0u32;
+    loop {
+        let wait = match sync::run(store, &harvest.client, &options, &progress).await {
+            Ok(report) => {
+                failures = 0;
+                print(&report, json)?;
+                every
+            }
+            Err(error) => {
+                failures += 1;
+                eprintln!("sync failed: {error}");
+                // Back off while Harvest fails: double the wait, at most an hour.
+                every.saturating_mul(2u32.saturating_pow(failures.min(6))).min(Duration::from_secs(3600))
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+fn print(report: &SyncReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::json(&serde_json::json!({
+            "new": report.new, "updated": report.updated, "deleted": report.deleted,
+            "unattributed": report.unattributed, "api_calls": report.api_calls, "pages": report.pages,
+            "reconciled": report.reconciled, "watermark": report.watermark,
+        }));
+    }
+    println!(
+        "Imported: {} new, {} updated, {} deleted, {} unattributed · {} API call{}{}",
+        report.new,
+        report.updated,
+        report.deleted,
+        report.unattributed,
+        report.api_calls,
+        if report.api_calls == 1 { "" } else { "s" },
+        if report.reconciled { " · deletions reconciled" } else { "" }
+    );
+    Ok(())
+}
+
+pub async fn status(store: &Store, json: bool) -> anyhow::Result<()> {
+    let state = store.sync_state().await?;
+    if json {
+        return output::json(&state);
+    }
+    let Some(last) = state.last_run_at else {
+        println!("No import has run yet. Run `tickettime sync`.");
+        return Ok(());
+    };
+    println!(
+        "Last run:     {} ({} ms)",
+        last.format("%Y-%m-%d %H:%M:%S UTC"),
+        state.duration_ms.unwrap_or_default()
+    );
+    println!(
+        "Watermark:    {}",
+        state.watermark.map_or_else(|| "—".to_owned(), |w| w.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+    );
+    println!(
+        "Entries:      {} new, {} updated, {} deleted, {} unattributed",
+        state.new, state.updated, state.deleted, state.unattributed
+    );
+    println!("API calls:    {}", state.api_calls);
+    if let Some(error) = state.last_error {
+        println!("Last error:   {error}");
+    }
+    Ok(())
+}
+
+/// `90`, `90s`, `5m`, `1h`.
+pub fn parse_every(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().with_context(|| format!("`{text}` is not a duration (try 30s, 5m or 1h)"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(anyhow!("`{text}` is not a duration (try 30s, 5m or 1h)")),
+    };
+    if seconds < 10 {
+        return Err(anyhow!("--every must be at least 10 s (Harvest allows 100 requests per 15 s)"));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_read_seconds_minutes_and_hours() {
+        assert_eq!(parse_every("90").ok(), Some(Duration::from_secs(90)));
+        assert_eq!(parse_every("5m").ok(), Some(Duration::from_secs(300)));
+        assert_eq!(parse_every("1h").ok(), Some(Duration::from_secs(3600)));
+        assert!(parse_every("5").is_err(), "too often");
+        assert!(parse_every("soon").is_err());
+        assert!(parse_every("5d").is_err());
+    }
+}

@@ -1,0 +1,255 @@
+//! The import: every Harvest entry of linked projects, pulled back into the
+//! store — incremental, idempotent and crash-safe.
+//!
+//! One paginated stream for the whole account (`updated_since` = watermark
+//! − overlap), kept when an entry's project is linked to a ticket, its
+//! external reference names one, or it is already stored (so an entry moved
+//! off a linked project leaves its ticket). Pages are upserted by Harvest id
+//! as they arrive; Harvest sorts by spent date, not update time, so the
+//! watermark only moves after the whole stream was read — in the same
+//! transaction as the last page — to the newest `updated_at` seen, never
+//! past the server's clock. A crash re-reads; upserts make that harmless.
+//!
+//! `updated_since` never reports deletions: a reconcile pass re-lists each
+//! linked project and soft-deletes what Harvest no longer has, only when the
+//! listing was complete. One import runs at a time per database (a lock file
+//! beside it, released by the OS if the process dies).
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use harvest::{HarvestClient, HarvestError, TimeEntry, TimeEntryQuery};
+
+use crate::connection::current_user;
+use crate::domain::{Hours, Role};
+use crate::store::{RunRecord, Store};
+use crate::{Error, Result};
+
+/// How a run behaves.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Re-read the whole account and reconcile every linked project.
+    pub full: bool,
+    /// Backfill entries spent on or after this date (the watermark stays).
+    pub since: Option<NaiveDate>,
+    /// How long a second import waits for the first before skipping.
+    pub wait: Duration,
+    /// Re-read this much before the watermark (clock skew, same-second updates).
+    pub overlap: chrono::Duration,
+    /// Reconcile deletions every this many runs (and at least daily).
+    pub reconcile_every: i64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            full: false,
+            since: None,
+            wait: Duration::from_secs(10),
+            overlap: chrono::Duration::minutes(10),
+            reconcile_every: 12,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub new: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unattributed: u64,
+    pub api_calls: u64,
+    pub pages: u64,
+    pub entries_seen: u64,
+    pub reconciled: bool,
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// Progress of a long import, for a terminal.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub pages: u64,
+    pub total_pages: Option<u64>,
+    pub entries: u64,
+}
+
+/// Runs one import. A second import on the same database waits up to
+/// `options.wait`, then reports [`Error::SyncBusy`].
+pub async fn run(
+    store: &Store,
+    client: &HarvestClient,
+    options: &SyncOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<SyncReport> {
+    let _lock = SyncLock::acquire(store.path(), options.wait).await?;
+    let started = Instant::now();
+    let calls_before = client.calls();
+    let mut report = SyncReport::default();
+    let outcome = import(store, client, options, progress, &mut report).await;
+    report.api_calls = client.calls() - calls_before;
+    let record = RunRecord {
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        new: report.new,
+        updated: report.updated,
+        deleted: report.deleted,
+        unattributed: report.unattributed,
+        api_calls: report.api_calls,
+        error: outcome.as_ref().err().map(ToString::to_string),
+        reconciled: report.reconciled,
+    };
+    store.record_run(&record, Utc::now()).await?;
+    outcome.map(|()| report)
+}
+
+async fn import(
+    store: &Store,
+    client: &HarvestClient,
+    options: &SyncOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+    report: &mut SyncReport,
+) -> Result<()> {
+    let state = store.sync_state().await?;
+    let links = store.links().await?;
+    let query = match (options.since, state.watermark) {
+        (Some(from), _) => TimeEntryQuery { from: Some(from), ..TimeEntryQuery::default() },
+        (None, Some(mark)) if !options.full => {
+            TimeEntryQuery { updated_since: Some(mark - options.overlap), ..TimeEntryQuery::default() }
+        }
+        _ => TimeEntryQuery::default(),
+    };
+    // A `from` backfill does not cover every update: it never moves the watermark.
+    let moves_watermark = options.since.is_none();
+    let mut pager = client.time_entries(&query)?;
+    let mut seen = HashSet::new();
+    let mut newest: Option<DateTime<Utc>> = None;
+    let mut first: Option<(Option<u64>, Option<DateTime<Utc>>)> = None;
+    while let Some(page) = pager.next_page().await? {
+        let (total, server_date) = *first.get_or_insert((page.total_entries, page.server_date));
+        report.pages += 1;
+        report.entries_seen += page.items.len() as u64;
+        progress(Progress {
+            pages: report.pages,
+            total_pages: page.total_pages,
+            entries: report.entries_seen,
+        });
+        seen.extend(page.items.iter().map(|e| e.id));
+        newest = page.items.iter().map(|e| e.updated_at).chain(newest).max();
+        let known = store.known_ids(&page.items.iter().map(|e| e.id).collect::<Vec<_>>()).await?;
+        let kept: Vec<TimeEntry> = page
+            .items
+            .into_iter()
+            .filter(|e| {
+                let reference = e.external_reference.as_ref().map(|r| (r.id.as_str(), r.group_id.as_deref()));
+                links.is_linked(e.project.id)
+                    || links.attribute(reference, e.project.id).is_some()
+                    || known.contains(&e.id)
+            })
+            .collect();
+        let watermark = if pager.is_done() && moves_watermark {
+            // With offset paging a delete during the run can hide a row: move
+            // only when every entry Harvest counted was received.
+            let complete = total.is_none_or(|t| seen.len() as u64 >= t);
+            newest.filter(|_| complete).map(|n| server_date.map_or(n, |d| n.min(d)))
+        } else {
+            None
+        };
+        let imported = store.import_page(&kept, watermark, Utc::now()).await?;
+        report.new += imported.new;
+        report.updated += imported.updated;
+        report.unattributed += imported.unattributed;
+        if watermark.is_some() {
+            report.watermark = watermark;
+        }
+    }
+    let due = options.full
+        || state.runs_since_reconcile + 1 >= options.reconcile_every
+        || state.last_reconcile_at.is_none_or(|at| Utc::now() - at > chrono::Duration::days(1));
+    if due {
+        for project in store.reconcile_projects().await? {
+            report.deleted += reconcile_project(store, client, project).await?;
+        }
+        report.reconciled = true;
+    }
+    offer_budgets(store, client).await?;
+    if report.watermark.is_none() {
+        report.watermark = store.sync_state().await?.watermark;
+    }
+    Ok(())
+}
+
+/// Re-lists one project's entries (a member's token sees only their own, so
+/// then only their own rows are compared), upserts them, and soft-deletes
+/// stored entries Harvest no longer has — only if the listing was complete.
+pub async fn reconcile_project(store: &Store, client: &HarvestClient, project: i64) -> Result<u64> {
+    let user = current_user(store, client).await?;
+    let only_mine = (user.role == Role::Agent).then_some(user.user_id);
+    let query = TimeEntryQuery { project_id: Some(project), user_id: only_mine, ..TimeEntryQuery::default() };
+    let mut pager = client.time_entries(&query)?;
+    let mut present = HashSet::new();
+    let mut total = None;
+    while let Some(page) = pager.next_page().await? {
+        total = total.or(page.total_entries);
+        present.extend(page.items.iter().map(|e| e.id));
+        store.import_page(&page.items, None, Utc::now()).await?;
+    }
+    if total.is_some_and(|t| present.len() as u64 != t) {
+        // Rows shifted between pages: deleting now could delete a live entry.
+        return Ok(0);
+    }
+    store.soft_delete_missing(project, only_mine, None, &present, Utc::now()).await
+}
+
+/// Relinking done for the user: the new project's entries arrive, and what
+/// Harvest no longer has leaves.
+pub async fn backfill_project(store: &Store, client: &HarvestClient, project: i64) -> Result<u64> {
+    reconcile_project(store, client, project).await
+}
+
+/// Offers each linked project's Harvest hour budget to tickets without one.
+async fn offer_budgets(store: &Store, client: &HarvestClient) -> Result<()> {
+    for (ticket, project) in store.tickets_awaiting_budget().await? {
+        let budget = match client.project(project).await {
+            Ok(p) => p.hour_budget().map(Hours::from_harvest).transpose().ok().flatten(),
+            // Members may not read projects; the PM sets the budget by hand.
+            Err(HarvestError::Forbidden(_) | HarvestError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        store.offer_budget(ticket, project, budget, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// The per-database import lock: an OS file lock beside the database, so a
+/// crashed import never blocks the next one.
+struct SyncLock {
+    _file: File,
+}
+
+impl SyncLock {
+    async fn acquire(db: &std::path::Path, wait: Duration) -> Result<Self> {
+        let path = PathBuf::from(format!("{}.sync-lock", db.display()));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::Invalid(format!("cannot open the sync lock {}: {e}", path.display())))?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(SyncLock { _file: file }),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(TryLockError::WouldBlock) => return Err(Error::SyncBusy),
+                Err(TryLockError::Error(e)) => {
+                    return Err(Error::Invalid(format!("cannot lock {}: {e}", path.display())))
+                }
+            }
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod error;
 pub mod keychain;
 pub mod logging;
 pub mod store;
+pub mod summarize;
 pub mod sync;
 pub mod timer;
 

@@ -123,6 +123,7 @@ async fn import(
     };
     // A `from` backfill does not cover every update: it never moves the watermark.
     let moves_watermark = options.since.is_none();
+    let whole_account = query.updated_since.is_none() && query.from.is_none();
     let mut pager = client.time_entries(&query)?;
     let mut seen = HashSet::new();
     let mut newest: Option<DateTime<Utc>> = None;
@@ -165,10 +166,19 @@ async fn import(
             report.watermark = watermark;
         }
     }
+    let complete = first.is_none_or(|(total, _)| total.is_none_or(|t| seen.len() as u64 >= t));
     let due = options.full
         || state.runs_since_reconcile + 1 >= options.reconcile_every
         || state.last_reconcile_at.is_none_or(|at| Utc::now() - at > chrono::Duration::days(1));
-    if due {
+    if whole_account && complete {
+        // The stream just listed every entry this token can see: deletions
+        // show as stored entries it did not contain, at no extra request.
+        let only_mine = visible_only_to_me(store, client).await?;
+        for project in store.reconcile_projects().await? {
+            report.deleted += store.soft_delete_missing(project, only_mine, None, &seen, Utc::now()).await?;
+        }
+        report.reconciled = true;
+    } else if due {
         for project in store.reconcile_projects().await? {
             report.deleted += reconcile_project(store, client, project).await?;
         }
@@ -185,8 +195,7 @@ async fn import(
 /// then only their own rows are compared), upserts them, and soft-deletes
 /// stored entries Harvest no longer has — only if the listing was complete.
 pub async fn reconcile_project(store: &Store, client: &HarvestClient, project: i64) -> Result<u64> {
-    let user = current_user(store, client).await?;
-    let only_mine = (user.role == Role::Agent).then_some(user.user_id);
+    let only_mine = visible_only_to_me(store, client).await?;
     let query = TimeEntryQuery { project_id: Some(project), user_id: only_mine, ..TimeEntryQuery::default() };
     let mut pager = client.time_entries(&query)?;
     let mut present = HashSet::new();
@@ -201,6 +210,13 @@ pub async fn reconcile_project(store: &Store, client: &HarvestClient, project: i
         return Ok(0);
     }
     store.soft_delete_missing(project, only_mine, None, &present, Utc::now()).await
+}
+
+/// A member's token sees only their own entries: then only their own rows
+/// may be judged missing.
+async fn visible_only_to_me(store: &Store, client: &HarvestClient) -> Result<Option<i64>> {
+    let user = current_user(store, client).await?;
+    Ok((user.role == Role::Agent).then_some(user.user_id))
 }
 
 /// Relinking done for the user: the new project's entries arrive, and what

@@ -332,3 +332,22 @@ fn the_database_comes_from_the_db_flag_or_the_environment() {
     assert!(out.status.success());
     assert!(Path::new(&other.path()).exists(), "--db wins over TICKETTIME_DB and creates the file");
 }
+
+#[test]
+fn summarize_writes_a_short_work_log_note_from_a_reply() {
+    let cli = Cli::new();
+    let reply = "Hi Sarah,\n\nI've fixed the issue with the SSO login redirect; it works again.\n\nBest regards,\nTom";
+    let note = cli.json(&["summarize", "--text", reply]);
+    assert_eq!(note["source"], "local", "no model is configured, so nothing leaves the machine");
+    let text = note["note"].as_str().expect("a note");
+    let words = text.split_whitespace().count();
+    assert!((2..=8).contains(&words), "2–8 words: {text}");
+    assert!(text.contains("SSO"), "the product name is kept: {text}");
+    assert!(
+        !text.to_lowercase().contains("regards") && !text.contains("Sarah"),
+        "no greeting or signature: {text}"
+    );
+    let file = cli.write_text("reply.txt", reply);
+    assert_eq!(cli.ok(&["summarize", "--file", &file]).trim(), text, "a file gives the same note");
+    assert!(cli.fails(&["summarize", "--text", "   "]).contains("nothing to summarize"));
+}

@@ -190,36 +190,61 @@ async fn an_older_version_served_after_a_newer_one_keeps_the_newer() {
     assert_eq!(hours, 300, "the newer version is kept");
 }
 
+async fn deleted_rows(store: &Store) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM time_entries WHERE deleted = TRUE")
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
     let sim = simulator().await;
     let client = client(&sim);
     let (_db, store) = desk().await;
-    let id = add(&sim, GLOBEX_BILLING_PROJECT_ID, 2.0, 0);
+    let invoices = TicketNumber::new(2).expect("#2");
+    let first = add(&sim, GLOBEX_BILLING_PROJECT_ID, 2.0, 0);
+    let second = add(&sim, GLOBEX_BILLING_PROJECT_ID, 1.0, 0);
     sync(&store, &client).await.expect("first (reconciles, nothing to delete)");
-    let used = store.ticket(TicketNumber::new(2).expect("#2")).await.expect("ticket").hours_used;
-    assert!(sim.delete_entry(id));
+    let used = store.ticket(invoices).await.expect("ticket").hours_used;
+    assert!(sim.delete_entry(first));
     let incremental = sync(&store, &client).await.expect("incremental");
     assert_eq!(incremental.deleted, 0, "updated_since never reports deletions");
-    assert_eq!(store.ticket(TicketNumber::new(2).expect("#2")).await.expect("ticket").hours_used, used);
+    assert_eq!(store.ticket(invoices).await.expect("ticket").hours_used, used);
 
+    // The scheduled pass re-lists each linked project; a failed page removes nothing.
+    let scheduled = SyncOptions { reconcile_every: 1, ..SyncOptions::default() };
     sim.inject(Fault {
         method: None,
         path_prefix: format!("/v2/time_entries?project_id={GLOBEX_BILLING_PROJECT_ID}"),
         times: 5,
         kind: FaultKind::Status(503),
     });
-    assert!(full(&store, &client).await.is_err(), "the reconcile listing fails");
-    let deleted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries WHERE deleted = TRUE")
-        .fetch_one(store.pool())
-        .await
-        .expect("count");
-    assert_eq!(deleted, 0, "a reconcile with a failed page removes nothing");
-
-    let reconciled = full(&store, &client).await.expect("full");
+    assert!(sync::run(&store, &client, &scheduled, &|_| {}).await.is_err(), "the project listing fails");
+    assert_eq!(deleted_rows(&store).await, 0, "a reconcile with a failed page removes nothing");
+    let reconciled = sync::run(&store, &client, &scheduled, &|_| {}).await.expect("scheduled reconcile");
+    assert!(reconciled.reconciled);
     assert_eq!(reconciled.deleted, 1);
-    let after = store.ticket(TicketNumber::new(2).expect("#2")).await.expect("ticket").hours_used;
+    let after = store.ticket(invoices).await.expect("ticket").hours_used;
     assert!((used - after - 2.0).abs() < 1e-9, "hours used drop by the deleted 2 h");
+
+    // A full sync lists the whole account: its stream is the reconcile.
+    assert!(sim.delete_entry(second));
+    sim.inject(Fault {
+        method: None,
+        path_prefix: "/v2/time_entries?per_page".into(),
+        times: 5,
+        kind: FaultKind::Status(503),
+    });
+    assert!(full(&store, &client).await.is_err());
+    assert_eq!(deleted_rows(&store).await, 1, "a failed full stream removes nothing more");
+    sim.clear_requests();
+    let full_run = full(&store, &client).await.expect("full");
+    assert_eq!(full_run.deleted, 1);
+    assert!(
+        sim.requests().iter().all(|r| !r.path_and_query.contains("project_id=")),
+        "no separate per-project listing after a complete full stream"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,6 +7,7 @@
 mod demo;
 mod harvest;
 mod output;
+mod summarize;
 mod sync;
 
 use std::path::PathBuf;
@@ -105,6 +106,14 @@ enum Command {
         /// Backfill entries spent on or after this date (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         since: Option<chrono::NaiveDate>,
+    },
+    /// Summarize a reply or note into a 2–8 word Harvest note (from --text, --file or standard input).
+    Summarize {
+        #[arg(long, conflicts_with = "file")]
+        text: Option<String>,
+        /// A file to summarize (`-` for standard input).
+        #[arg(long, value_name = "F")]
+        file: Option<PathBuf>,
     },
     /// Start the Harvest simulator with demo data and point this database at it (until Ctrl-C).
     Demo {
@@ -286,6 +295,10 @@ pub fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // The note generator needs no database: answer before one is opened.
+    if let Command::Summarize { text, file } = cli.command {
+        return summarize::run(text, file, cli.json).await;
+    }
     let url = match cli.db {
         Some(url) => url,
         None => store::default_path()
@@ -341,6 +354,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             harvest::outbox(&store, command.unwrap_or(OutboxCommand::List), json, now).await?
         }
         Command::Demo { port } => demo::run(&store, &url, port).await?,
+        Command::Summarize { .. } => unreachable!("answered before the database is opened"),
         Command::Sync { command: Some(SyncCommand::Status), .. } => sync::status(&store, json).await?,
         Command::Sync { command: None, once: _, every, full, since } => {
             let every = every.as_deref().map(sync::parse_every).transpose()?;

@@ -371,3 +371,48 @@ async fn linking_checks_the_project_in_harvest_and_pulls_its_entries() {
     );
     assert_eq!(linked["harvest_project_name"], "Acme VPN support");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_without_a_browser_prints_the_url_and_completes_on_the_redirect() {
+    use tokio::io::AsyncBufReadExt;
+    let desk = Desk::new(Simulator::MANAGER_TOKEN).await;
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        probe.local_addr().expect("addr").port()
+    };
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
+        .args(["connect", "--no-browser"])
+        .env("TICKETTIME_DB", desk.db.url())
+        .env("HARVEST_API_URL", desk.sim.url())
+        .env("HARVEST_ID_URL", desk.sim.url())
+        .env("HARVEST_CLIENT_ID", Simulator::CLIENT_ID)
+        .env("HARVEST_CLIENT_SECRET", Simulator::CLIENT_SECRET)
+        .env("TICKETTIME_OAUTH_PORT", port.to_string())
+        .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-oauth-{}", std::process::id()))
+        .env_remove("HARVEST_ACCESS_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawned");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let url = lines.next_line().await.expect("read").expect("the authorization URL is printed");
+    assert!(url.starts_with(&desk.sim.url()) && url.contains("/oauth2/authorize?"), "{url}");
+    assert!(url.contains(&format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback")), "{url}");
+    assert!(url.contains("state=") && url.contains("code_challenge="));
+    // The user approves in the browser; Harvest redirects to the loopback.
+    let page = reqwest_get(&url).await;
+    assert!(page.contains("connected"), "the browser is told: {page}");
+    let rest = lines.next_line().await.expect("read").unwrap_or_default();
+    let out = child.wait_with_output().await.expect("finished");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(rest.contains("Connected to Harvest account 1234567 as Pia Park"), "{rest}");
+}
+
+/// A stand-in browser: follows Harvest's redirect to the loopback page.
+async fn reqwest_get(url: &str) -> String {
+    let browser =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build().expect("browser");
+    browser.get(url).send().await.expect("browsed").text().await.expect("page")
+}

@@ -197,3 +197,13 @@ pub async fn current_user(store: &Store, client: &harvest::HarvestClient) -> Res
         _ => Ok(identify(store, client).await?.0),
     }
 }
+
+/// The staff row of a Harvest user (matched by email), if there is one.
+pub async fn staff_id(store: &Store, account: &HarvestAccount) -> Result<Option<i64>> {
+    let Ok(email) = crate::domain::Email::parse(&account.email) else { return Ok(None) };
+    match store.staff(&email).await {
+        Ok(staff) => Ok(Some(staff.id)),
+        Err(Error::StaffNotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -33,6 +33,9 @@ pub enum Error {
     NotConnected,
     #[error(transparent)]
     Keychain(#[from] crate::keychain::KeychainError),
+    /// The action needs the user's yes; the message is the question.
+    #[error("{0}")]
+    NeedsConfirmation(String),
     #[error("another import is running on this database; skipped (it will have fetched the same entries)")]
     SyncBusy,
     #[error("ticket {0} has no Harvest project; link one with `tickettime ticket link {n} --project ID`", n = .0.get())]

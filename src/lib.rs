@@ -6,10 +6,12 @@
 
 pub mod cli;
 pub mod connection;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod keychain;
 pub mod logging;
+pub mod notify;
 pub mod store;
 pub mod summarize;
 pub mod sync;

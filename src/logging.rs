@@ -140,10 +140,14 @@ pub async fn push(store: &Store, client: &HarvestClient, now: DateTime<Utc>) -> 
     }
     let user = crate::connection::current_user(store, client).await;
     let user_id = user.as_ref().ok().map(|u| u.user_id);
+    let actor = match &user {
+        Ok(user) => crate::connection::staff_id(store, user).await?,
+        Err(_) => None,
+    };
     for (index, item) in pending.iter().enumerate() {
         match push_one(client, item, user_id).await {
             Ok(entry) => {
-                store.complete_outbox(&item.id, &entry, now).await?;
+                store.complete_outbox(&item.id, &entry, actor, now).await?;
                 report.sent += 1;
             }
             Err(error)

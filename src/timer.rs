@@ -7,11 +7,11 @@ use chrono::{DateTime, Local, Utc};
 use harvest::{HarvestClient, NewTimeEntry, ReferenceInput, TimeEntry, TimeEntryUpdate};
 use serde::Serialize;
 
-use crate::connection::current_user;
+use crate::connection::{current_user, staff_id};
 use crate::domain::attribution::REFERENCE_GROUP;
-use crate::domain::{TicketError, TicketNumber};
+use crate::domain::{Hours, TicketError, TicketNumber, Utilization};
 use crate::logging::resolve_task;
-use crate::store::Store;
+use crate::store::{Store, TicketView};
 use crate::{Error, Result};
 
 /// The running timer as `timer status --json` prints it.
@@ -24,17 +24,48 @@ pub struct TimerStatus {
     pub elapsed_hours: Option<f64>,
 }
 
-/// Starts Harvest's timer on a ticket (today, in local time).
+impl TimerStatus {
+    pub const STOPPED: TimerStatus =
+        TimerStatus { running: false, ticket: None, harvest_id: None, started_at: None, elapsed_hours: None };
+}
+
+/// Hours left before a ticket locks (budget × lock line + extra − used), if it has a budget.
+pub fn hours_left(ticket: &TicketView, lock_pct: u32) -> Option<f64> {
+    let budget = ticket.budget_hours.filter(|b| *b > 0.0)?;
+    Some(budget * f64::from(lock_pct) / 100.0 + ticket.extra_hours - ticket.hours_used)
+}
+
+/// Why a start needs the user's yes: a ticket at or past the near line.
+pub fn start_question(ticket: &TicketView, near_pct: u32, lock_pct: u32) -> Option<String> {
+    let used = Hours::from_harvest(ticket.hours_used).ok()?;
+    let budget = ticket.budget_hours.and_then(|b| Hours::from_harvest(b).ok());
+    let pct = Utilization::of(used, budget)?.basis_points();
+    if pct < i64::from(near_pct) * 100 {
+        return None;
+    }
+    let minutes = (hours_left(ticket, lock_pct)? * 60.0).max(0.0).round() as i64;
+    Some(format!("{minutes} minutes left before #{} locks — start anyway?", ticket.number))
+}
+
+/// Starts Harvest's timer on a ticket (today, in local time). A locked
+/// ticket refuses; one at or past the near line needs `confirmed`.
 pub async fn start(
     store: &Store,
     client: &HarvestClient,
     ticket: TicketNumber,
     task: Option<i64>,
+    confirmed: bool,
     now: DateTime<Utc>,
 ) -> Result<TimeEntry> {
     let view = store.ticket(ticket).await?;
     if view.locked {
         return Err(TicketError::Locked("time").into());
+    }
+    if !confirmed {
+        let lines = store.thresholds().await?;
+        if let Some(question) = start_question(&view, lines.near, lines.lock) {
+            return Err(Error::NeedsConfirmation(question));
+        }
     }
     let project = view.harvest_project_id.ok_or(Error::NoProject(ticket))?;
     let task = resolve_task(store, Some(client), project, task).await?;
@@ -51,7 +82,8 @@ pub async fn start(
         }),
     };
     let started = client.create_time_entry(&entry).await?;
-    store.import_entries(std::slice::from_ref(&started), now).await?;
+    let actor = actor(store, client).await?;
+    store.import_entries_by(std::slice::from_ref(&started), actor, now).await?;
     Ok(started)
 }
 
@@ -77,21 +109,17 @@ pub async fn stop(
             .await?;
     }
     let stopped = client.stop_timer(running.id).await?;
-    store.import_entries(std::slice::from_ref(&stopped), now).await?;
+    let actor = staff_id(store, &user).await?;
+    store.import_entries_by(std::slice::from_ref(&stopped), actor, now).await?;
     Ok(stopped)
 }
 
-/// The user's running timer, read from Harvest.
+/// The user's running timer, read from Harvest (and stored, so its ticket's
+/// hours follow).
 pub async fn status(store: &Store, client: &HarvestClient, now: DateTime<Utc>) -> Result<TimerStatus> {
     let user = current_user(store, client).await?;
     let Some(entry) = client.running_entry(user.user_id).await? else {
-        return Ok(TimerStatus {
-            running: false,
-            ticket: None,
-            harvest_id: None,
-            started_at: None,
-            elapsed_hours: None,
-        });
+        return Ok(TimerStatus::STOPPED);
     };
     let ticket = store.attribute(&entry).await?.map(TicketNumber::get);
     Ok(TimerStatus {
@@ -103,6 +131,11 @@ pub async fn status(store: &Store, client: &HarvestClient, now: DateTime<Utc>) -
     })
 }
 
+async fn actor(store: &Store, client: &HarvestClient) -> Result<Option<i64>> {
+    let user = current_user(store, client).await?;
+    staff_id(store, &user).await
+}
+
 /// Hours on a running entry now: what it had before this run plus the run.
 pub fn elapsed_hours(entry: &TimeEntry, now: DateTime<Utc>) -> f64 {
     let before = entry.hours_without_timer.unwrap_or(0.0);
@@ -110,4 +143,45 @@ pub fn elapsed_hours(entry: &TimeEntry, now: DateTime<Utc>) -> f64 {
         .timer_started_at
         .map_or(entry.hours - before, |started| (now - started).num_seconds().max(0) as f64 / 3600.0);
     ((before + run) * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(used: f64, budget: Option<f64>, extra: f64) -> TicketView {
+        TicketView {
+            number: 123,
+            subject: "x".into(),
+            status: "open".into(),
+            client: None,
+            agent: None,
+            pm: None,
+            harvest_project_id: Some(1),
+            harvest_project_name: None,
+            budget_hours: budget,
+            quoted_hours: None,
+            hours_used: used,
+            extra_hours: extra,
+            utilization_pct: None,
+            band: None,
+            locked: false,
+            lock_reason: None,
+        }
+    }
+
+    #[test]
+    fn starting_at_or_past_90_percent_asks_with_the_minutes_left() {
+        assert_eq!(start_question(&ticket(8.99, Some(10.0), 0.0), 90, 100), None, "89.9 % starts silently");
+        assert_eq!(
+            start_question(&ticket(9.8, Some(10.0), 0.0), 90, 100).as_deref(),
+            Some("12 minutes left before #123 locks — start anyway?")
+        );
+        assert_eq!(
+            start_question(&ticket(10.5, Some(10.0), 2.0), 90, 100).as_deref(),
+            Some("90 minutes left before #123 locks — start anyway?"),
+            "extra hours granted count"
+        );
+        assert_eq!(start_question(&ticket(50.0, None, 0.0), 90, 100), None, "no budget, no question");
+    }
 }

@@ -16,6 +16,7 @@ pub enum Code {
     Storage,
     Harvest,
     NotConnected,
+    Confirm,
 }
 
 /// An error as it crosses IPC: `{ code, message }`.
@@ -39,6 +40,7 @@ impl From<Error> for CommandError {
             | Error::NoProject(_) => Code::Invalid,
             Error::Open { .. } | Error::Database(_) | Error::Migrate(_) => Code::Storage,
             Error::Harvest(_) | Error::SyncBusy => Code::Harvest,
+            Error::NeedsConfirmation(_) => Code::Confirm,
             Error::NotConnected | Error::Keychain(_) => Code::NotConnected,
         };
         CommandError { code, message: error.to_string() }

@@ -266,8 +266,13 @@ pub async fn timer(
     let harvest = open_and_push(store, now).await?;
     let client = &harvest.client;
     match command {
-        TimerCommand::Start { number, task } => {
-            let entry = timer::start(store, client, number, task, now).await?;
+        TimerCommand::Start { number, task, yes } => {
+            let entry = match timer::start(store, client, number, task, yes, now).await {
+                Err(crate::Error::NeedsConfirmation(question)) => {
+                    return Err(anyhow!("{question} (pass --yes to start anyway)"))
+                }
+                other => other?,
+            };
             if json {
                 output::json(&timer::status(store, client, now).await?)?;
             } else {

@@ -248,6 +248,9 @@ enum TimerCommand {
         number: TicketNumber,
         #[arg(long, value_name = "ID")]
         task: Option<i64>,
+        /// Start even when the ticket is at or past 90 % of its budget.
+        #[arg(long)]
+        yes: bool,
     },
     /// Stop the running timer.
     Stop {

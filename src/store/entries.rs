@@ -92,8 +92,20 @@ impl Store {
         entries: &[harvest::TimeEntry],
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
+        self.import_entries_by(entries, None, now).await
+    }
+
+    /// [`Store::import_entries`] for entries a staff member just wrote (their
+    /// own timer or log): the events it causes name them, so they are not
+    /// notified of their own action.
+    pub async fn import_entries_by(
+        &self,
+        entries: &[harvest::TimeEntry],
+        actor: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<ImportReport> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let report = import(&mut tx, entries, now).await?;
+        let report = import(&mut tx, entries, actor, now).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -111,6 +123,7 @@ impl Store {
 pub(super) async fn import(
     tx: &mut SqliteConnection,
     entries: &[harvest::TimeEntry],
+    actor: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<ImportReport> {
     let rows = entries.iter().map(Row::from_harvest).collect::<Result<Vec<_>>>()?;
@@ -178,7 +191,7 @@ pub(super) async fn import(
         .await?;
     }
     let affected = affected.into_iter().filter_map(TicketNumber::new).collect();
-    recompute(tx, affected, now, None).await?;
+    recompute(tx, affected, now, actor).await?;
     Ok(report)
 }
 

@@ -289,10 +289,11 @@ impl Store {
         &self,
         id: &str,
         entry: &harvest::TimeEntry,
+        actor: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let report = import(&mut tx, std::slice::from_ref(entry), now).await?;
+        let report = import(&mut tx, std::slice::from_ref(entry), actor, now).await?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', harvest_id = $2, last_error = NULL, updated_at = $3 WHERE id = $1",
         )

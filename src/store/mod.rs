@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 pub use entries::ImportReport;
 pub use harvest::{HarvestAccount, OutboxItem, OutboxState, PendingTime, ThreadInput};
 pub use sync::{RunRecord, SyncState};
-pub use tickets::{EventRecord, NewTicket, Staff, TicketChanges, TicketView};
+pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 

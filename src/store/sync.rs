@@ -116,7 +116,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let report = import(&mut tx, entries, now).await?;
+        let report = import(&mut tx, entries, None, now).await?;
         if let Some(watermark) = watermark {
             // Never backwards: a stream that saw only older entries keeps the mark.
             sqlx::query(

@@ -148,7 +148,69 @@ pub struct EventRecord {
     pub at: DateTime<Utc>,
 }
 
+/// An event with what a notification needs to say about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventDetail {
+    pub id: i64,
+    pub ticket: i64,
+    pub kind: EventKind,
+    pub utilization_pct: Option<f64>,
+    pub actor_id: Option<i64>,
+    pub pm_email: Option<String>,
+    pub subject: String,
+    pub hours_used: f64,
+    pub budget_hours: f64,
+}
+
+type EventDetailRow = (i64, i64, String, Option<i64>, Option<i64>, Option<String>, String, i64, Option<i64>);
+
 impl Store {
+    /// The events after the mark kept in setting `mark`, and moves the mark to
+    /// the newest event, in one transaction. With no mark yet, sets it and
+    /// returns `None` (nothing before it is news).
+    pub async fn events_since_mark(&self, mark: &str) -> Result<(Option<i64>, Vec<EventDetail>)> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let last: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(mark)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let last = last.and_then(|v| v.parse::<i64>().ok());
+        let rows: Vec<EventDetailRow> = sqlx::query_as(
+            "SELECT e.id, e.ticket_number, e.kind, e.utilization_bp, e.actor_id, p.email, t.subject,
+                    t.used_hundredths, t.budget_hundredths
+             FROM events e JOIN tickets t ON t.number = e.ticket_number LEFT JOIN staff p ON p.id = t.pm_id
+             WHERE e.id > $1 ORDER BY e.id",
+        )
+        .bind(last.unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        let newest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(&mut *tx).await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(mark)
+            .bind(newest.unwrap_or(0).to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let details = rows
+            .into_iter()
+            .filter_map(|(id, ticket, kind, bp, actor_id, pm_email, subject, used, budget)| {
+                Some(EventDetail {
+                    id,
+                    ticket,
+                    kind: EventKind::parse(&kind)?,
+                    utilization_pct: bp.map(|bp| bp as f64 / 100.0),
+                    actor_id,
+                    pm_email,
+                    subject,
+                    hours_used: Hours::from_hundredths(used).as_f64(),
+                    budget_hours: budget.map_or(0.0, |b| Hours::from_hundredths(b).as_f64()),
+                })
+            })
+            .collect();
+        Ok((last, details))
+    }
+
     /// Adds a member of staff; emails are unique.
     pub async fn add_staff(
         &self,

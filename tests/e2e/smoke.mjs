@@ -12,127 +12,26 @@
 //
 // Run it inside `dbus-run-session -- xvfb-run -a …` on Linux (see README.md).
 
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, openSync, closeSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 
-const DRIVER_URL = 'http://127.0.0.1:4444';
-const ELEMENT_KEY = 'element-6066-11e4-a52e-4f735466cecf';
-const STARTUP_TIMEOUT_MS = 20_000;
+import {
+  Failure,
+  alertText,
+  deleteSession,
+  execute,
+  isExecutable,
+  newSession,
+  saveScreenshot as saveScreenshotAs,
+  startDriver,
+  stopDriver,
+  waitForElement,
+} from './lib/webdriver.mjs';
+
 const LIST_TIMEOUT_MS = 20_000;
-const POLL_MS = 250;
-
-class Failure extends Error {}
 
 function log(message) {
   console.log(`[smoke] ${message}`);
-}
-
-function isExecutable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findTauriDriver() {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, 'tauri-driver');
-    if (isExecutable(candidate)) return candidate;
-  }
-  const cargoBin = join(process.env.HOME ?? '', '.cargo', 'bin', 'tauri-driver');
-  if (isExecutable(cargoBin)) return cargoBin;
-  throw new Failure('tauri-driver not found on PATH or in $HOME/.cargo/bin (cargo install tauri-driver --locked)');
-}
-
-/**
- * One WebDriver request. Uses the global fetch on purpose: it keeps the
- * connection alive, and a client sending `Connection: close` on every request
- * was reset by tauri-driver in about one run in four.
- */
-async function wd(method, path, body, timeoutMs = 30_000) {
-  let response;
-  try {
-    response = await fetch(`${DRIVER_URL}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    throw new Failure(`${method} ${path}: ${error.cause?.message ?? error.message}`);
-  }
-  const text = await response.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {
-    throw new Failure(`${method} ${path}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`);
-  }
-  const value = json?.value;
-  if (!response.ok || (value && typeof value === 'object' && 'error' in value)) {
-    const error = new Failure(
-      `${method} ${path}: HTTP ${response.status} ${value?.error ?? ''}: ${value?.message ?? text.slice(0, 200)}`,
-    );
-    error.webdriverError = value?.error;
-    throw error;
-  }
-  return value;
-}
-
-async function waitForDriver(driver) {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (driver.exitCode !== null || driver.signalCode !== null) {
-      throw new Failure(`tauri-driver exited early (code ${driver.exitCode}, signal ${driver.signalCode})`);
-    }
-    try {
-      const response = await fetch(`${DRIVER_URL}/status`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) {
-        await response.arrayBuffer();
-        return;
-      }
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(POLL_MS);
-  }
-  throw new Failure(`tauri-driver did not answer ${DRIVER_URL}/status within ${STARTUP_TIMEOUT_MS / 1000} s`);
-}
-
-async function driverAlreadyRunning() {
-  try {
-    const response = await fetch(`${DRIVER_URL}/status`, { signal: AbortSignal.timeout(1_000) });
-    await response.arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function findElement(sessionId, css) {
-  return wd('POST', `/session/${sessionId}/element`, { using: 'css selector', value: css });
-}
-
-async function waitForElement(sessionId, css, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const element = await findElement(sessionId, css);
-      return element[ELEMENT_KEY];
-    } catch (error) {
-      if (error.webdriverError !== 'no such element' || Date.now() >= deadline) throw error;
-    }
-    await sleep(POLL_MS);
-  }
-}
-
-async function textOf(sessionId, elementId) {
-  return String(await wd('GET', `/session/${sessionId}/element/${elementId}/text`));
 }
 
 /**
@@ -143,23 +42,11 @@ async function textOf(sessionId, elementId) {
 async function rowTexts(sessionId) {
   const script =
     'return Array.from(document.querySelectorAll(\'[data-testid="ticket-row"]\')).map((row) => row.textContent);';
-  return (await wd('POST', `/session/${sessionId}/execute/sync`, { script, args: [] })).map(String);
+  return (await execute(sessionId, script)).map(String);
 }
 
-/** The error banner's text, if the page shows one: the likeliest reason the list is missing. */
-async function alertText(sessionId) {
-  try {
-    const element = await findElement(sessionId, '[role="alert"]');
-    return await textOf(sessionId, element[ELEMENT_KEY]);
-  } catch {
-    return null;
-  }
-}
-
-async function saveScreenshot(sessionId, file) {
-  const base64 = await wd('GET', `/session/${sessionId}/screenshot`);
-  await writeFile(file, Buffer.from(String(base64), 'base64'));
-  log(`screenshot saved to ${file}`);
+function saveScreenshot(sessionId, file) {
+  return saveScreenshotAs(sessionId, file, log);
 }
 
 async function run(state, outDir) {
@@ -174,33 +61,10 @@ async function run(state, outDir) {
   log(`app: ${bin}`);
   log(`database: ${process.env.TICKETTIME_DB ?? '(TICKETTIME_DB not set: the app uses its default)'}`);
 
-  if (await driverAlreadyRunning()) {
-    throw new Failure(`something already answers on ${DRIVER_URL}; stop it first (a stale tauri-driver?)`);
-  }
-
-  const driverPath = findTauriDriver();
-  const driverLog = join(outDir, 'tauri-driver.log');
-  const logFd = openSync(driverLog, 'w');
   // Own process group, so cleanup also ends WebKitWebDriver and the app if
   // tauri-driver leaves them behind.
-  state.driver = spawn(driverPath, [], {
-    env: process.env,
-    stdio: ['ignore', logFd, logFd],
-    detached: true,
-  });
-  closeSync(logFd);
-  state.driver.on('error', (error) => log(`tauri-driver: ${error.message}`));
-  log(`tauri-driver started (pid ${state.driver.pid}), log in ${driverLog}`);
-  await waitForDriver(state.driver);
-
-  const session = await wd(
-    'POST',
-    '/session',
-    { capabilities: { alwaysMatch: { 'tauri:options': { application: bin } } } },
-    60_000,
-  );
-  state.sessionId = session.sessionId;
-  if (!state.sessionId) throw new Failure(`POST /session returned no sessionId: ${JSON.stringify(session)}`);
+  state.driver = await startDriver({ logFile: join(outDir, 'tauri-driver.log'), env: process.env, log });
+  state.sessionId = await newSession(bin);
   log(`session ${state.sessionId}`);
 
   try {
@@ -231,25 +95,10 @@ async function run(state, outDir) {
 async function cleanup(state) {
   if (state.sessionId) {
     // Deleting the session closes the app.
-    await wd('DELETE', `/session/${state.sessionId}`, undefined, 10_000).catch((error) =>
-      log(`could not delete the session: ${error.message}`),
-    );
+    await deleteSession(state.sessionId, log);
     state.sessionId = null;
   }
-  const driver = state.driver;
-  if (driver && driver.pid && driver.exitCode === null && driver.signalCode === null) {
-    const exited = new Promise((done) => driver.once('exit', done));
-    const signalGroup = (signal) => {
-      try {
-        process.kill(-driver.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    signalGroup('SIGTERM');
-    const timer = sleep(3_000).then(() => 'timeout');
-    if ((await Promise.race([exited, timer])) === 'timeout') signalGroup('SIGKILL');
-  }
+  await stopDriver(state.driver);
   state.driver = null;
 }
 

@@ -1,12 +1,16 @@
-// The one place the UI talks to the Rust core. Every Tauri command the page
-// uses has a typed wrapper here, so components never call `invoke` directly
-// and tests replace this module with `vi.mock('./api')`.
+// The one place the UI talks to the Rust core. Every Tauri command and event
+// the page uses has a typed wrapper here, so components never call `invoke`
+// or `listen` directly and tests replace this module with `vi.mock('./api')`.
+// The types mirror docs/desktop-ipc.md (snake_case, as serde sends them).
 import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+
+export type Role = 'agent' | 'pm' | 'admin';
 
 /** Budget utilisation band, computed by the core from hours used / budget. */
 export type Band = 'green' | 'yellow' | 'orange' | 'red';
 
-/** One row of `list_tickets`; mirrors the Rust `TicketView` DTO (snake_case). */
+/** One ticket with its budget state; mirrors the Rust `TicketView` DTO. */
 export interface TicketView {
   number: number;
   subject: string;
@@ -24,6 +28,127 @@ export interface TicketView {
   band: Band | null;
   locked: boolean;
   lock_reason: string | null;
+}
+
+export interface Me {
+  name: string;
+  email: string;
+  role: Role;
+  account_id: number;
+}
+
+export interface TimerState {
+  running: boolean;
+  ticket: number | null;
+  harvest_id: number | null;
+  started_at: string | null;
+  elapsed_hours: number | null;
+}
+
+export interface SyncStatus {
+  last_run_at: string | null;
+  last_error: string | null;
+  running: boolean;
+}
+
+export type Theme = 'light' | 'dark' | 'system';
+
+export interface Settings {
+  sync_interval_minutes: number;
+  approaching_pct: number;
+  near_pct: number;
+  lock_pct: number;
+  start_at_login: boolean;
+  global_shortcut: string;
+  theme: Theme;
+}
+
+export type Connection = 'connected' | 'demo' | 'disconnected';
+
+export interface AppState {
+  connection: Connection;
+  me: Me | null;
+  timer: TimerState;
+  sync: SyncStatus;
+  settings: Settings;
+  /** Shown once, e.g. "No system tray: …" or a keychain warning. */
+  notice: string | null;
+}
+
+export interface Task {
+  id: number;
+  name: string;
+}
+
+export interface HarvestClient {
+  id: number;
+  name: string;
+}
+
+export interface TicketDetail {
+  ticket: TicketView;
+  can_manage: boolean;
+  project_url: string | null;
+  tasks: Task[];
+}
+
+export type TimelineKind = 'message' | 'response' | 'note' | 'time';
+
+export interface TimelineItem {
+  kind: TimelineKind;
+  at: string;
+  author: string;
+  body: string | null;
+  hours: number | null;
+  spent_date: string | null;
+  harvest_id: number | null;
+}
+
+export interface TimelinePage {
+  /** Chronological. */
+  items: TimelineItem[];
+  total: number;
+  /** Index of items[0] in the whole timeline. */
+  start: number;
+}
+
+/** Hours travel as text so the core parses them exactly (quarter steps). */
+export interface TimeInput {
+  hours: string | null;
+  task_id: number | null;
+  notes: string | null;
+  timer_entry_id: number | null;
+}
+
+export interface Delivery {
+  state: 'sent' | 'queued' | 'failed' | 'none';
+  harvest_id: number | null;
+  message: string | null;
+}
+
+export interface Note {
+  note: string;
+  source: 'local' | 'llm';
+  fallback_reason?: string;
+}
+
+export type EntryKind = 'response' | 'note';
+
+export interface NewTicket {
+  subject: string;
+  client: string | null;
+  agent: string | null;
+  pm: string | null;
+  budget_hours: string | null;
+  quoted_hours: string | null;
+  project_id: number | null;
+}
+
+export interface TicketUpdate {
+  number: number;
+  budget_hours: string | null;
+  quoted_hours: string | null;
+  status: string | null;
 }
 
 /** How every command error crosses IPC: a small machine code and a sentence for people. */
@@ -53,11 +178,53 @@ export function toCommandError(error: unknown): CommandError {
   return { code: 'unknown', message: 'Something went wrong talking to Tickettime.' };
 }
 
-/** All tickets with their budget state, as the core computes it. */
-export async function listTickets(): Promise<TicketView[]> {
+async function call<T>(command: string, input?: unknown): Promise<T> {
   try {
-    return await invoke<TicketView[]>('list_tickets');
+    return input === undefined ? await invoke<T>(command) : await invoke<T>(command, { input });
   } catch (error) {
     throw toCommandError(error);
   }
 }
+
+export const appState = () => call<AppState>('app_state');
+/** All tickets with their budget state, as the core computes it. */
+export const listTickets = () => call<TicketView[]>('list_tickets');
+export const getTicket = (number: number) => call<TicketDetail>('get_ticket', { number });
+/** The newest `limit` items before index `before` (the newest of all when null). */
+export const timeline = (number: number, limit: number, before: number | null) =>
+  call<TimelinePage>('timeline', { number, limit, before });
+export const createTicket = (input: NewTicket) => call<TicketView>('create_ticket', input);
+export const updateTicket = (input: TicketUpdate) => call<TicketView>('update_ticket', input);
+export const linkProject = (number: number, project_id: number) =>
+  call<TicketView>('link_project', { number, project_id });
+export const harvestClients = () => call<HarvestClient[]>('harvest_clients');
+export const createHarvestProject = (number: number, client_id: number) =>
+  call<TicketView>('create_harvest_project', { number, client_id });
+export const recordMessage = (number: number, from: string, body: string) =>
+  call<null>('record_message', { number, from, body });
+export const submitEntry = (number: number, kind: EntryKind, body: string, time: TimeInput | null) =>
+  call<Delivery>('submit_entry', { number, kind, body, time });
+export const timerStart = (number: number, task_id: number | null, confirmed: boolean) =>
+  call<TimerState>('timer_start', { number, task_id, confirmed });
+export const timerStop = (notes: string | null) => call<TimerState>('timer_stop', { notes });
+export const summarize = (text: string) => call<Note>('summarize', { text });
+export const unlockTicket = (number: number, reason: string, extra_hours: string | null) =>
+  call<TicketView>('unlock_ticket', { number, reason, extra_hours });
+export const syncNow = () => call<SyncStatus>('sync_now');
+export const connectOauth = () => call<null>('connect_oauth');
+export const connectToken = (token: string, account_id: number) =>
+  call<AppState>('connect_token', { token, account_id });
+export const startDemo = () => call<AppState>('start_demo');
+export const disconnect = () => call<AppState>('disconnect');
+export const saveSettings = (settings: Settings) => call<Settings>('save_settings', settings);
+export const openProject = (number: number) => call<null>('open_project', { number });
+
+/** Subscribes to a Rust event; resolves to the function that unsubscribes. */
+function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  return listen<T>(event, (e) => handler(e.payload));
+}
+
+export const onAppState = (handler: (state: AppState) => void) => on('app-state', handler);
+export const onTicketsChanged = (handler: (numbers: number[]) => void) => on('tickets-changed', handler);
+export const onOpenTicket = (handler: (number: number) => void) => on('open-ticket', handler);
+export const onShowPicker = (handler: () => void) => on<null>('show-picker', () => handler());

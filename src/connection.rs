@@ -207,3 +207,85 @@ pub async fn staff_id(store: &Store, account: &HarvestAccount) -> Result<Option<
         Err(e) => Err(e),
     }
 }
+
+/// Connects with a personal access token: checked against Harvest (who am I)
+/// before it is kept. Returns the account and a warning when no keychain
+/// could keep the token (it then lives for this run only).
+pub async fn connect_token(
+    store: &Store,
+    env: &HarvestEnv,
+    keychain: &Keychain,
+    token: secrecy::SecretString,
+    account_id: i64,
+) -> Result<(HarvestAccount, harvest::HarvestClient, Option<String>)> {
+    store.set_setting(DEMO_URL_SETTING, None).await?;
+    let config = config(store, env).await?;
+    let client =
+        harvest::HarvestClient::new(config, account_id, harvest::Credentials::Personal(token.clone()), None)?;
+    let (account, _) = identify(store, &client).await?;
+    let warning =
+        keychain.save(&StoredCredentials::personal(account_id, &token)).err().map(|e| e.to_string());
+    Ok((account, client, warning))
+}
+
+/// The whole OAuth sign-in: a loopback listener on the configured port, the
+/// authorization URL handed to `open_browser` (the system browser, never a
+/// webview), the redirect checked against `state`, the code exchanged, the
+/// account taken from the scope (or the accounts list, `account_id` choosing
+/// among several), the user identified, the tokens kept in the keychain.
+pub async fn connect_oauth(
+    store: &Store,
+    env: &HarvestEnv,
+    keychain: &Keychain,
+    account_id: Option<i64>,
+    open_browser: impl FnOnce(&str),
+) -> Result<(HarvestAccount, harvest::HarvestClient, Option<String>)> {
+    let app = env.oauth_app()?;
+    store.set_setting(DEMO_URL_SETTING, None).await?;
+    let config = config(store, env).await?;
+    let loopback = harvest::oauth::Loopback::bind(env.oauth_port()?).await?;
+    let auth = harvest::oauth::authorize(&config.id_url, &app, &loopback.redirect_uri())?;
+    open_browser(auth.url.as_str());
+    let callback = loopback.wait(&auth.state, std::time::Duration::from_secs(300)).await?;
+    let tokens = harvest::oauth::exchange(&config, &app, auth, &callback).await?;
+    let account = match callback.scope.as_deref().and_then(harvest::oauth::account_from_scope) {
+        Some(account) => account,
+        None => choose_account(&config, &tokens.access_token, account_id).await?,
+    };
+    let client_id = app.client_id.clone();
+    let client =
+        harvest::HarvestClient::new(config, account, harvest::Credentials::OAuth { tokens, app }, None)?;
+    let (me, _) = identify(store, &client).await?;
+    let tokens =
+        client.oauth_tokens().ok_or_else(|| Error::Invalid("no OAuth tokens after sign-in".into()))?;
+    let warning =
+        keychain.save(&StoredCredentials::oauth(account, &tokens, &client_id)).err().map(|e| e.to_string());
+    Ok((me, client, warning))
+}
+
+async fn choose_account(
+    config: &harvest::Config,
+    token: &secrecy::SecretString,
+    wanted: Option<i64>,
+) -> Result<i64> {
+    let accounts = harvest::oauth::accounts(config, token).await?;
+    let harvest: Vec<_> = accounts.accounts.iter().filter(|a| a.product == "harvest").collect();
+    match (wanted, harvest.as_slice()) {
+        (Some(id), list) if list.iter().any(|a| a.id == id) => Ok(id),
+        (Some(id), _) => Err(Error::Invalid(format!("Harvest account {id} is not one this sign-in reaches"))),
+        (None, [only]) => Ok(only.id),
+        (None, []) => Err(Error::Invalid("this sign-in reaches no Harvest account".into())),
+        (None, several) => Err(Error::Invalid(format!(
+            "this sign-in reaches several Harvest accounts; choose one with --account-id: {}",
+            several.iter().map(|a| format!("{} ({})", a.id, a.name)).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Forgets the connection: the keychain entry, the remembered user and the demo.
+pub async fn disconnect(store: &Store, keychain: &Keychain) -> Result<Option<String>> {
+    let warning = keychain.delete().err().map(|e| e.to_string());
+    store.clear_account().await?;
+    store.set_setting(DEMO_URL_SETTING, None).await?;
+    Ok(warning)
+}

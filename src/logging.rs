@@ -11,8 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use harvest::{HarvestClient, HarvestError, NewTimeEntry, ReferenceInput};
 
 use crate::domain::attribution::REFERENCE_GROUP;
+use crate::domain::ThreadKind;
 use crate::domain::{LoggedHours, TicketError, TicketNumber};
-use crate::store::{OutboxItem, OutboxState, PendingTime, Store, ThreadInput};
+use crate::store::{OutboxItem, OutboxState, PendingTime, Staff, Store, ThreadInput};
 use crate::{Error, Result};
 
 /// Hours to log on a ticket.
@@ -195,4 +196,100 @@ async fn push_one(
         external_reference: Some(reference),
     };
     client.create_time_entry(&entry).await
+}
+
+/// Time given with a reply or note: hours typed in, or the entry of a timer
+/// the user ran (and stopped) for it.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct TimeInput {
+    pub hours: Option<String>,
+    pub task_id: Option<i64>,
+    pub notes: Option<String>,
+    pub timer_entry_id: Option<i64>,
+}
+
+/// Adds a reply or note, with its time when given: typed hours go through
+/// the outbox with the thread entry; a timer's entry gets the notes and task.
+/// Returns what became of the time (`None` without time).
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    store: &Store,
+    client: Option<&HarvestClient>,
+    ticket: TicketNumber,
+    kind: ThreadKind,
+    staff: &Staff,
+    body: &str,
+    time: Option<TimeInput>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Option<Delivery>> {
+    let Some(time) = time else {
+        store.add_thread_entry(ticket, kind, &staff.name, Some(staff), body, now).await?;
+        return Ok(None);
+    };
+    if let Some(entry_id) = time.timer_entry_id {
+        let client = client.ok_or(Error::NotConnected)?;
+        store.add_thread_entry(ticket, kind, &staff.name, Some(staff), body, now).await?;
+        let update = harvest::TimeEntryUpdate {
+            notes: time.notes.filter(|n| !n.trim().is_empty()),
+            task_id: time.task_id,
+            ..harvest::TimeEntryUpdate::default()
+        };
+        return Ok(Some(match client.update_time_entry(entry_id, &update).await {
+            Ok(entry) => {
+                store.import_entries_by(std::slice::from_ref(&entry), Some(staff.id), now).await?;
+                Delivery::Sent { harvest_id: entry.id }
+            }
+            Err(e) => Delivery::Failed {
+                message: format!("the reply was saved, but the timer's entry was not updated: {e}"),
+            },
+        }));
+    }
+    let hours = time.hours.as_deref().ok_or_else(|| Error::Invalid("give hours, or run the timer".into()))?;
+    let request = LogRequest {
+        ticket,
+        hours: LoggedHours::parse(hours)?,
+        task: time.task_id,
+        notes: time.notes,
+        spent_date: today,
+    };
+    let thread = ThreadInput { kind, staff, body };
+    let (_, delivery) = log_time(store, client, &request, Some(thread), now).await?;
+    Ok(Some(delivery))
+}
+
+/// Creates the ticket's project in Harvest — named after the ticket, with
+/// its budget as the hour budget and the account's default tasks — and
+/// links it. PMs and admins only.
+pub async fn create_project(
+    store: &Store,
+    client: &HarvestClient,
+    ticket: TicketNumber,
+    client_id: i64,
+    actor: &Staff,
+    now: DateTime<Utc>,
+) -> Result<crate::store::TicketView> {
+    if !actor.role.manages_budgets() {
+        return Err(TicketError::NotPermitted { action: "create Harvest projects", role: actor.role }.into());
+    }
+    let view = store.ticket(ticket).await?;
+    let name: String = format!("#{} {}", view.number, view.subject).chars().take(120).collect();
+    let project = client
+        .create_project(&harvest::NewProject {
+            client_id,
+            name,
+            is_billable: true,
+            bill_by: "Project".into(),
+            budget_by: "project".into(),
+            budget: view.budget_hours,
+            notes: Some(format!("Created by Tickettime for ticket #{}", view.number)),
+        })
+        .await?;
+    let tasks = client.tasks().await?;
+    let defaults: Vec<_> = tasks.iter().filter(|t| t.is_active && t.is_default).collect();
+    let chosen = if defaults.is_empty() { tasks.iter().filter(|t| t.is_active).collect() } else { defaults };
+    for task in chosen {
+        client.create_task_assignment(project.id, task.id).await?;
+    }
+    store.link_project(ticket, project.id, Some(actor), now).await
 }

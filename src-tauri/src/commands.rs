@@ -1,12 +1,22 @@
-//! IPC commands: parse, call one core function, map the error.
+//! IPC commands: parse the input, call the core, map the error. The
+//! contract is docs/desktop-ipc.md.
 
-use serde::Serialize;
-use tauri::State;
-use tickettime::store::TicketView;
+use chrono::{Local, Offset, Utc};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, Runtime, State};
+use tickettime::domain::{Email, Hours, Role, ThreadKind, TicketNumber};
+use tickettime::logging::{Delivery, TimeInput};
+use tickettime::store::{NewTicket, Staff, TicketChanges, TicketView};
+use tickettime::timer::TimerStatus;
 use tickettime::{Error, Store};
 
+use crate::background::{publish, Importer};
+use crate::link::HarvestLink;
+use crate::live::{Live, SyncStatus};
+use crate::settings::Settings;
+
 /// What the UI switches on when a command fails.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     NotFound,
@@ -24,6 +34,16 @@ pub enum Code {
 pub struct CommandError {
     code: Code,
     message: String,
+}
+
+impl CommandError {
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<Error> for CommandError {
@@ -47,8 +67,593 @@ impl From<Error> for CommandError {
     }
 }
 
-/// Every ticket with its budget figures, for the list.
+impl From<anyhow::Error> for CommandError {
+    fn from(error: anyhow::Error) -> Self {
+        match error.downcast::<Error>() {
+            Ok(error) => error.into(),
+            Err(other) => CommandError { code: Code::Invalid, message: format!("{other:#}") },
+        }
+    }
+}
+
+type Reply<T> = Result<T, CommandError>;
+
+fn invalid(message: impl Into<String>) -> CommandError {
+    CommandError { code: Code::Invalid, message: message.into() }
+}
+
+fn ticket_number(number: i64) -> Reply<TicketNumber> {
+    TicketNumber::new(number).ok_or_else(|| invalid(format!("{number} is not a ticket number")))
+}
+
+fn hours(field: &str, text: Option<&str>) -> Reply<Option<Hours>> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => Hours::parse(t).map(Some).map_err(|e| invalid(format!("{field}: {e}"))),
+    }
+}
+
+/// The staff member this desktop acts as: the connected Harvest user, or in
+/// solo use without Harvest, the first PM or admin.
+pub async fn current_staff(store: &Store) -> tickettime::Result<Option<Staff>> {
+    if let Some(account) = store.account().await? {
+        if let Ok(email) = Email::parse(&account.email) {
+            return Ok(Some(store.staff(&email).await?));
+        }
+    }
+    Ok(store.all_staff().await?.into_iter().find(|s| s.role.manages_budgets()))
+}
+
+async fn acting(store: &Store) -> Reply<Staff> {
+    current_staff(store).await?.ok_or_else(|| CommandError {
+        code: Code::NotConnected,
+        message: "connect Harvest (or try the demo) so Tickettime knows who you are".into(),
+    })
+}
+
+async fn require_client(link: &HarvestLink) -> Reply<harvest::HarvestClient> {
+    link.client().await.ok_or_else(|| Error::NotConnected.into())
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Me {
+    name: String,
+    email: String,
+    role: Role,
+    account_id: i64,
+}
+
+/// The whole picture the window starts from.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppState {
+    connection: &'static str,
+    me: Option<Me>,
+    timer: TimerStatus,
+    sync: SyncStatus,
+    settings: Settings,
+    notice: Option<String>,
+}
+
+pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> {
+    let store = app.state::<Store>();
+    let live = app.state::<Live>();
+    let me = store.account().await?.map(|a| Me {
+        name: a.name,
+        email: a.email,
+        role: a.role,
+        account_id: a.account_id,
+    });
+    Ok(AppState {
+        connection: app.state::<HarvestLink>().mode().await.as_str(),
+        me,
+        timer: live.timer(),
+        sync: live.sync(),
+        settings: Settings::load(&store).await?,
+        notice: live.take_notice(),
+    })
+}
+
 #[tauri::command]
-pub async fn list_tickets(store: State<'_, Store>) -> Result<Vec<TicketView>, CommandError> {
+pub async fn app_state<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
+    build_app_state(&app).await
+}
+
+#[tauri::command]
+pub async fn list_tickets(store: State<'_, Store>) -> Reply<Vec<TicketView>> {
     Ok(store.tickets().await?)
+}
+
+#[derive(Deserialize)]
+pub struct NumberInput {
+    number: i64,
+}
+
+#[derive(Serialize)]
+pub struct Task {
+    id: i64,
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct TicketDetail {
+    ticket: TicketView,
+    can_manage: bool,
+    project_url: Option<String>,
+    tasks: Vec<Task>,
+}
+
+#[tauri::command]
+pub async fn get_ticket<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<TicketDetail> {
+    let store = app.state::<Store>();
+    let number = ticket_number(input.number)?;
+    let ticket = store.ticket(number).await?;
+    crate::remember_ticket(&app, input.number);
+    let can_manage = current_staff(&store).await?.is_none_or(|s| s.role.manages_budgets());
+    let mut tasks = Vec::new();
+    if let Some(project) = ticket.harvest_project_id {
+        if store.cached_tasks(project).await?.is_empty() {
+            if let Some(client) = app.state::<HarvestLink>().client().await {
+                if let Ok(assignments) = client.my_project_assignments().await {
+                    store.cache_tasks(&assignments).await?;
+                }
+            }
+        }
+        tasks = store.cached_tasks(project).await?.into_iter().map(|(id, name)| Task { id, name }).collect();
+    }
+    let project_url = match (store.setting("harvest_base_uri").await?, ticket.harvest_project_id) {
+        (Some(base), Some(id)) => Some(format!("{}/projects/{id}", base.trim_end_matches('/'))),
+        _ => None,
+    };
+    Ok(TicketDetail { ticket, can_manage, project_url, tasks })
+}
+
+#[derive(Deserialize)]
+pub struct TimelineInput {
+    number: i64,
+    limit: usize,
+    before: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct TimelineItem {
+    kind: tickettime::domain::timeline::ItemKind,
+    at: chrono::DateTime<Utc>,
+    author: String,
+    body: Option<String>,
+    hours: Option<f64>,
+    spent_date: Option<chrono::NaiveDate>,
+    harvest_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct TimelinePage {
+    items: Vec<TimelineItem>,
+    total: usize,
+    start: usize,
+}
+
+#[tauri::command]
+pub async fn timeline(store: State<'_, Store>, input: TimelineInput) -> Reply<TimelinePage> {
+    let zone = Local::now().offset().fix();
+    let all = store.timeline(ticket_number(input.number)?, zone).await?;
+    let total = all.len();
+    let end = input.before.unwrap_or(total).min(total);
+    let start = end.saturating_sub(input.limit.clamp(1, 500));
+    let items = all[start..end]
+        .iter()
+        .map(|i| TimelineItem {
+            kind: i.kind,
+            at: i.at,
+            author: i.author.clone(),
+            body: i.body.clone(),
+            hours: i.hours.map(Hours::as_f64),
+            spent_date: i.spent_date,
+            harvest_id: i.harvest_id,
+        })
+        .collect();
+    Ok(TimelinePage { items, total, start })
+}
+
+#[derive(Deserialize)]
+pub struct CreateTicketInput {
+    subject: String,
+    client: Option<String>,
+    agent: Option<String>,
+    pm: Option<String>,
+    budget_hours: Option<String>,
+    quoted_hours: Option<String>,
+    project_id: Option<i64>,
+}
+
+fn email(field: &str, text: Option<String>) -> Reply<Option<Email>> {
+    match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => Email::parse(t).map(Some).map_err(|e| invalid(format!("{field}: {e}"))),
+    }
+}
+
+#[tauri::command]
+pub async fn create_ticket<R: Runtime>(app: AppHandle<R>, input: CreateTicketInput) -> Reply<TicketView> {
+    let store = app.state::<Store>();
+    let actor = current_staff(&store).await?;
+    let new = NewTicket {
+        subject: input.subject,
+        client: input.client,
+        agent: email("agent", input.agent)?,
+        pm: email("PM", input.pm)?,
+        budget: hours("budget", input.budget_hours.as_deref())?,
+        quoted: hours("quoted hours", input.quoted_hours.as_deref())?,
+        project: None,
+    };
+    let view = store.create_ticket(new, actor.as_ref(), Utc::now()).await?;
+    let view = match input.project_id {
+        Some(project) => link(&app, &store, ticket_number(view.number)?, project, actor.as_ref()).await?,
+        None => view,
+    };
+    publish(&app).await;
+    Ok(view)
+}
+
+#[derive(Deserialize)]
+pub struct UpdateTicketInput {
+    number: i64,
+    budget_hours: Option<String>,
+    quoted_hours: Option<String>,
+    status: Option<String>,
+}
+
+#[tauri::command]
+pub async fn update_ticket<R: Runtime>(app: AppHandle<R>, input: UpdateTicketInput) -> Reply<TicketView> {
+    let store = app.state::<Store>();
+    let actor = current_staff(&store).await?;
+    let changes = TicketChanges {
+        budget: hours("budget", input.budget_hours.as_deref())?,
+        quoted: hours("quoted hours", input.quoted_hours.as_deref())?,
+        status: input.status.as_deref().map(str::parse).transpose().map_err(invalid)?,
+        ..TicketChanges::default()
+    };
+    let view = store.update_ticket(ticket_number(input.number)?, changes, actor.as_ref(), Utc::now()).await?;
+    publish(&app).await;
+    Ok(view)
+}
+
+#[derive(Deserialize)]
+pub struct LinkInput {
+    number: i64,
+    project_id: i64,
+}
+
+async fn link<R: Runtime>(
+    app: &AppHandle<R>,
+    store: &Store,
+    number: TicketNumber,
+    project: i64,
+    actor: Option<&Staff>,
+) -> Reply<TicketView> {
+    let client = app.state::<HarvestLink>().client().await;
+    if let Some(client) = &client {
+        match client.project(project).await {
+            Ok(_) => {}
+            Err(harvest::HarvestError::NotFound(_)) => {
+                return Err(invalid(format!("Harvest has no project {project} (or you cannot see it)")))
+            }
+            Err(harvest::HarvestError::Forbidden(_)) => {
+                let mine = client.my_project_assignments().await.map_err(Error::from)?;
+                if !mine.iter().any(|a| a.project.id == project) {
+                    return Err(invalid(format!("project {project} is not one of your Harvest projects")));
+                }
+            }
+            Err(e) => return Err(Error::from(e).into()),
+        }
+    }
+    store.link_project(number, project, actor, Utc::now()).await?;
+    if let Some(client) = &client {
+        tickettime::sync::backfill_project(store, client, project).await?;
+    }
+    Ok(store.ticket(number).await?)
+}
+
+#[tauri::command]
+pub async fn link_project<R: Runtime>(app: AppHandle<R>, input: LinkInput) -> Reply<TicketView> {
+    let store = app.state::<Store>();
+    let actor = current_staff(&store).await?;
+    let view = link(&app, &store, ticket_number(input.number)?, input.project_id, actor.as_ref()).await?;
+    publish(&app).await;
+    Ok(view)
+}
+
+#[derive(Serialize)]
+pub struct HarvestClientDto {
+    id: i64,
+    name: String,
+}
+
+#[tauri::command]
+pub async fn harvest_clients(link: State<'_, HarvestLink>) -> Reply<Vec<HarvestClientDto>> {
+    let client = require_client(&link).await?;
+    let clients = client.clients().await.map_err(Error::from)?;
+    Ok(clients
+        .into_iter()
+        .filter(|c| c.is_active != Some(false))
+        .map(|c| HarvestClientDto { id: c.id, name: c.name })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct CreateProjectInput {
+    number: i64,
+    client_id: i64,
+}
+
+#[tauri::command]
+pub async fn create_harvest_project<R: Runtime>(
+    app: AppHandle<R>,
+    input: CreateProjectInput,
+) -> Reply<TicketView> {
+    let store = app.state::<Store>();
+    let client = require_client(&app.state::<HarvestLink>()).await?;
+    let actor = acting(&store).await?;
+    let number = ticket_number(input.number)?;
+    let view =
+        tickettime::logging::create_project(&store, &client, number, input.client_id, &actor, Utc::now())
+            .await?;
+    publish(&app).await;
+    Ok(view)
+}
+
+#[derive(Deserialize)]
+pub struct MessageInput {
+    number: i64,
+    from: String,
+    body: String,
+}
+
+#[tauri::command]
+pub async fn record_message<R: Runtime>(app: AppHandle<R>, input: MessageInput) -> Reply<()> {
+    let store = app.state::<Store>();
+    let number = ticket_number(input.number)?;
+    store.add_thread_entry(number, ThreadKind::Message, &input.from, None, &input.body, Utc::now()).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct EntryInput {
+    number: i64,
+    kind: String,
+    body: String,
+    time: Option<TimeInput>,
+}
+
+#[derive(Serialize)]
+pub struct DeliveryDto {
+    state: &'static str,
+    harvest_id: Option<i64>,
+    message: Option<String>,
+}
+
+#[tauri::command]
+pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> Reply<DeliveryDto> {
+    let store = app.state::<Store>();
+    let kind = match input.kind.as_str() {
+        "response" => ThreadKind::Response,
+        "note" => ThreadKind::Note,
+        other => return Err(invalid(format!("unknown entry kind `{other}`"))),
+    };
+    let number = ticket_number(input.number)?;
+    let staff = acting(&store).await?;
+    let client = app.state::<HarvestLink>().client().await;
+    let today = Local::now().date_naive();
+    let delivery = tickettime::logging::submit(
+        &store,
+        client.as_ref(),
+        number,
+        kind,
+        &staff,
+        &input.body,
+        input.time,
+        today,
+        Utc::now(),
+    )
+    .await?;
+    crate::remember_ticket(&app, input.number);
+    let dto = match delivery {
+        None => DeliveryDto { state: "none", harvest_id: None, message: None },
+        Some(Delivery::Sent { harvest_id }) => {
+            DeliveryDto { state: "sent", harvest_id: Some(harvest_id), message: None }
+        }
+        Some(Delivery::Queued { reason }) => {
+            DeliveryDto { state: "queued", harvest_id: None, message: Some(reason) }
+        }
+        Some(Delivery::Failed { message }) => {
+            DeliveryDto { state: "failed", harvest_id: None, message: Some(message) }
+        }
+    };
+    if dto.state != "none" {
+        // Right after logging time, import (and so recompute) in the background.
+        let handle = app.clone();
+        tauri::async_runtime::spawn(async move { handle.state::<Importer>().sync_now().await });
+    }
+    publish(&app).await;
+    Ok(dto)
+}
+
+#[derive(Deserialize)]
+pub struct TimerStartInput {
+    number: i64,
+    task_id: Option<i64>,
+    confirmed: bool,
+}
+
+/// Starts the timer (shared by the window and the tray).
+pub async fn start_timer<R: Runtime>(
+    app: &AppHandle<R>,
+    number: TicketNumber,
+    task: Option<i64>,
+    confirmed: bool,
+) -> Reply<TimerStatus> {
+    let store = app.state::<Store>();
+    let client = require_client(&app.state::<HarvestLink>()).await?;
+    tickettime::timer::start(&store, &client, number, task, confirmed, Utc::now()).await?;
+    crate::remember_ticket(app, number.get());
+    let status = tickettime::timer::status(&store, &client, Utc::now()).await?;
+    app.state::<Live>().set_timer(status.clone());
+    publish(app).await;
+    Ok(status)
+}
+
+#[tauri::command]
+pub async fn timer_start<R: Runtime>(app: AppHandle<R>, input: TimerStartInput) -> Reply<TimerStatus> {
+    start_timer(&app, ticket_number(input.number)?, input.task_id, input.confirmed).await
+}
+
+#[derive(Deserialize)]
+pub struct TimerStopInput {
+    notes: Option<String>,
+}
+
+/// Stops the timer (shared by the window and the tray); returns the stopped entry.
+pub async fn stop_timer<R: Runtime>(app: &AppHandle<R>, notes: Option<String>) -> Reply<TimerStatus> {
+    let store = app.state::<Store>();
+    let client = require_client(&app.state::<HarvestLink>()).await?;
+    let stopped = tickettime::timer::stop(&store, &client, notes, Utc::now()).await?;
+    let ticket = store.attribute(&stopped).await?.map(TicketNumber::get);
+    app.state::<Live>().set_timer(TimerStatus::STOPPED);
+    publish(app).await;
+    Ok(TimerStatus {
+        running: false,
+        ticket,
+        harvest_id: Some(stopped.id),
+        started_at: None,
+        elapsed_hours: Some(stopped.hours),
+    })
+}
+
+#[tauri::command]
+pub async fn timer_stop<R: Runtime>(app: AppHandle<R>, input: TimerStopInput) -> Reply<TimerStatus> {
+    stop_timer(&app, input.notes).await
+}
+
+#[derive(Deserialize)]
+pub struct TextInput {
+    text: String,
+}
+
+#[tauri::command]
+pub async fn summarize(input: TextInput) -> Reply<tickettime::summarize::Note> {
+    if input.text.trim().is_empty() {
+        return Err(invalid("write the reply or note first; ✦ summarizes it"));
+    }
+    let llm = tickettime::summarize::LlmConfig::from_env();
+    Ok(tickettime::summarize::summarize(&input.text, llm.as_ref()).await)
+}
+
+#[derive(Deserialize)]
+pub struct UnlockInput {
+    number: i64,
+    reason: String,
+    extra_hours: Option<String>,
+}
+
+#[tauri::command]
+pub async fn unlock_ticket<R: Runtime>(app: AppHandle<R>, input: UnlockInput) -> Reply<TicketView> {
+    let store = app.state::<Store>();
+    let actor = acting(&store).await?;
+    let extra = hours("extra hours", input.extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
+    let view = store.unlock(ticket_number(input.number)?, &actor, &input.reason, extra, Utc::now()).await?;
+    publish(&app).await;
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Reply<SyncStatus> {
+    app.state::<Importer>().sync_now().await;
+    Ok(app.state::<Live>().sync())
+}
+
+#[tauri::command]
+pub async fn connect_oauth<R: Runtime>(app: AppHandle<R>) -> Reply<()> {
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let store = handle.state::<Store>().inner().clone();
+        match handle.state::<HarvestLink>().connect_oauth(&store).await {
+            Ok(warning) => {
+                if let Some(w) = warning {
+                    handle.state::<Live>().add_notice(w);
+                }
+                handle.state::<Importer>().sync_now().await;
+            }
+            Err(error) => handle.state::<Live>().add_notice(format!("Connecting to Harvest failed: {error}")),
+        }
+        publish(&handle).await;
+    });
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct TokenInput {
+    token: String,
+    account_id: i64,
+}
+
+#[tauri::command]
+pub async fn connect_token<R: Runtime>(app: AppHandle<R>, input: TokenInput) -> Reply<AppState> {
+    let store = app.state::<Store>();
+    if let Some(warning) =
+        app.state::<HarvestLink>().connect_token(&store, input.token, input.account_id).await?
+    {
+        app.state::<Live>().add_notice(warning);
+    }
+    app.state::<Importer>().sync_now().await;
+    build_app_state(&app).await
+}
+
+#[tauri::command]
+pub async fn start_demo<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
+    let store = app.state::<Store>();
+    app.state::<HarvestLink>().start_demo(&store, 0).await?;
+    app.state::<Importer>().sync_now().await;
+    build_app_state(&app).await
+}
+
+#[tauri::command]
+pub async fn disconnect<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
+    let store = app.state::<Store>();
+    if let Some(warning) = app.state::<HarvestLink>().disconnect(&store).await? {
+        app.state::<Live>().add_notice(warning);
+    }
+    app.state::<Live>().set_timer(TimerStatus::STOPPED);
+    publish(&app).await;
+    build_app_state(&app).await
+}
+
+#[tauri::command]
+pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: Settings) -> Reply<Settings> {
+    let store = app.state::<Store>();
+    let admin = current_staff(&store).await?.is_none_or(|s| s.role == Role::Admin);
+    let saved = input.save(&store, admin).await?;
+    crate::apply_settings(&app, &saved);
+    app.state::<Importer>().reschedule();
+    publish(&app).await;
+    Ok(saved)
+}
+
+#[tauri::command]
+pub async fn open_project<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<()> {
+    let store = app.state::<Store>();
+    let ticket = store.ticket(ticket_number(input.number)?).await?;
+    let project = ticket.harvest_project_id.ok_or_else(|| invalid("this ticket has no Harvest project"))?;
+    let base = match store.setting("harvest_base_uri").await? {
+        Some(base) => base,
+        None => {
+            let client = require_client(&app.state::<HarvestLink>()).await?;
+            let company = client.company().await.map_err(Error::from)?;
+            let base = company.base_uri.unwrap_or_else(|| "https://harvestapp.com".to_owned());
+            store.set_setting("harvest_base_uri", Some(&base)).await?;
+            base
+        }
+    };
+    let url = format!("{}/projects/{project}", base.trim_end_matches('/'));
+    // From Rust, in the system browser: the webview gets no opener permission.
+    open::that_detached(&url).map_err(|e| invalid(format!("cannot open the browser: {e}")))?;
+    Ok(())
 }

@@ -1,31 +1,111 @@
 //! Tickettime on the desktop: a thin Tauri shell over the `tickettime` core.
 //!
-//! Wiring only: the window, the tray and IPC commands that call one core
-//! function each. Rules, SQL and HTTP live in the core crate.
+//! Wiring only: the window, the tray, IPC commands that call the core, the
+//! background import and native notifications. Rules, SQL and HTTP live in
+//! the core crate; see docs/desktop-ipc.md for the UI contract.
 
+mod background;
 mod commands;
+mod link;
+mod live;
+mod notifications;
+mod settings;
 mod tray;
 
-use tauri::{Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder};
+use std::time::Duration;
+
+use tauri::{AppHandle, Emitter, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri_plugin_dialog::{DialogExt, MessageDialogButtons};
+use tauri_plugin_store::StoreExt;
+use tickettime::store::TicketView;
 use tickettime::Store;
+
+use crate::background::Importer;
+use crate::link::HarvestLink;
+use crate::live::Live;
+use crate::tray::TrayItem;
 
 /// The main window's label; capabilities are bound to it.
 pub const MAIN_WINDOW: &str = "main";
+/// What is local to this desktop (recent tickets), beside the database.
+const LOCAL_STORE: &str = "local.json";
 
-/// Registers state, commands and the tray on `builder`. Tests pass a mock
-/// builder; `main` passes the real one.
-pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, store: Store) -> tauri::Builder<R> {
-    builder.manage(store).invoke_handler(tauri::generate_handler![commands::list_tickets]).setup(|app| {
-        tray::install(app.handle())?;
-        Ok(())
-    })
+/// What the app starts with.
+pub struct Launch {
+    pub store: Store,
+    pub link: HarvestLink,
+    pub live: Live,
 }
 
-/// Shows the main window, rebuilding it if it was closed.
-pub fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+/// Registers state, commands, the tray and the background import on
+/// `builder`. Tests pass a mock builder; `main` passes the real one.
+pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
+    builder
+        .manage(launch.store)
+        .manage(launch.link)
+        .manage(launch.live)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::list_tickets,
+            commands::get_ticket,
+            commands::timeline,
+            commands::create_ticket,
+            commands::update_ticket,
+            commands::link_project,
+            commands::harvest_clients,
+            commands::create_harvest_project,
+            commands::record_message,
+            commands::submit_entry,
+            commands::timer_start,
+            commands::timer_stop,
+            commands::summarize,
+            commands::unlock_ticket,
+            commands::sync_now,
+            commands::connect_oauth,
+            commands::connect_token,
+            commands::start_demo,
+            commands::disconnect,
+            commands::save_settings,
+            commands::open_project,
+        ])
+        .setup(|app| {
+            let handle = app.handle().clone();
+            tray::install(&handle)?;
+            app.manage(Importer::spawn(handle.clone()));
+            tauri::async_runtime::spawn(async move {
+                let store = handle.state::<Store>().inner().clone();
+                if let Ok(settings) = settings::Settings::load(&store).await {
+                    apply_settings(&handle, &settings);
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| match event {
+            // On focus the app asks Harvest for the running timer.
+            WindowEvent::Focused(true) => {
+                if let Some(importer) = window.app_handle().try_state::<Importer>() {
+                    importer.refresh_timer();
+                }
+            }
+            WindowEvent::CloseRequested { api, .. }
+                if !window.app_handle().state::<Live>().tray_available() =>
+            {
+                // No tray to come back from: keep a small window instead of closing.
+                api.prevent_close();
+                let _ = window.minimize();
+            }
+            _ => {}
+        })
+}
+
+/// Shows the main window, rebuilding it (and its webview) if it was closed.
+/// Returns true when it was created now (its page is still loading).
+pub fn open_main_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<bool> {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         window.show()?;
-        return window.set_focus();
+        window.unminimize()?;
+        window.set_focus()?;
+        return Ok(false);
     }
     let config = app.config().app.windows.iter().find(|w| w.label == MAIN_WINDOW).cloned();
     let window = match config {
@@ -34,21 +114,249 @@ pub fn open_main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<
             WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::default()).title("Tickettime").build()?
         }
     };
-    window.set_focus()
+    window.set_focus()?;
+    Ok(true)
 }
 
-/// The desktop binary's entry point.
+/// Opens the window and sends it an event once its page can hear it.
+fn open_with<R: Runtime>(app: &AppHandle<R>, event: &'static str, payload: Option<i64>) {
+    let created = match open_main_window(app) {
+        Ok(created) => created,
+        Err(error) => {
+            log::warn!("cannot open the window: {error}");
+            return;
+        }
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if created {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+        let _ = match payload {
+            Some(number) => app.emit(event, number),
+            None => app.emit(event, ()),
+        };
+    });
+}
+
+/// What a tray menu item does.
+pub fn on_tray_item<R: Runtime>(app: &AppHandle<R>, item: TrayItem) {
+    let app = app.clone();
+    match item {
+        TrayItem::Open => {
+            let _ = open_main_window(&app);
+        }
+        TrayItem::Quit => app.exit(0),
+        TrayItem::Choose | TrayItem::LogTime => open_with(&app, "show-picker", None),
+        TrayItem::SyncNow => {
+            tauri::async_runtime::spawn(async move { app.state::<Importer>().sync_now().await });
+        }
+        TrayItem::Stop => {
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = commands::stop_timer(&app, None).await {
+                    log::warn!("stop from the tray failed: {error:?}");
+                }
+            });
+        }
+        TrayItem::Start(number) => {
+            tauri::async_runtime::spawn(async move {
+                match commands::start_timer(&app, number, None, false).await {
+                    Ok(_) => {}
+                    Err(error) if error.code() == commands::Code::Confirm => {
+                        let question = error.message().to_owned();
+                        let handle = app.clone();
+                        app.dialog()
+                            .message(question)
+                            .title("Tickettime")
+                            .buttons(MessageDialogButtons::OkCancelCustom(
+                                "Start anyway".into(),
+                                "Cancel".into(),
+                            ))
+                            .show(move |yes| {
+                                if yes {
+                                    tauri::async_runtime::spawn(async move {
+                                        let _ = commands::start_timer(&handle, number, None, true).await;
+                                    });
+                                }
+                            });
+                    }
+                    Err(error) if error.code() == commands::Code::Locked => {
+                        let handle = app.clone();
+                        app.dialog()
+                            .message(format!("#{} is over budget and locked. Open it?", number.get()))
+                            .title("Tickettime")
+                            .buttons(MessageDialogButtons::OkCancelCustom(
+                                "Open ticket".into(),
+                                "Cancel".into(),
+                            ))
+                            .show(move |yes| {
+                                if yes {
+                                    open_with(&handle, "open-ticket", Some(number.get()));
+                                }
+                            });
+                    }
+                    Err(error) => {
+                        log::warn!("start from the tray failed: {error:?}");
+                        app.dialog().message(error.message()).title("Tickettime").show(|_| {});
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Remembers a ticket the user worked on (the tray's "Start on" list).
+pub fn remember_ticket<R: Runtime>(app: &AppHandle<R>, number: i64) {
+    let Ok(local) = app.store(LOCAL_STORE) else { return };
+    let mut recent: Vec<i64> =
+        local.get("recent").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    recent.retain(|n| *n != number);
+    recent.insert(0, number);
+    recent.truncate(8);
+    local.set("recent", serde_json::json!(recent));
+    if let Err(error) = local.save() {
+        log::warn!("cannot save recent tickets: {error}");
+    }
+}
+
+/// Recent tickets first, then other open tickets with a Harvest project.
+pub fn recent_tickets<'a, R: Runtime>(app: &AppHandle<R>, tickets: &'a [TicketView]) -> Vec<&'a TicketView> {
+    let recent: Vec<i64> = app
+        .store(LOCAL_STORE)
+        .ok()
+        .and_then(|local| local.get("recent"))
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let mut list: Vec<&TicketView> =
+        recent.iter().filter_map(|n| tickets.iter().find(|t| t.number == *n)).collect();
+    for ticket in tickets.iter().filter(|t| t.harvest_project_id.is_some() && t.status == "open") {
+        if !list.iter().any(|t| t.number == ticket.number) {
+            list.push(ticket);
+        }
+    }
+    list.retain(|t| t.harvest_project_id.is_some());
+    list
+}
+
+/// Applies settings that live outside the database: start at login and the
+/// global shortcut.
+pub fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &settings::Settings) {
+    use tauri_plugin_autostart::ManagerExt;
+    use tauri_plugin_global_shortcut::GlobalShortcutExt;
+    if let Some(autostart) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
+        let outcome = if settings.start_at_login { autostart.enable() } else { autostart.disable() };
+        if let Err(error) = outcome {
+            log::warn!("start at login not changed: {error}");
+        }
+        let _ = app.autolaunch();
+    }
+    let shortcuts = app.global_shortcut();
+    let _ = shortcuts.unregister_all();
+    if !settings.global_shortcut.trim().is_empty() {
+        if let Err(error) = shortcuts.register(settings.global_shortcut.trim()) {
+            log::warn!("global shortcut {} not registered: {error}", settings.global_shortcut);
+        }
+    }
+}
+
+/// Whether a tray host (a StatusNotifierWatcher) is on the session bus.
+/// Without `dbus-send` to ask, a tray is assumed.
+#[cfg(target_os = "linux")]
+fn tray_host_present() -> bool {
+    let answer = std::process::Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.kde.StatusNotifierWatcher",
+        ])
+        .output();
+    match answer {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).contains("boolean true"),
+        Ok(_) => false,
+        Err(_) => true,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tray_host_present() -> bool {
+    true
+}
+
+/// The database: `TICKETTIME_DB`, else in demo mode a throw-away file, else
+/// the platform data directory.
+fn database_url(demo: bool) -> anyhow::Result<String> {
+    use anyhow::Context;
+    if let Ok(url) = std::env::var(tickettime::store::DB_ENV) {
+        if !url.trim().is_empty() {
+            return Ok(url);
+        }
+    }
+    if demo {
+        let dir = std::env::temp_dir().join(format!("tickettime-demo-{}", std::process::id()));
+        return Ok(dir.join("demo.db").display().to_string());
+    }
+    Ok(tickettime::store::default_path()
+        .context("no home directory to keep the database in; set TICKETTIME_DB")?
+        .display()
+        .to_string())
+}
+
+/// The desktop binary's entry point. `--demo` starts straight into demo mode.
 pub fn main() -> std::process::ExitCode {
-    let store = match tauri::async_runtime::block_on(open_store()) {
-        Ok(store) => store,
+    let demo = std::env::args().any(|a| a == "--demo");
+    let demo_port =
+        demo.then(|| std::env::var("TICKETTIME_DEMO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0));
+    let launch = tauri::async_runtime::block_on(async {
+        let url = database_url(demo)?;
+        let store = Store::open(&url).await?;
+        let (link, notice) = HarvestLink::open(&store, demo_port).await;
+        let tray = tray_host_present();
+        let mut notices: Vec<String> = notice.into_iter().collect();
+        if !tray {
+            notices.push(
+                "No system tray was found, so Tickettime keeps this window open (closing it minimizes it)."
+                    .into(),
+            );
+        }
+        let live = Live::new(tray, (!notices.is_empty()).then(|| notices.join(" ")));
+        anyhow::Ok(Launch { store, link, live })
+    });
+    let launch = match launch {
+        Ok(launch) => launch,
         Err(error) => {
             eprintln!("error: {error:#}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    let app = match run_app(tauri::Builder::default(), store)
-        .build(tauri::generate_context!("../tauri.conf.json"))
-    {
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            let _ = open_main_window(app);
+        }))
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .targets([
+                    tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::LogDir { file_name: None }),
+                    tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::Stderr),
+                ])
+                .level(log::LevelFilter::Info)
+                .build(),
+        )
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    if event.state == tauri_plugin_global_shortcut::ShortcutState::Pressed {
+                        open_with(app, "show-picker", None);
+                    }
+                })
+                .build(),
+        )
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None));
+    let app = match run_app(builder, launch).build(tauri::generate_context!("../tauri.conf.json")) {
         Ok(app) => app,
         Err(error) => {
             eprintln!("error: cannot start Tickettime: {error}");
@@ -62,16 +370,4 @@ pub fn main() -> std::process::ExitCode {
         }
     });
     std::process::ExitCode::SUCCESS
-}
-
-async fn open_store() -> anyhow::Result<Store> {
-    use anyhow::Context;
-    let url = match std::env::var(tickettime::store::DB_ENV) {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => tickettime::store::default_path()
-            .context("no home directory to keep the database in; set TICKETTIME_DB")?
-            .display()
-            .to_string(),
-    };
-    Ok(Store::open(&url).await?)
 }

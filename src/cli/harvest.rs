@@ -1,15 +1,13 @@
 //! The CLI's Harvest commands: connect, whoami, projects, log, timer, outbox.
 
-use std::time::Duration;
-
 use anyhow::{anyhow, Context};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::output;
 use super::{OutboxCommand, TimerCommand};
-use crate::connection::{self, Harvest, HarvestEnv, DEMO_URL_SETTING};
-use crate::keychain::{Keychain, StoredCredentials};
+use crate::connection::{self, Harvest, HarvestEnv};
+use crate::keychain::Keychain;
 use crate::logging::{self, Delivery, LogRequest};
 use crate::store::{OutboxState, Staff, Store};
 use crate::timer;
@@ -111,60 +109,29 @@ pub async fn connect(
 ) -> anyhow::Result<()> {
     let env = HarvestEnv::from_env();
     let keychain = Keychain::default();
-    store.set_setting(DEMO_URL_SETTING, None).await?;
-    let config = connection::config(store, &env).await?;
-    let (client, credentials) = match token {
+    let (account, _, warning) = match token {
         Some(token) => {
             let account = account_id.context("--account-id is required with --token")?;
-            let token = secrecy::SecretString::from(token);
-            let client = harvest::HarvestClient::new(
-                config,
-                account,
-                harvest::Credentials::Personal(token.clone()),
-                None,
-            )?;
-            (client, StoredCredentials::personal(account, &token))
+            connection::connect_token(store, &env, &keychain, secrecy::SecretString::from(token), account)
+                .await
+                .context("Harvest did not accept the connection")?
         }
         None => {
-            let app = env.oauth_app()?;
-            let loopback = harvest::oauth::Loopback::bind(env.oauth_port()?).await?;
-            let auth = harvest::oauth::authorize(&config.id_url, &app, &loopback.redirect_uri())?;
-            if no_browser {
-                println!("{}", auth.url);
-            } else {
-                eprintln!("Opening Harvest in your browser. If nothing opens, visit:\n{}", auth.url);
-                if let Err(e) = open::that_detached(auth.url.as_str()) {
-                    eprintln!("(could not open a browser: {e})");
+            connection::connect_oauth(store, &env, &keychain, account_id, |url| {
+                if no_browser {
+                    println!("{url}");
+                } else {
+                    eprintln!("Opening Harvest in your browser. If nothing opens, visit:\n{url}");
+                    if let Err(e) = open::that_detached(url) {
+                        eprintln!("(could not open a browser: {e})");
+                    }
                 }
-            }
-            let callback = loopback.wait(&auth.state, Duration::from_secs(300)).await?;
-            let tokens = harvest::oauth::exchange(&config, &app, auth, &callback).await?;
-            let account = match callback.scope.as_deref().and_then(harvest::oauth::account_from_scope) {
-                Some(account) => account,
-                None => choose_account(&config, &tokens.access_token, account_id).await?,
-            };
-            let credentials = StoredCredentials::oauth(account, &tokens, &app.client_id);
-            let client = harvest::HarvestClient::new(
-                config,
-                account,
-                harvest::Credentials::OAuth { tokens, app },
-                None,
-            )?;
-            (client, credentials)
+            })
+            .await?
         }
     };
-    let (account, _) =
-        connection::identify(store, &client).await.context("Harvest did not accept the connection")?;
-    let credentials = match client.oauth_tokens() {
-        Some(tokens) => StoredCredentials::oauth(
-            account.account_id,
-            &tokens,
-            credentials.client_id.as_deref().unwrap_or_default(),
-        ),
-        None => credentials,
-    };
-    if let Err(error) = keychain.save(&credentials) {
-        eprintln!("warning: {error}");
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
     }
     if json {
         output::json(&account)?;
@@ -177,32 +144,10 @@ pub async fn connect(
     Ok(())
 }
 
-async fn choose_account(
-    config: &harvest::Config,
-    token: &secrecy::SecretString,
-    wanted: Option<i64>,
-) -> anyhow::Result<i64> {
-    let accounts = harvest::oauth::accounts(config, token).await?;
-    let harvest: Vec<_> = accounts.accounts.iter().filter(|a| a.product == "harvest").collect();
-    match (wanted, harvest.as_slice()) {
-        (Some(id), list) if list.iter().any(|a| a.id == id) => Ok(id),
-        (Some(id), _) => Err(anyhow!("Harvest account {id} is not one this sign-in reaches")),
-        (None, [only]) => Ok(only.id),
-        (None, []) => Err(anyhow!("this sign-in reaches no Harvest account")),
-        (None, several) => Err(anyhow!(
-            "this sign-in reaches several Harvest accounts; choose one with --account-id: {}",
-            several.iter().map(|a| format!("{} ({})", a.id, a.name)).collect::<Vec<_>>().join(", ")
-        )),
-    }
-}
-
 pub async fn disconnect(store: &Store) -> anyhow::Result<()> {
-    let keychain = Keychain::default();
-    if let Err(error) = keychain.delete() {
-        eprintln!("warning: {error}");
+    if let Some(warning) = connection::disconnect(store, &Keychain::default()).await? {
+        eprintln!("warning: {warning}");
     }
-    store.clear_account().await?;
-    store.set_setting(DEMO_URL_SETTING, None).await?;
     println!("Disconnected from Harvest.");
     Ok(())
 }

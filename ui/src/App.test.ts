@@ -1,15 +1,14 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
-import { listTickets } from './api';
+import * as api from './api';
+import { clearError } from './lib/errors.svelte';
 import { ticket } from './fixtures';
+import { installApiDefaults } from './test-api';
 
-vi.mock('./api', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('./api')>()),
-  listTickets: vi.fn(),
-}));
+vi.mock('./api', async (importOriginal) => (await import('./test-api')).mockApi(await importOriginal()));
 
-const mockedList = vi.mocked(listTickets);
+const mockedList = vi.mocked(api.listTickets);
 
 const tickets = [
   ticket({ number: 101, subject: 'Fix login redirect', client: 'Acme', band: 'green', utilization_pct: 25 }),
@@ -48,7 +47,8 @@ function rowFor(number: number): HTMLElement {
 
 describe('App', () => {
   beforeEach(() => {
-    mockedList.mockReset();
+    installApiDefaults(api);
+    clearError();
   });
 
   it('renders one row per ticket with number, subject, client and status', async () => {

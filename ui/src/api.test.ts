@@ -1,9 +1,11 @@
 import { invoke } from '@tauri-apps/api/core';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { listTickets, toCommandError } from './api';
+import { listen } from '@tauri-apps/api/event';
+import { listTickets, onOpenTicket, submitEntry, timeline, timerStart, toCommandError } from './api';
 import { ticket } from './fixtures';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn() }));
 
 const mockedInvoke = vi.mocked(invoke);
 
@@ -33,5 +35,28 @@ describe('api', () => {
 
   it('gives unknown failures a readable message', () => {
     expect(toCommandError(42).message).toMatch(/Something went wrong/);
+  });
+
+  it('wraps arguments in one `input` object with snake_case fields', async () => {
+    mockedInvoke.mockResolvedValue(null);
+    await timeline(7, 50, null);
+    expect(mockedInvoke).toHaveBeenLastCalledWith('timeline', { input: { number: 7, limit: 50, before: null } });
+    await timerStart(7, 11, true);
+    expect(mockedInvoke).toHaveBeenLastCalledWith('timer_start', { input: { number: 7, task_id: 11, confirmed: true } });
+    const time = { hours: '1.5', task_id: 11, notes: null, timer_entry_id: null };
+    await submitEntry(7, 'note', 'text', time);
+    expect(mockedInvoke).toHaveBeenLastCalledWith('submit_entry', { input: { number: 7, kind: 'note', body: 'text', time } });
+  });
+
+  it('hands an event payload to the handler', async () => {
+    const unlisten = () => {};
+    vi.mocked(listen).mockImplementation(async (_event, cb) => {
+      cb({ event: 'open-ticket', id: 1, payload: 42 } as never);
+      return unlisten;
+    });
+    const seen: number[] = [];
+    await expect(onOpenTicket((n) => seen.push(n))).resolves.toBe(unlisten);
+    expect(vi.mocked(listen).mock.calls[0][0]).toBe('open-ticket');
+    expect(seen).toEqual([42]);
   });
 });

@@ -1,5 +1,5 @@
-// Ticket fixtures for tests: a valid `TicketView` with overrides.
-import type { TicketView } from './api';
+// Fixtures for tests: valid DTOs with overrides.
+import type { AppState, TicketDetail, TicketView, TimelineItem, TimelinePage } from './api';
 
 export function ticket(overrides: Partial<TicketView> = {}): TicketView {
   return {
@@ -21,4 +21,54 @@ export function ticket(overrides: Partial<TicketView> = {}): TicketView {
     lock_reason: null,
     ...overrides,
   };
+}
+
+export function appStateFixture(overrides: Partial<AppState> = {}): AppState {
+  return {
+    connection: 'connected',
+    me: { name: 'Sam Agent', email: 'sam@example.com', role: 'agent', account_id: 123456 },
+    timer: { running: false, ticket: null, harvest_id: null, started_at: null, elapsed_hours: null },
+    sync: { last_run_at: null, last_error: null, running: false },
+    settings: {
+      sync_interval_minutes: 5,
+      approaching_pct: 75,
+      near_pct: 90,
+      lock_pct: 100,
+      start_at_login: false,
+      global_shortcut: 'CommandOrControl+Shift+T',
+      theme: 'system',
+    },
+    notice: null,
+    ...overrides,
+  };
+}
+
+export function detailFixture(overrides: Partial<TicketDetail> = {}, ticketOverrides: Partial<TicketView> = {}): TicketDetail {
+  return {
+    ticket: ticket(ticketOverrides),
+    can_manage: false,
+    project_url: 'https://example.harvestapp.com/projects/4200000001',
+    tasks: [
+      { id: 11, name: 'Support' },
+      { id: 12, name: 'Development' },
+    ],
+    ...overrides,
+  };
+}
+
+export function item(overrides: Partial<TimelineItem> = {}): TimelineItem {
+  return {
+    kind: 'message',
+    at: '2024-05-03T09:00:00Z',
+    author: 'client@acme.test',
+    body: 'Hello',
+    hours: null,
+    spent_date: null,
+    harvest_id: null,
+    ...overrides,
+  };
+}
+
+export function pageOf(items: TimelineItem[], start = 0, total = start + items.length): TimelinePage {
+  return { items, start, total };
 }

@@ -225,6 +225,22 @@ impl HarvestClient {
         self.send_json(Method::POST, "/v2/projects", Some(project)).await
     }
 
+    /// The account's tasks (admins and managers).
+    pub async fn tasks(&self) -> Result<Vec<Task>> {
+        self.collect(self.pages("/v2/tasks", "tasks", &[])?).await
+    }
+
+    /// Adds a task to a project (admins and the project's managers).
+    pub async fn create_task_assignment(&self, project_id: i64, task_id: i64) -> Result<TaskAssignment> {
+        let path = format!("/v2/projects/{project_id}/task_assignments");
+        self.send_json(
+            Method::POST,
+            &path,
+            Some(&serde_json::json!({ "task_id": task_id, "is_active": true })),
+        )
+        .await
+    }
+
     pub async fn project_task_assignments(&self, project_id: i64) -> Result<Vec<TaskAssignment>> {
         let path = format!("/v2/projects/{project_id}/task_assignments");
         self.collect(self.pages(&path, "task_assignments", &[])?).await

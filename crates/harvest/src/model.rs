@@ -162,6 +162,18 @@ impl Project {
     }
 }
 
+/// A task of the account (`GET /v2/tasks`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Task {
+    pub id: i64,
+    pub name: String,
+    /// Added to new projects by default (in Harvest's web app).
+    #[serde(default)]
+    pub is_default: bool,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+}
+
 /// A task as assigned to a project.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct TaskAssignment {

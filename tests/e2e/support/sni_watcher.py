@@ -17,13 +17,16 @@ stdout: {"ok": true, "result": ...} or {"ok": false, "error": "..."}.
 The first line printed is "ready" (once the name is owned).
 
   items          -> ["<bus name><object path>", ...] registered items
-  props [N]      -> all org.kde.StatusNotifierItem properties of item N
+  props [N|ITEM] -> all org.kde.StatusNotifierItem properties of item N
                     (default 0: the first), as JSON. The tray title set by
                     Tauri's set_title is ayatana's `XAyatanaLabel`.
-  menu [N]       -> the item's dbusmenu as a tree {id, label, enabled,
+  menu [N|ITEM]  -> the item's dbusmenu as a tree {id, label, enabled,
                     visible, type, toggle_state, children}
-  click LABEL    -> clicks the first menu item whose label (mnemonic
-                    underscores removed) contains LABEL: result "ok"
+  click LABEL    -> clicks (dbusmenu Event "clicked") the first menu item of
+                    item 0 whose label (mnemonic underscores removed)
+                    contains LABEL, case-insensitively: result "ok"
+  clickon N|ITEM LABEL -> the same on another item
+  (N: a position in `items`; ITEM: an entry of `items`)
   quit           -> exits (SIGTERM does too)
 
 Closing stdin only stops the control channel; the watcher keeps serving until
@@ -225,8 +228,13 @@ class Watcher(dbus.service.Object):
     # --- test control ---
 
     def item(self, index):
+        """`index`: a position in the registration list, or an item string."""
         if not self.items:
             raise LookupError("no tray item is registered")
+        if isinstance(index, str):
+            if index not in self.items:
+                raise LookupError(f"item {index} is not registered (registered: {self.items})")
+            return split_item(index)
         if index >= len(self.items):
             raise LookupError(f"no item {index}: {len(self.items)} registered")
         return split_item(self.items[index])
@@ -328,6 +336,10 @@ def main():
             log(f"cannot own {name} (another tray host runs on this bus)")
             return 1
 
+    def selector(text):
+        text = text.strip()
+        return int(text) if text.isdigit() else (text or 0)
+
     def answer(payload):
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         sys.stdout.flush()
@@ -341,13 +353,18 @@ def main():
             if command == "items":
                 result = list(watcher.items)
             elif command == "props":
-                result = watcher.item_props(int(rest or 0))
+                result = watcher.item_props(selector(rest))
             elif command == "menu":
-                result = watcher.menu(int(rest or 0))
+                result = watcher.menu(selector(rest))
             elif command == "click":
                 if not rest:
                     raise ValueError("usage: click LABEL")
                 result = watcher.click(rest)
+            elif command == "clickon":
+                parts = rest.split(None, 1)
+                if len(parts) != 2:
+                    raise ValueError("usage: clickon N|ITEM LABEL")
+                result = watcher.click(parts[1], selector(parts[0]))
             elif command == "quit":
                 answer({"ok": True, "result": "bye"})
                 loop.quit()

@@ -1,0 +1,175 @@
+//! The background import: one task that owns its handle and a channel of
+//! commands, looping on `select!` over the next sync, a minute tick (for the
+//! tray's elapsed time) and commands ("Sync now", "refresh the timer"). A
+//! failing Harvest makes it back off (doubling, capped at an hour, jittered),
+//! never spin. Nothing here touches the webview.
+
+use std::time::Duration;
+
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tickettime::sync::SyncOptions;
+use tickettime::Store;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::link::HarvestLink;
+use crate::live::Live;
+
+enum Command {
+    SyncNow(oneshot::Sender<()>),
+    RefreshTimer,
+    Reschedule,
+}
+
+/// The handle the app keeps in its state.
+pub struct Importer {
+    commands: mpsc::Sender<Command>,
+    _task: tauri::async_runtime::JoinHandle<()>,
+}
+
+impl Importer {
+    pub fn spawn<R: Runtime>(app: AppHandle<R>) -> Self {
+        let (commands, inbox) = mpsc::channel(16);
+        let task = tauri::async_runtime::spawn(run(app, inbox));
+        Importer { commands, _task: task }
+    }
+
+    /// Runs an import now and waits for it.
+    pub async fn sync_now(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.commands.send(Command::SyncNow(done)).await.is_ok() {
+            let _ = finished.await;
+        }
+    }
+
+    /// Asks Harvest for the running timer (start-up, window focus).
+    pub fn refresh_timer(&self) {
+        let _ = self.commands.try_send(Command::RefreshTimer);
+    }
+
+    /// The interval changed: plan the next import again.
+    pub fn reschedule(&self) {
+        let _ = self.commands.try_send(Command::Reschedule);
+    }
+}
+
+async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) {
+    let mut failures = 0u32;
+    let mut next = Instant::now();
+    let mut minute = tokio::time::interval(Duration::from_secs(60));
+    // IMPORTANT: without Skip, a machine waking from sleep fires every missed tick at once.
+    minute.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {
+                failures = if cycle(&app).await { 0 } else { failures + 1 };
+                next = Instant::now() + wait(&app, failures).await;
+            }
+            _ = minute.tick() => crate::tray::refresh(&app).await,
+            command = inbox.recv() => match command {
+                Some(Command::SyncNow(done)) => {
+                    failures = if cycle(&app).await { 0 } else { failures + 1 };
+                    next = Instant::now() + wait(&app, failures).await;
+                    let _ = done.send(());
+                }
+                Some(Command::RefreshTimer) => {
+                    refresh_timer(&app).await;
+                    publish(&app).await;
+                }
+                Some(Command::Reschedule) => next = Instant::now() + wait(&app, failures).await,
+                None => return,
+            }
+        }
+    }
+}
+
+/// The configured interval (`TICKETTIME_SYNC_INTERVAL_SECS` overrides it for
+/// tests), doubled per consecutive failure up to an hour, with jitter.
+async fn wait<R: Runtime>(app: &AppHandle<R>, failures: u32) -> Duration {
+    let interval =
+        match std::env::var("TICKETTIME_SYNC_INTERVAL_SECS").ok().and_then(|v| v.parse::<u64>().ok()) {
+            Some(seconds) => Duration::from_secs(seconds.max(1)),
+            None => {
+                let store = app.state::<Store>();
+                let minutes =
+                    crate::settings::Settings::load(&store).await.map_or(5, |s| s.sync_interval_minutes);
+                Duration::from_secs(u64::from(minutes) * 60)
+            }
+        };
+    if failures == 0 {
+        return interval;
+    }
+    let backoff =
+        interval.saturating_mul(2u32.saturating_pow(failures.min(8))).min(Duration::from_secs(3600));
+    let jitter = u64::from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_millis()),
+    );
+    backoff + Duration::from_millis(jitter * 10)
+}
+
+/// One import: the entries, the running timer, the notifications; then the
+/// window and the tray are told. Returns false when Harvest failed.
+async fn cycle<R: Runtime>(app: &AppHandle<R>) -> bool {
+    let Some(client) = app.state::<HarvestLink>().client().await else {
+        publish(app).await;
+        return true;
+    };
+    let store = app.state::<Store>().inner().clone();
+    let live = app.state::<Live>();
+    live.set_sync(|s| s.running = true);
+    publish(app).await;
+    let outcome = tickettime::sync::run(&store, &client, &SyncOptions::default(), &|_| {}).await;
+    let ok = match &outcome {
+        Ok(_) | Err(tickettime::Error::SyncBusy) => true,
+        Err(error) => {
+            log::warn!("import failed: {error}");
+            false
+        }
+    };
+    live.set_sync(|s| {
+        s.running = false;
+        s.last_run_at = Some(chrono::Utc::now());
+        s.last_error = outcome
+            .as_ref()
+            .err()
+            .filter(|e| !matches!(e, tickettime::Error::SyncBusy))
+            .map(ToString::to_string);
+    });
+    refresh_timer(app).await;
+    notify(app, &store).await;
+    if let Ok(tickets) = store.tickets().await {
+        let numbers: Vec<i64> = tickets.iter().map(|t| t.number).collect();
+        let _ = app.emit("tickets-changed", numbers);
+    }
+    publish(app).await;
+    ok
+}
+
+async fn refresh_timer<R: Runtime>(app: &AppHandle<R>) {
+    let Some(client) = app.state::<HarvestLink>().client().await else { return };
+    let store = app.state::<Store>();
+    match tickettime::timer::status(&store, &client, chrono::Utc::now()).await {
+        Ok(timer) => app.state::<Live>().set_timer(timer),
+        Err(error) => log::warn!("cannot read the running timer: {error}"),
+    }
+}
+
+async fn notify<R: Runtime>(app: &AppHandle<R>, store: &Store) {
+    let Ok(Some(staff)) = crate::commands::current_staff(store).await else { return };
+    match tickettime::notify::take_notices(store, &staff).await {
+        Ok(notices) => crate::notifications::show(notices).await,
+        Err(error) => log::warn!("cannot read budget events: {error}"),
+    }
+    let _ = app.emit("notices-shown", ());
+}
+
+/// Tells the window the new state and redraws the tray.
+pub async fn publish<R: Runtime>(app: &AppHandle<R>) {
+    match crate::commands::build_app_state(app).await {
+        Ok(state) => {
+            let _ = app.emit("app-state", state);
+        }
+        Err(error) => log::warn!("cannot build the app state: {error:?}"),
+    }
+    crate::tray::refresh(app).await;
+}

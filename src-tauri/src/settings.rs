@@ -1,0 +1,66 @@
+//! The desktop's settings, kept in the database's settings table (the budget
+//! lines through the core's own setters, which check them).
+
+use serde::{Deserialize, Serialize};
+use tickettime::Store;
+
+/// Everything the Settings screen edits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub sync_interval_minutes: u32,
+    pub approaching_pct: u32,
+    pub near_pct: u32,
+    pub lock_pct: u32,
+    pub start_at_login: bool,
+    pub global_shortcut: String,
+    pub theme: String,
+}
+
+pub const DEFAULT_SHORTCUT: &str = "CommandOrControl+Shift+T";
+
+impl Settings {
+    pub async fn load(store: &Store) -> tickettime::Result<Self> {
+        let lines = store.thresholds().await?;
+        let get = |key: &'static str| async move { store.setting(key).await };
+        Ok(Settings {
+            sync_interval_minutes: get("sync_interval_minutes")
+                .await?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5),
+            approaching_pct: lines.approaching,
+            near_pct: lines.near,
+            lock_pct: lines.lock,
+            start_at_login: get("start_at_login").await?.is_some_and(|v| v == "true"),
+            global_shortcut: get("global_shortcut").await?.unwrap_or_else(|| DEFAULT_SHORTCUT.to_owned()),
+            theme: get("theme").await?.unwrap_or_else(|| "system".to_owned()),
+        })
+    }
+
+    /// Saves what changed; the lock line only for admins (`may_set_lock`).
+    pub async fn save(&self, store: &Store, may_set_lock: bool) -> tickettime::Result<Settings> {
+        let current = Settings::load(store).await?;
+        if !(1..=1440).contains(&self.sync_interval_minutes) {
+            return Err(tickettime::Error::Invalid("the sync interval must be 1 to 1440 minutes".into()));
+        }
+        if !["light", "dark", "system"].contains(&self.theme.as_str()) {
+            return Err(tickettime::Error::Invalid(format!("unknown theme `{}`", self.theme)));
+        }
+        if self.lock_pct != current.lock_pct {
+            if !may_set_lock {
+                return Err(tickettime::Error::Invalid("only an admin changes the lock threshold".into()));
+            }
+            store.set_threshold("lock_pct", self.lock_pct).await?;
+        }
+        if self.near_pct != current.near_pct {
+            store.set_threshold("near_pct", self.near_pct).await?;
+        }
+        if self.approaching_pct != current.approaching_pct {
+            store.set_threshold("approaching_pct", self.approaching_pct).await?;
+        }
+        store.set_setting("sync_interval_minutes", Some(&self.sync_interval_minutes.to_string())).await?;
+        store.set_setting("start_at_login", Some(if self.start_at_login { "true" } else { "false" })).await?;
+        store.set_setting("global_shortcut", Some(self.global_shortcut.trim())).await?;
+        store.set_setting("theme", Some(&self.theme)).await?;
+        Settings::load(store).await
+    }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { checkHours, checkOptionalHours } from './hours';
+
+describe('checkHours', () => {
+  it('accepts quarter steps from 0.25 to 24 and normalises the text', () => {
+    expect(checkHours('0.25')).toEqual({ ok: true, value: '0.25' });
+    expect(checkHours('1.50')).toEqual({ ok: true, value: '1.5' });
+    expect(checkHours(' 2,75 '), 'a comma is a decimal separator too').toEqual({ ok: true, value: '2.75' });
+    expect(checkHours('24')).toEqual({ ok: true, value: '24' });
+    expect(checkHours('.5')).toEqual({ ok: true, value: '0.5' });
+  });
+
+  it.each([
+    ['0.1', /least you can log is 0.25/],
+    ['0.3', /steps of 0.25/],
+    ['1.255', /steps of 0.25/],
+    ['24.25', /most you can log is 24/],
+    ['abc', /must be a number/],
+    ['-1', /must be a number/],
+    ['1e1', /must be a number/],
+    ['', /Enter the hours/],
+  ])('rejects %j with a clear message', (text, message) => {
+    const check = checkHours(text);
+    expect(check.ok, `${text} is not loggable`).toBe(false);
+    if (!check.ok) expect(check.message).toMatch(message);
+  });
+});
+
+describe('checkOptionalHours', () => {
+  it('treats blank as no value and rejects words', () => {
+    expect(checkOptionalHours('  ', 'Budget')).toEqual({ ok: true, value: null });
+    expect(checkOptionalHours('12.5', 'Budget')).toEqual({ ok: true, value: '12.5' });
+    expect(checkOptionalHours('ten', 'Budget').ok).toBe(false);
+  });
+});

@@ -35,11 +35,14 @@ pub struct Launch {
     pub store: Store,
     pub link: HarvestLink,
     pub live: Live,
+    /// False under Tauri's mock runtime, which has no tray.
+    pub tray: bool,
 }
 
 /// Registers state, commands, the tray and the background import on
 /// `builder`. Tests pass a mock builder; `main` passes the real one.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
+    let with_tray = launch.tray;
     builder
         .manage(launch.store)
         .manage(launch.link)
@@ -68,9 +71,11 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
             commands::save_settings,
             commands::open_project,
         ])
-        .setup(|app| {
+        .setup(move |app| {
             let handle = app.handle().clone();
-            tray::install(&handle)?;
+            if with_tray {
+                tray::install(&handle)?;
+            }
             app.manage(Importer::spawn(handle.clone()));
             tauri::async_runtime::spawn(async move {
                 let store = handle.state::<Store>().inner().clone();
@@ -241,14 +246,15 @@ pub fn recent_tickets<'a, R: Runtime>(app: &AppHandle<R>, tickets: &'a [TicketVi
 /// Applies settings that live outside the database: start at login and the
 /// global shortcut.
 pub fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &settings::Settings) {
-    use tauri_plugin_autostart::ManagerExt;
     use tauri_plugin_global_shortcut::GlobalShortcutExt;
     if let Some(autostart) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
         let outcome = if settings.start_at_login { autostart.enable() } else { autostart.disable() };
         if let Err(error) = outcome {
             log::warn!("start at login not changed: {error}");
         }
-        let _ = app.autolaunch();
+    }
+    if app.try_state::<tauri_plugin_global_shortcut::GlobalShortcut<R>>().is_none() {
+        return;
     }
     let shortcuts = app.global_shortcut();
     let _ = shortcuts.unregister_all();
@@ -322,7 +328,7 @@ pub fn main() -> std::process::ExitCode {
             );
         }
         let live = Live::new(tray, (!notices.is_empty()).then(|| notices.join(" ")));
-        anyhow::Ok(Launch { store, link, live })
+        anyhow::Ok(Launch { store, link, live, tray: true })
     });
     let launch = match launch {
         Ok(launch) => launch,
@@ -370,4 +376,94 @@ pub fn main() -> std::process::ExitCode {
         }
     });
     std::process::ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+    use tickettime::domain::{Email, Hours, Role};
+    use tickettime::store::NewTicket;
+
+    fn call(
+        webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        cmd: &str,
+        input: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let body = if input.is_null() {
+            InvokeBody::default()
+        } else {
+            InvokeBody::Json(serde_json::json!({ "input": input }))
+        };
+        get_ipc_response(
+            webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().expect("url"),
+                body,
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|r| r.deserialize::<serde_json::Value>().expect("JSON"))
+    }
+
+    #[test]
+    fn commands_call_the_core_and_map_its_errors_to_codes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let launch = tauri::async_runtime::block_on(async {
+            let store = Store::open(&dir.path().join("t.db").display().to_string()).await.expect("store");
+            let pm = Email::parse("pia@desk.test").expect("email");
+            store.add_staff(&pm, "Pia", Role::Pm, Utc::now()).await.expect("pm");
+            for (subject, budget) in [("VPN drops", 10), ("Locked one", 0)] {
+                let new = NewTicket {
+                    subject: subject.into(),
+                    budget: Some(Hours::whole(budget)),
+                    ..NewTicket::default()
+                };
+                store.create_ticket(new, None, Utc::now()).await.expect("ticket");
+            }
+            let (link, _) = HarvestLink::open(&store, None).await;
+            Launch { store, link, live: Live::new(true, None), tray: false }
+        });
+        let app = run_app(mock_builder().plugin(tauri_plugin_store::Builder::new().build()), launch)
+            .build(mock_context(noop_assets()))
+            .expect("the app builds on the mock runtime");
+        let webview =
+            tauri::WebviewWindowBuilder::new(&app, MAIN_WINDOW, Default::default()).build().expect("webview");
+
+        let tickets = call(&webview, "list_tickets", serde_json::Value::Null).expect("list");
+        assert_eq!(tickets[0]["subject"], "VPN drops");
+        let detail = call(&webview, "get_ticket", serde_json::json!({ "number": 1 })).expect("detail");
+        assert_eq!(detail["ticket"]["budget_hours"], 10.0);
+        assert_eq!(detail["can_manage"], true, "the local PM manages budgets");
+        let missing =
+            call(&webview, "get_ticket", serde_json::json!({ "number": 99 })).expect_err("no such ticket");
+        assert_eq!(missing["code"], "not_found");
+        assert!(missing["message"].as_str().is_some_and(|m| m.contains("#99")));
+        let bad = call(
+            &webview,
+            "update_ticket",
+            serde_json::json!({ "number": 1, "budget_hours": "ten", "quoted_hours": null, "status": null }),
+        )
+        .expect_err("bad hours");
+        assert_eq!(bad["code"], "invalid");
+        let reply = serde_json::json!({ "number": 1, "kind": "response", "body": "On it", "time": null });
+        assert_eq!(call(&webview, "submit_entry", reply).expect("reply")["state"], "none");
+        let state = call(&webview, "app_state", serde_json::Value::Null).expect("state");
+        assert_eq!(state["connection"], "disconnected");
+        assert_eq!(state["settings"]["lock_pct"], 100);
+        let timer = call(
+            &webview,
+            "timer_start",
+            serde_json::json!({ "number": 1, "task_id": null, "confirmed": false }),
+        )
+        .expect_err("no Harvest");
+        assert_eq!(timer["code"], "not_connected");
+    }
 }

@@ -85,7 +85,7 @@ pub async fn run(
     options: &SyncOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<SyncReport> {
-    let _lock = SyncLock::acquire(store.path(), options.wait).await?;
+    let lock = SyncLock::acquire(store, client.account_id(), options.wait).await?;
     let started = Instant::now();
     let calls_before = client.calls();
     let mut report = SyncReport::default();
@@ -102,6 +102,7 @@ pub async fn run(
         reconciled: report.reconciled,
     };
     store.record_run(&record, Utc::now()).await?;
+    lock.release().await;
     outcome.map(|()| report)
 }
 
@@ -239,14 +240,43 @@ async fn offer_budgets(store: &Store, client: &HarvestClient) -> Result<()> {
     Ok(())
 }
 
-/// The per-database import lock: an OS file lock beside the database, so a
-/// crashed import never blocks the next one.
-struct SyncLock {
-    _file: File,
+/// One import at a time per database. SQLite: an OS file lock beside the
+/// file. PostgreSQL: a session advisory lock keyed by the Harvest account, on
+/// a connection of its own — every desktop and CLI worker of a team competes
+/// for it, and a leader that dies releases it with its connection. Either
+/// way a crashed import never blocks the next one.
+enum SyncLock {
+    /// Held open for its lock; closing it releases the lock.
+    File {
+        _held: File,
+    },
+    Advisory {
+        conn: sqlx::AnyConnection,
+        key: i64,
+    },
 }
 
 impl SyncLock {
-    async fn acquire(db: &std::path::Path, wait: Duration) -> Result<Self> {
+    async fn acquire(store: &Store, account_id: i64, wait: Duration) -> Result<Self> {
+        let deadline = Instant::now() + wait;
+        let Some(db) = store.path() else {
+            // "tick" in the high bits keeps Tickettime's keys apart from other users of advisory locks.
+            let key = (0x7469_636b_i64 << 32) ^ account_id;
+            let mut conn = store.pool().acquire().await?.detach();
+            loop {
+                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut conn)
+                    .await?;
+                if locked {
+                    return Ok(SyncLock::Advisory { conn, key });
+                }
+                if Instant::now() >= deadline {
+                    return Err(Error::SyncBusy);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
         let path = PathBuf::from(format!("{}.sync-lock", db.display()));
         let file = OpenOptions::new()
             .create(true)
@@ -254,10 +284,9 @@ impl SyncLock {
             .write(true)
             .open(&path)
             .map_err(|e| Error::Invalid(format!("cannot open the sync lock {}: {e}", path.display())))?;
-        let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(SyncLock { _file: file }),
+                Ok(()) => return Ok(SyncLock::File { _held: file }),
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -266,6 +295,13 @@ impl SyncLock {
                     return Err(Error::Invalid(format!("cannot lock {}: {e}", path.display())))
                 }
             }
+        }
+    }
+
+    async fn release(self) {
+        if let SyncLock::Advisory { mut conn, key } = self {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut conn).await;
+            let _ = sqlx::Connection::close(conn).await;
         }
     }
 }

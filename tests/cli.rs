@@ -330,7 +330,12 @@ fn the_database_comes_from_the_db_flag_or_the_environment() {
         .output()
         .expect("runs");
     assert!(out.status.success());
-    assert!(Path::new(&other.path()).exists(), "--db wins over TICKETTIME_DB and creates the file");
+    if !other.is_postgres() {
+        assert!(Path::new(&other.path()).exists(), "--db wins over TICKETTIME_DB and creates the file");
+    }
+    let elsewhere = cli.json(&["ticket", "list"]);
+    cli.ok(&["--db", &other.url(), "ticket", "create", "--subject", "Only in the other database"]);
+    assert_eq!(cli.json(&["ticket", "list"]), elsewhere, "the ticket went to --db, not TICKETTIME_DB");
 }
 
 #[test]

@@ -112,7 +112,17 @@ async fn a_connected_token_appears_in_no_file_the_app_writes() {
             );
         }
     }
-    assert!(scanned >= 1, "the database was scanned");
+    if db.is_postgres() {
+        let dump = std::process::Command::new("pg_dump").arg(db.url()).output().expect("pg_dump runs");
+        assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+        assert!(
+            !String::from_utf8_lossy(&dump.stdout).contains(Simulator::MEMBER_TOKEN),
+            "the token is in the database"
+        );
+        assert!(!dump.stdout.is_empty(), "the database was dumped");
+    } else {
+        assert!(scanned >= 1, "the database was scanned");
+    }
     if keyring {
         let disconnect = run(vec!["disconnect".into()]).await.expect("runs");
         assert!(disconnect.status.success());

@@ -67,20 +67,22 @@ async fn full(store: &Store, client: &HarvestClient) -> tickettime::Result<SyncR
 }
 
 /// `(harvest_id, ticket, hundredths, notes, deleted, spent_date, updated_at)`.
-type EntryRow = (i64, Option<i64>, i64, Option<String>, bool, String, String);
+type EntryRow = (i64, Option<i64>, i64, Option<String>, i64, String, String);
 
 /// Every stored entry and every ticket's totals, sorted: two equal dumps are
 /// two equal databases as far as a user can tell.
 async fn dump(store: &Store) -> Vec<String> {
     let entries: Vec<EntryRow> = sqlx::query_as(
-        "SELECT harvest_id, ticket_number, hundredths, notes, deleted, spent_date, harvest_updated_at
+        "SELECT harvest_id, ticket_number, hundredths, notes, CASE WHEN deleted THEN 1 ELSE 0 END, spent_date,
+                harvest_updated_at
          FROM time_entries ORDER BY harvest_id",
     )
     .fetch_all(store.pool())
     .await
     .expect("entries");
-    let tickets: Vec<(i64, i64, bool, i64)> =
-        sqlx::query_as("SELECT number, used_hundredths, locked, alert_level FROM tickets ORDER BY number")
+    let tickets: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT number, used_hundredths, CASE WHEN locked THEN 1 ELSE 0 END, alert_level FROM tickets ORDER BY number",
+    )
             .fetch_all(store.pool())
             .await
             .expect("tickets");
@@ -471,9 +473,11 @@ async fn a_sync_killed_at_random_points_leaves_a_sound_database_that_converges()
         tokio::time::sleep(Duration::from_millis((trial * 97) % 520)).await;
         child.kill().await.expect("SIGKILL");
         let store = Store::open(&db.url()).await.expect("reopens");
-        let check: String =
-            sqlx::query_scalar("PRAGMA integrity_check").fetch_one(store.pool()).await.expect("check");
-        assert_eq!(check, "ok", "trial {trial}: the file is sound");
+        if !db.is_postgres() {
+            let check: String =
+                sqlx::query_scalar("PRAGMA integrity_check").fetch_one(store.pool()).await.expect("check");
+            assert_eq!(check, "ok", "trial {trial}: the file is sound");
+        }
         let dupes: i64 = sqlx::query_scalar("SELECT COUNT(*) - COUNT(DISTINCT harvest_id) FROM time_entries")
             .fetch_one(store.pool())
             .await

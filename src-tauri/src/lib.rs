@@ -37,12 +37,15 @@ pub struct Launch {
     pub live: Live,
     /// False under Tauri's mock runtime, which has no tray.
     pub tray: bool,
+    /// Start in the tray without a window (`--hidden`; start at login uses it).
+    pub hidden: bool,
 }
 
 /// Registers state, commands, the tray and the background import on
 /// `builder`. Tests pass a mock builder; `main` passes the real one.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
     let with_tray = launch.tray;
+    let hidden = launch.hidden && launch.tray && launch.live.tray_available();
     builder
         .manage(launch.store)
         .manage(launch.link)
@@ -75,6 +78,12 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
             let handle = app.handle().clone();
             if with_tray {
                 tray::install(&handle)?;
+            }
+            if hidden {
+                // The window (and its webview processes) only exist when opened from the tray.
+                if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                    window.destroy()?;
+                }
             }
             app.manage(Importer::spawn(handle.clone()));
             tauri::async_runtime::spawn(async move {
@@ -310,9 +319,11 @@ fn database_url(demo: bool) -> anyhow::Result<String> {
         .to_string())
 }
 
-/// The desktop binary's entry point. `--demo` starts straight into demo mode.
+/// The desktop binary's entry point. `--demo` starts straight into demo mode;
+/// `--hidden` starts in the tray without a window.
 pub fn main() -> std::process::ExitCode {
     let demo = std::env::args().any(|a| a == "--demo");
+    let hidden = std::env::args().any(|a| a == "--hidden");
     let demo_port =
         demo.then(|| std::env::var("TICKETTIME_DEMO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0));
     let launch = tauri::async_runtime::block_on(async {
@@ -328,7 +339,7 @@ pub fn main() -> std::process::ExitCode {
             );
         }
         let live = Live::new(tray, (!notices.is_empty()).then(|| notices.join(" ")));
-        anyhow::Ok(Launch { store, link, live, tray: true })
+        anyhow::Ok(Launch { store, link, live, tray: true, hidden })
     });
     let launch = match launch {
         Ok(launch) => launch,
@@ -361,7 +372,10 @@ pub fn main() -> std::process::ExitCode {
                 })
                 .build(),
         )
-        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None));
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ));
     let app = match run_app(builder, launch).build(tauri::generate_context!("../tauri.conf.json")) {
         Ok(app) => app,
         Err(error) => {
@@ -429,7 +443,7 @@ mod tests {
                 store.create_ticket(new, None, Utc::now()).await.expect("ticket");
             }
             let (link, _) = HarvestLink::open(&store, None).await;
-            Launch { store, link, live: Live::new(true, None), tray: false }
+            Launch { store, link, live: Live::new(true, None), tray: false, hidden: false }
         });
         let app = run_app(mock_builder().plugin(tauri_plugin_store::Builder::new().build()), launch)
             .build(mock_context(noop_assets()))

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::tickets::{budget_state, record_event};
 use super::{load_thresholds, ts, Store};
@@ -79,8 +79,8 @@ impl Row {
 }
 
 /// The columns compared to decide whether a known entry changed.
-type Stored =
-    (Option<i64>, String, i64, Option<String>, i64, String, String, bool, bool, Option<String>, i64);
+/// Booleans are read as 0/1 integers, the one type both backends share.
+type Stored = (Option<i64>, String, i64, Option<String>, i64, String, String, i64, i64, Option<String>, i64);
 
 impl Store {
     /// Upserts Harvest time entries by their Harvest id, in one transaction:
@@ -104,7 +104,7 @@ impl Store {
         actor: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let report = import(&mut tx, entries, actor, now).await?;
         tx.commit().await?;
         Ok(report)
@@ -121,7 +121,7 @@ impl Store {
 
 /// [`Store::import_entries`] inside the caller's transaction.
 pub(super) async fn import(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     entries: &[harvest::TimeEntry],
     actor: Option<i64>,
     now: DateTime<Utc>,
@@ -143,7 +143,8 @@ pub(super) async fn import(
         }
         let stored: Option<Stored> = sqlx::query_as(
             "SELECT ticket_number, harvest_updated_at, hundredths, notes, task_id, spent_date,
-                    project_name, is_running, deleted, external_id, project_id
+                    project_name, CASE WHEN is_running THEN 1 ELSE 0 END, CASE WHEN deleted THEN 1 ELSE 0 END,
+                    external_id, project_id
              FROM time_entries WHERE harvest_id = $1",
         )
         .bind(row.harvest_id)
@@ -162,8 +163,8 @@ pub(super) async fn import(
                     && old.4 == row.task_id
                     && old.5 == row.spent_date
                     && old.6 == row.project_name
-                    && old.7 == row.is_running
-                    && !old.8
+                    && (old.7 != 0) == row.is_running
+                    && old.8 == 0
                     && old.9 == row.external_id
                     && old.10 == row.project_id;
                 if same {
@@ -195,7 +196,7 @@ pub(super) async fn import(
     Ok(report)
 }
 
-async fn upsert(conn: &mut SqliteConnection, row: &Row, ticket: Option<i64>) -> Result<()> {
+async fn upsert(conn: &mut AnyConnection, row: &Row, ticket: Option<i64>) -> Result<()> {
     sqlx::query(
         "INSERT INTO time_entries (harvest_id, ticket_number, project_id, project_name, task_id, task_name,
             user_id, user_name, spent_date, hundredths, notes, is_running, timer_started_at,
@@ -235,7 +236,7 @@ async fn upsert(conn: &mut SqliteConnection, row: &Row, ticket: Option<i64>) -> 
     Ok(())
 }
 
-pub(super) async fn load_links(conn: &mut SqliteConnection) -> Result<Links> {
+pub(super) async fn load_links(conn: &mut AnyConnection) -> Result<Links> {
     let rows: Vec<(i64, Option<i64>)> =
         sqlx::query_as("SELECT number, harvest_project_id FROM tickets").fetch_all(conn).await?;
     Ok(Links::new(rows.into_iter().filter_map(|(n, p)| TicketNumber::new(n).map(|n| (n, p)))))
@@ -254,7 +255,7 @@ pub(super) enum Scope {
 
 /// Re-attributes stored entries in `scope`; returns every ticket that
 /// gained or lost an entry.
-pub(super) async fn reattribute(conn: &mut SqliteConnection, scope: Scope) -> Result<Vec<TicketNumber>> {
+pub(super) async fn reattribute(conn: &mut AnyConnection, scope: Scope) -> Result<Vec<TicketNumber>> {
     let links = load_links(conn).await?;
     let rows: Vec<AttributionRow> = match scope {
         Scope::Project(project) => sqlx::query_as(
@@ -292,7 +293,7 @@ pub(super) async fn reattribute(conn: &mut SqliteConnection, scope: Scope) -> Re
 /// Recomputes hours used for the given tickets only, then applies the budget
 /// rules: lock or lift, and record each threshold event once.
 pub(super) async fn recompute(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tickets: Vec<TicketNumber>,
     now: DateTime<Utc>,
     actor: Option<i64>,
@@ -302,7 +303,7 @@ pub(super) async fn recompute(
     let mut recorded = Vec::new();
     for number in tickets {
         let used: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(hundredths), 0) FROM time_entries WHERE ticket_number = $1 AND deleted = FALSE",
+            "SELECT CAST(COALESCE(SUM(hundredths), 0) AS BIGINT) FROM time_entries WHERE ticket_number = $1 AND deleted = FALSE",
         )
         .bind(number.get())
         .fetch_one(&mut *conn)

@@ -113,7 +113,7 @@ impl Store {
     /// Remembers who is connected and makes them staff (matched by email)
     /// with the role their Harvest access roles give.
     pub async fn save_account(&self, account: &HarvestAccount, now: DateTime<Utc>) -> Result<Staff> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO harvest_account (id, account_id, user_id, name, email, role, updated_at)
              VALUES (1, $1, $2, $3, $4, $5, $6)
@@ -170,7 +170,7 @@ impl Store {
 
     /// Replaces the cached tasks of my Harvest projects.
     pub async fn cache_tasks(&self, assignments: &[harvest::ProjectAssignment]) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM harvest_tasks").execute(&mut *tx).await?;
         for assignment in assignments.iter().filter(|a| a.is_active) {
             for (position, task) in assignment.active_tasks().enumerate() {
@@ -232,7 +232,7 @@ impl Store {
         thread: Option<ThreadInput<'_>>,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let ticket = ticket_view(&mut tx, number).await?;
         if ticket.locked {
             return Err(TicketError::Locked("time").into());
@@ -292,7 +292,7 @@ impl Store {
         actor: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let report = import(&mut tx, std::slice::from_ref(entry), actor, now).await?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', harvest_id = $2, last_error = NULL, updated_at = $3 WHERE id = $1",

@@ -1,10 +1,13 @@
-//! Storage: sqlx over a SQLite file (PostgreSQL comes later, behind the same
-//! methods). Every write that applies a rule runs in one `BEGIN IMMEDIATE`
-//! transaction, so a refused or failed operation leaves nothing half-written.
+//! Storage: sqlx over a SQLite file (solo) or a PostgreSQL server (team),
+//! chosen by the URL's scheme, with one set of queries for both (sqlx's
+//! `Any` driver). Every write that applies a rule runs in one transaction
+//! (`BEGIN IMMEDIATE` on SQLite), so a refused or failed operation leaves
+//! nothing half-written.
 //!
 //! The SQL is kept portable: runtime `query_as`, `$n` parameters, `ON
-//! CONFLICT` upserts, text timestamps in one sortable format, hours as
-//! integer hundredths.
+//! CONFLICT` upserts, every integer a BIGINT, text timestamps in one sortable
+//! format, hours as integer hundredths. Each backend has its own migrations
+//! folder with the same meaning.
 
 mod entries;
 mod harvest;
@@ -12,12 +15,11 @@ mod sync;
 mod tickets;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Executor};
 
 use crate::domain::Thresholds;
 use crate::error::{Error, Result};
@@ -27,44 +29,112 @@ pub use harvest::{HarvestAccount, OutboxItem, OutboxState, PendingTime, ThreadIn
 pub use sync::{RunRecord, SyncState};
 pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database server a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded file: solo use.
+    Sqlite,
+    /// A shared server: team use.
+    Postgres,
+}
 
 /// The environment variable naming the database when `--db` is not given.
 pub const DB_ENV: &str = "TICKETTIME_DB";
 
 /// A handle on Tickettime's database. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    path: PathBuf,
+    pool: AnyPool,
+    backend: Backend,
+    /// The SQLite file, if this store is one.
+    path: Option<PathBuf>,
+    url: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).field("url", &redact(&self.url)).finish()
+    }
+}
+
+/// A URL with its password replaced, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema
-    /// up to date. `url` is `sqlite://PATH`, `sqlite:PATH` or a plain path.
+    /// up to date. `postgres://…` opens a PostgreSQL database; `sqlite://PATH`,
+    /// `sqlite:PATH` or a plain path a SQLite file.
     pub async fn open(url: &str) -> Result<Self> {
-        let url = normalize_url(url);
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(|source| Error::Open { url: url.clone(), source })?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(15))
-            // IMPORTANT: FULL, not NORMAL: a lost commit here is lost user work.
-            .synchronous(SqliteSynchronous::Full);
-        let path = options.get_filename().to_path_buf();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::Open { url: url.clone(), source: sqlx::Error::Io(e) })?;
+        sqlx::any::install_default_drivers();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::open_postgres(url).await;
         }
-        let pool = SqlitePoolOptions::new()
+        let path = sqlite_path(url);
+        let open_error = |source| Error::Open { url: url.to_owned(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+        }
+        let any_url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // IMPORTANT: synchronous=FULL, not NORMAL: a lost commit here is lost user work.
+                    conn.execute(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = FULL;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&any_url)
             .await
-            .map_err(|source| Error::Open { url: url.clone(), source })?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, path })
+            .map_err(open_error)?;
+        // WAL is a property of the file: set once, kept by every later connection.
+        pool.execute("PRAGMA journal_mode = WAL").await.map_err(open_error)?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        Ok(Store { pool, backend: Backend::Sqlite, path: Some(path), url: url.to_owned() })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Self> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(|source| Error::Open { url: redact(url), source })?;
+        POSTGRES_MIGRATIONS.run(&pool).await?;
+        Ok(Store { pool, backend: Backend::Postgres, path: None, url: url.to_owned() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL the store was opened with (it may hold a password: see [`redact`]).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A writer's transaction: `BEGIN IMMEDIATE` on SQLite, so a writer never
+    /// upgrades a read lock into `SQLITE_BUSY`; plain `BEGIN` on PostgreSQL.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// The budget lines in force (settings `approaching_pct`, `near_pct`,
@@ -76,7 +146,7 @@ impl Store {
 
     /// Changes one budget line. The lock line must stay above the others.
     pub async fn set_threshold(&self, key: &str, pct: u32) -> Result<Thresholds> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let mut t = load_thresholds(&mut tx).await?;
         match key {
             "approaching_pct" => t.approaching = pct,
@@ -100,7 +170,7 @@ impl Store {
     }
 
     /// The pool, for integration tests that inspect rows directly.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -115,15 +185,13 @@ pub fn default_path() -> Option<PathBuf> {
         .map(|dirs| dirs.data_dir().join("tickettime.db"))
 }
 
-fn normalize_url(url: &str) -> String {
-    if url.starts_with("sqlite:") {
-        url.to_owned()
-    } else {
-        format!("sqlite://{}", Path::new(url).display())
-    }
+fn sqlite_path(url: &str) -> PathBuf {
+    let bare = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let bare = bare.split('?').next().unwrap_or(bare);
+    Path::new(bare).to_path_buf()
 }
 
-async fn load_thresholds(conn: &mut SqliteConnection) -> Result<Thresholds> {
+async fn load_thresholds(conn: &mut AnyConnection) -> Result<Thresholds> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT key, value FROM settings WHERE key IN ('approaching_pct', 'near_pct', 'lock_pct')",
     )

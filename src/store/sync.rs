@@ -115,7 +115,7 @@ impl Store {
         watermark: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let report = import(&mut tx, entries, None, now).await?;
         if let Some(watermark) = watermark {
             // Never backwards: a stream that saw only older entries keeps the mark.
@@ -154,7 +154,7 @@ impl Store {
         present: &HashSet<i64>,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "SELECT harvest_id, ticket_number FROM time_entries
              WHERE project_id = $1 AND deleted = FALSE AND ($2 IS NULL OR user_id = $2)
@@ -201,7 +201,7 @@ impl Store {
         hours: Option<Hours>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE tickets SET budget_hundredths = COALESCE(budget_hundredths, $3), budget_offered_for = $2
              WHERE number = $1 AND harvest_project_id = $2",
@@ -239,8 +239,9 @@ impl Store {
         Ok(())
     }
 
-    /// The database file, for the lock that keeps imports one at a time.
-    pub fn path(&self) -> &std::path::Path {
-        &self.path
+    /// The SQLite file, for the lock that keeps imports one at a time (a
+    /// PostgreSQL store uses an advisory lock instead).
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
     }
 }

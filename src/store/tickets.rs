@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::{AnyConnection, FromRow};
 
 use super::entries::{reattribute, recompute, Scope};
 use super::{parse_ts, ts, Store};
@@ -99,14 +99,15 @@ struct TicketRow {
     quoted_hundredths: Option<i64>,
     used_hundredths: i64,
     extra_hundredths: i64,
-    locked: bool,
+    /// 0 or 1: booleans are read as integers, the one type both backends share.
+    locked: i64,
     lock_reason: Option<String>,
 }
 
 const TICKET_SELECT: &str = "SELECT t.number, t.subject, t.status, t.client_name,
         a.email AS agent_email, p.email AS pm_email, t.harvest_project_id, t.harvest_project_name,
         t.budget_hundredths, t.quoted_hundredths, t.used_hundredths, t.extra_hundredths,
-        t.locked, t.lock_reason
+        CASE WHEN t.locked THEN 1 ELSE 0 END AS locked, t.lock_reason
     FROM tickets t
     LEFT JOIN staff a ON a.id = t.agent_id
     LEFT JOIN staff p ON p.id = t.pm_id";
@@ -131,7 +132,7 @@ impl From<TicketRow> for TicketView {
             extra_hours: Hours::from_hundredths(row.extra_hundredths).as_f64(),
             utilization_pct: utilization.map(Utilization::percent),
             band: utilization.map(Utilization::band),
-            locked: row.locked,
+            locked: row.locked != 0,
             lock_reason: row.lock_reason,
         }
     }
@@ -169,7 +170,7 @@ impl Store {
     /// the newest event, in one transaction. With no mark yet, sets it and
     /// returns `None` (nothing before it is news).
     pub async fn events_since_mark(&self, mark: &str) -> Result<(Option<i64>, Vec<EventDetail>)> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let last: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(mark)
             .fetch_optional(&mut *tx)
@@ -223,7 +224,7 @@ impl Store {
         if name.is_empty() {
             return Err(TicketError::Empty("a staff member's name").into());
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         if find_staff(&mut tx, email).await?.is_some() {
             return Err(Error::StaffExists(email.to_string()));
         }
@@ -269,7 +270,7 @@ impl Store {
             return Err(Error::Invalid("the subject is longer than 500 characters".into()));
         }
         let project = new.project.map(validate_project_id).transpose()?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let agent = match &new.agent {
             Some(email) => Some(staff_required(&mut tx, email).await?.id),
             None => None,
@@ -331,7 +332,7 @@ impl Store {
         if changes.budget.is_some() || changes.quoted.is_some() || changes.pm.is_some() {
             require_manager(actor, "change budgets, quoted hours or the PM")?;
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         ticket_view(&mut tx, number).await?;
         let agent = match &changes.agent {
             Some(email) => Some(staff_required(&mut tx, email).await?.id),
@@ -378,7 +379,7 @@ impl Store {
     ) -> Result<TicketView> {
         require_manager(actor, "link a Harvest project")?;
         let project = validate_project_id(project)?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let before = ticket_view(&mut tx, number).await?;
         sqlx::query(
             "UPDATE tickets SET harvest_project_id = $2, harvest_project_name = NULL, budget_offered_for = NULL,
@@ -410,7 +411,7 @@ impl Store {
         extra: Hours,
         now: DateTime<Utc>,
     ) -> Result<TicketView> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let (state, used, budget) = budget_state(&mut tx, number).await?;
         let state = domain::unlock(state, actor.role, reason, extra, used)?;
         sqlx::query(
@@ -452,7 +453,7 @@ impl Store {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         insert_thread_entry(&mut tx, number, kind, author, staff, body, now).await?;
         tx.commit().await?;
         Ok(())
@@ -535,7 +536,7 @@ fn validate_project_id(project: i64) -> Result<i64> {
     }
 }
 
-async fn find_staff(conn: &mut SqliteConnection, email: &Email) -> Result<Option<Staff>> {
+async fn find_staff(conn: &mut AnyConnection, email: &Email) -> Result<Option<Staff>> {
     let row: Option<StaffRow> = sqlx::query_as("SELECT id, email, name, role FROM staff WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(conn)
@@ -543,11 +544,11 @@ async fn find_staff(conn: &mut SqliteConnection, email: &Email) -> Result<Option
     row.map(Staff::try_from).transpose()
 }
 
-async fn staff_required(conn: &mut SqliteConnection, email: &Email) -> Result<Staff> {
+async fn staff_required(conn: &mut AnyConnection, email: &Email) -> Result<Staff> {
     find_staff(conn, email).await?.ok_or_else(|| Error::StaffNotFound(email.to_string()))
 }
 
-async fn pm_required(conn: &mut SqliteConnection, email: &Email) -> Result<Staff> {
+async fn pm_required(conn: &mut AnyConnection, email: &Email) -> Result<Staff> {
     let staff = staff_required(conn, email).await?;
     if staff.role.manages_budgets() {
         Ok(staff)
@@ -556,7 +557,7 @@ async fn pm_required(conn: &mut SqliteConnection, email: &Email) -> Result<Staff
     }
 }
 
-pub(super) async fn ticket_view(conn: &mut SqliteConnection, number: TicketNumber) -> Result<TicketView> {
+pub(super) async fn ticket_view(conn: &mut AnyConnection, number: TicketNumber) -> Result<TicketView> {
     let row: Option<TicketRow> = sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.number = $1"))
         .bind(number.get())
         .fetch_optional(conn)
@@ -564,16 +565,17 @@ pub(super) async fn ticket_view(conn: &mut SqliteConnection, number: TicketNumbe
     row.map(TicketView::from).ok_or(Error::TicketNotFound(number))
 }
 
-/// `(locked, extra, unlocked_at_used, alert_level, used, budget)`, hours in hundredths.
-type BudgetRow = (bool, i64, Option<i64>, i64, i64, Option<i64>);
+/// `(locked 0/1, extra, unlocked_at_used, alert_level, used, budget)`, hours in hundredths.
+type BudgetRow = (i64, i64, Option<i64>, i64, i64, Option<i64>);
 
 /// The stored budget state of a ticket, its hours used and its budget.
 pub(super) async fn budget_state(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     number: TicketNumber,
 ) -> Result<(BudgetState, Hours, Option<Hours>)> {
     let row: Option<BudgetRow> = sqlx::query_as(
-        "SELECT locked, extra_hundredths, unlocked_at_used, alert_level, used_hundredths, budget_hundredths
+        "SELECT CASE WHEN locked THEN 1 ELSE 0 END, extra_hundredths, unlocked_at_used, alert_level,
+                used_hundredths, budget_hundredths
          FROM tickets WHERE number = $1",
     )
     .bind(number.get())
@@ -582,7 +584,7 @@ pub(super) async fn budget_state(
     let (locked, extra, unlocked_at_used, alert, used, budget) = row.ok_or(Error::TicketNotFound(number))?;
     Ok((
         BudgetState {
-            locked,
+            locked: locked != 0,
             extra: Hours::from_hundredths(extra),
             unlocked_at_used: unlocked_at_used.map(Hours::from_hundredths),
             alert: AlertLevel::from_i64(alert),
@@ -593,7 +595,7 @@ pub(super) async fn budget_state(
 }
 
 pub(super) async fn record_event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     number: TicketNumber,
     kind: EventKind,
     utilization: Option<Utilization>,
@@ -614,7 +616,7 @@ pub(super) async fn record_event(
 }
 
 /// Names the linked project after the newest stored entry that carries it.
-async fn refresh_project_name(conn: &mut SqliteConnection, project: i64) -> Result<()> {
+async fn refresh_project_name(conn: &mut AnyConnection, project: i64) -> Result<()> {
     sqlx::query(
         "UPDATE tickets SET harvest_project_name = (
             SELECT project_name FROM time_entries WHERE project_id = $1
@@ -629,7 +631,7 @@ async fn refresh_project_name(conn: &mut SqliteConnection, project: i64) -> Resu
 
 /// Checks and inserts a thread entry inside the caller's transaction.
 pub(super) async fn insert_thread_entry(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     number: TicketNumber,
     kind: ThreadKind,
     author: &str,

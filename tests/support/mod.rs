@@ -6,23 +6,66 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
-/// A temporary directory holding one database file; removed on drop.
+/// A fresh database for one test: a SQLite file in a temporary directory,
+/// or — when `TICKETTIME_TEST_PG` names a PostgreSQL server (an admin URL,
+/// e.g. `postgres://user:pw@127.0.0.1/postgres`) — a new database on it.
+/// Removed on drop, either way.
 pub struct TempDb {
     pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
 }
+
+static DATABASES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl TempDb {
     pub fn new() -> Self {
-        TempDb { dir: tempfile::tempdir().expect("a temporary directory") }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let postgres =
+            std::env::var("TICKETTIME_TEST_PG").ok().filter(|u| !u.trim().is_empty()).map(|admin| {
+                let n = DATABASES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let name = format!("tickettime_test_{}_{n}", std::process::id());
+                psql(&admin, &format!("CREATE DATABASE {name}"));
+                (admin, name)
+            });
+        TempDb { dir, postgres }
     }
 
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    /// The SQLite file (meaningful only when not on PostgreSQL).
     pub fn path(&self) -> std::path::PathBuf {
         self.dir.path().join("tickettime.db")
     }
 
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.path().display())
+        match &self.postgres {
+            Some((admin, name)) => {
+                let mut url = url::Url::parse(admin).expect("TICKETTIME_TEST_PG is a URL");
+                url.set_path(name);
+                url.to_string()
+            }
+            None => format!("sqlite://{}", self.path().display()),
+        }
     }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres {
+            psql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// Runs one statement with `psql` against the admin database.
+fn psql(admin: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([admin, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .expect("psql runs (TICKETTIME_TEST_PG needs the PostgreSQL client)");
+    assert!(out.status.success(), "psql `{sql}` failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Noon UTC on the given day of November 2026 plus `minutes`.

@@ -16,6 +16,7 @@ pub mod store;
 pub mod summarize;
 pub mod sync;
 pub mod timer;
+pub mod watch;
 
 pub use error::{Error, Result};
 pub use store::Store;

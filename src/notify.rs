@@ -4,8 +4,10 @@
 //! A PM hears of their tickets passing the near line (90 %) and locking; in
 //! solo use a ticket without a PM goes to the local user when they are a PM
 //! or admin. Events the user caused themselves are skipped. Each event is
-//! told once: the last notified event id is kept in the database, so a
-//! restart never repeats one, and a first start does not replay history.
+//! told once per PM: the last notified event id is kept in the database per
+//! staff member (and, on PostgreSQL, row-locked while it moves), so a restart
+//! or a second desktop of the same PM never repeats one, and a first start
+//! does not replay history.
 
 use serde::Serialize;
 
@@ -13,8 +15,11 @@ use crate::domain::EventKind;
 use crate::store::{Staff, Store};
 use crate::Result;
 
-/// The setting holding the last event id already considered.
-pub const LAST_NOTIFIED: &str = "notified_event_id";
+/// The setting holding the last event id already considered for one staff
+/// member (each PM has their own mark, shared by all their desktops).
+pub fn mark_key(staff_id: i64) -> String {
+    format!("notified_event_id:{staff_id}")
+}
 /// Servers cut long bodies anyway; keep ours readable.
 const MAX_BODY: usize = 240;
 
@@ -30,7 +35,7 @@ pub struct Notice {
 
 /// The notices for `me` since the last call, oldest first; advances the mark.
 pub async fn take_notices(store: &Store, me: &Staff) -> Result<Vec<Notice>> {
-    let (last, events) = store.events_since_mark(LAST_NOTIFIED).await?;
+    let (last, events) = store.events_since_mark(&mark_key(me.id)).await?;
     let Some(last) = last else {
         // First start: nothing old is replayed.
         return Ok(Vec::new());

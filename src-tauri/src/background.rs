@@ -30,7 +30,8 @@ pub struct Importer {
 impl Importer {
     pub fn spawn<R: Runtime>(app: AppHandle<R>) -> Self {
         let (commands, inbox) = mpsc::channel(16);
-        let task = tauri::async_runtime::spawn(run(app, inbox));
+        let task = tauri::async_runtime::spawn(run(app.clone(), inbox));
+        tauri::async_runtime::spawn(follow_team(app));
         Importer { commands, _task: task }
     }
 
@@ -172,4 +173,33 @@ pub async fn publish<R: Runtime>(app: &AppHandle<R>) {
         Err(error) => log::warn!("cannot build the app state: {error:?}"),
     }
     crate::tray::refresh(app).await;
+}
+
+/// Team mode (a PostgreSQL store): hears what other desktops and the sync
+/// leader changed within seconds, shows this PM's notices and refreshes the
+/// window; after a dropped connection, catches up. Does nothing on SQLite.
+async fn follow_team<R: Runtime>(app: AppHandle<R>) {
+    let store = app.state::<Store>().inner().clone();
+    let (heard_tx, mut heard) = mpsc::unbounded_channel();
+    let follower = store.clone();
+    tauri::async_runtime::spawn(async move {
+        let outcome = tickettime::watch::follow(&follower, move |h| {
+            let _ = heard_tx.send(h);
+        })
+        .await;
+        if let Err(error) = outcome {
+            log::warn!("team changes are not followed: {error}");
+        }
+    });
+    while let Some(h) = heard.recv().await {
+        notify(&app, &store).await;
+        let changed = match h {
+            tickettime::watch::Heard::Tickets(numbers) => numbers,
+            tickettime::watch::Heard::Missed => {
+                store.tickets().await.map(|t| t.iter().map(|t| t.number).collect()).unwrap_or_default()
+            }
+        };
+        let _ = app.emit("tickets-changed", changed);
+        publish(&app).await;
+    }
 }

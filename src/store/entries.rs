@@ -330,6 +330,7 @@ pub(super) async fn recompute(
         .bind(ts(now))
         .execute(&mut *conn)
         .await?;
+        super::tickets::announce(conn, number).await?;
         let utilization = Utilization::of(used, budget);
         for kind in outcome.events {
             record_event(conn, number, kind, utilization, actor, now).await?;

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 pub use entries::ImportReport;
 pub use harvest::{HarvestAccount, OutboxItem, OutboxState, PendingTime, ThreadInput};
 pub use sync::{RunRecord, SyncState};
-pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView};
+pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView, CHANNEL};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -171,10 +171,15 @@ impl Store {
     /// returns `None` (nothing before it is news).
     pub async fn events_since_mark(&self, mark: &str) -> Result<(Option<i64>, Vec<EventDetail>)> {
         let mut tx = self.begin().await?;
-        let last: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(mark)
-            .fetch_optional(&mut *tx)
-            .await?;
+        // Two desktops of one PM read the same mark: on PostgreSQL the row
+        // lock makes the second wait, then see the moved mark (SQLite's
+        // BEGIN IMMEDIATE already serialises writers).
+        let lock = if self.backend == super::Backend::Postgres { " FOR UPDATE" } else { "" };
+        let last: Option<String> =
+            sqlx::query_scalar(&format!("SELECT value FROM settings WHERE key = $1{lock}"))
+                .bind(mark)
+                .fetch_optional(&mut *tx)
+                .await?;
         let last = last.and_then(|v| v.parse::<i64>().ok());
         let rows: Vec<EventDetailRow> = sqlx::query_as(
             "SELECT e.id, e.ticket_number, e.kind, e.utilization_bp, e.actor_id, p.email, t.subject,
@@ -629,6 +634,23 @@ async fn refresh_project_name(conn: &mut AnyConnection, project: i64) -> Result<
     Ok(())
 }
 
+/// The LISTEN/NOTIFY channel on which a team's desktops hear of changes.
+pub const CHANNEL: &str = "tickettime";
+
+/// Tells every listening desktop (PostgreSQL only) that a ticket changed.
+/// The payload is the ticket number only; listeners fetch the rest. It is
+/// delivered when the caller's transaction commits, and never if it rolls back.
+pub(super) async fn announce(conn: &mut AnyConnection, number: TicketNumber) -> Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(number.get().to_string())
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Checks and inserts a thread entry inside the caller's transaction.
 pub(super) async fn insert_thread_entry(
     conn: &mut AnyConnection,
@@ -675,5 +697,5 @@ pub(super) async fn insert_thread_entry(
         .bind(ts(now))
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    announce(conn, number).await
 }

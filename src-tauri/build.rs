@@ -2,7 +2,7 @@
 //! `capabilities/`, and restricts the webview to the commands listed here.
 
 /// Every IPC command; the capability in ../capabilities/main.json allows each.
-const COMMANDS: [&str; 22] = [
+const COMMANDS: [&str; 25] = [
     "app_state",
     "list_tickets",
     "get_ticket",
@@ -25,6 +25,9 @@ const COMMANDS: [&str; 22] = [
     "disconnect",
     "save_settings",
     "open_project",
+    "request_unlock",
+    "unlock_requests",
+    "answer_unlock_request",
 ];
 
 fn main() {

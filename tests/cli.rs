@@ -356,3 +356,33 @@ fn summarize_writes_a_short_work_log_note_from_a_reply() {
     assert_eq!(cli.ok(&["summarize", "--file", &file]).trim(), text, "a file gives the same note");
     assert!(cli.fails(&["summarize", "--text", "   "]).contains("nothing to summarize"));
 }
+
+#[test]
+fn an_agent_requests_an_unlock_and_a_pm_answers_it_from_the_command_line() {
+    let cli = Cli::new();
+    cli.create("1", "100");
+    let file = cli.write("e.json", &page(vec![entry(1, 100, 1.0, at(2, 0))]));
+    cli.ok(&["import-entries", &file]);
+    let request = cli.json(&[
+        "ticket",
+        "request-unlock",
+        "1",
+        "--as",
+        "ana@desk.test",
+        "--reason",
+        "one more fix",
+        "--hours",
+        "0.5",
+    ]);
+    assert_eq!(request["state"], "pending");
+    let id = request["id"].as_i64().expect("an id").to_string();
+    let pending = cli.json(&["ticket", "requests"]);
+    assert_eq!(pending.as_array().map(Vec::len), Some(1));
+    assert!(cli.fails(&["ticket", "answer", &id, "--as", "ana@desk.test", "--approve"]).contains("agent"));
+    let answered =
+        cli.json(&["ticket", "answer", &id, "--as", "pia@desk.test", "--approve", "--extra-hours", "0.5"]);
+    assert_eq!(answered["state"], "approved");
+    assert_eq!(answered["extra_granted"], 0.5);
+    assert_eq!(cli.json(&["ticket", "show", "1"])["locked"], false, "approval unlocked the ticket");
+    assert_eq!(cli.json(&["ticket", "requests"]), serde_json::json!([]), "nothing pending any more");
+}

@@ -408,3 +408,75 @@ async fn a_ticket_needs_a_subject_and_a_real_pm() {
     assert!(matches!(desk.store.create_ticket(unknown, None, at(1, 0)).await, Err(Error::StaffNotFound(_))));
     assert!(desk.store.tickets().await.expect("list").is_empty(), "refused tickets leave nothing behind");
 }
+
+#[tokio::test]
+async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("10"), Some(100)).await;
+    let store = &desk.store;
+    let unlocked =
+        store.request_unlock(number, &desk.agent, "client asked for one more fix", None, at(2, 0)).await;
+    assert!(
+        matches!(unlocked, Err(Error::Rule(TicketError::NotLocked))),
+        "only a locked ticket can be asked about"
+    );
+    store
+        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
+        .await
+        .expect("import");
+    let asked = store
+        .request_unlock(number, &desk.agent, "client asked for one more fix", Some(hours("1.5")), at(2, 2))
+        .await
+        .expect("an agent may ask");
+    let again =
+        store.request_unlock(number, &desk.agent, "please", None, at(2, 3)).await.expect("asks again");
+    assert_eq!(again.id, asked.id, "a pending request is not duplicated");
+    assert_eq!(asked.hours, Some(1.5));
+
+    let refused =
+        store.answer_unlock_request(asked.id, &desk.agent, true, hours("1.5"), None, at(2, 4)).await;
+    assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot answer");
+    let news = store.take_request_news(&desk.pm).await.expect("news");
+    assert!(
+        matches!(news.as_slice(), [tickettime::store::RequestNews::Asked(r)] if r.id == asked.id),
+        "the PM is told"
+    );
+    assert!(store.take_request_news(&desk.pm).await.expect("news").is_empty(), "once");
+
+    let approved = store
+        .answer_unlock_request(asked.id, &desk.pm, true, hours("1.5"), Some("ok"), at(2, 5))
+        .await
+        .expect("approved");
+    assert_eq!(approved.state, tickettime::store::RequestState::Approved);
+    assert_eq!(approved.answered_by.as_deref(), Some("Pia PM"));
+    let view = store.ticket(number).await.expect("ticket");
+    assert!(!view.locked, "approving unlocks");
+    assert_eq!(view.extra_hours, 1.5, "with the extra hours granted");
+    let told = store.take_request_news(&desk.agent).await.expect("news");
+    assert!(
+        matches!(told.as_slice(), [tickettime::store::RequestNews::Answered(r)] if r.id == asked.id),
+        "the agent is told the answer"
+    );
+    assert!(
+        store.answer_unlock_request(asked.id, &desk.pm, false, Hours::ZERO, None, at(2, 6)).await.is_err(),
+        "answered once"
+    );
+}
+
+#[tokio::test]
+async fn a_denied_request_leaves_the_ticket_locked() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("1"), Some(100)).await;
+    let store = &desk.store;
+    store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    let asked = store.request_unlock(number, &desk.agent, "more work", None, at(2, 2)).await.expect("asked");
+    let denied = store
+        .answer_unlock_request(asked.id, &desk.pm, false, Hours::ZERO, Some("quote first"), at(2, 3))
+        .await
+        .expect("denied");
+    assert_eq!(denied.state, tickettime::store::RequestState::Denied);
+    assert_eq!(denied.answer_note.as_deref(), Some("quote first"));
+    assert!(store.ticket(number).await.expect("ticket").locked);
+    assert!(store.unlock_requests(Some(number), true).await.expect("pending").is_empty());
+    assert_eq!(store.unlock_requests(None, false).await.expect("all").len(), 1);
+}

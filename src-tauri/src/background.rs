@@ -161,6 +161,11 @@ async fn notify<R: Runtime>(app: &AppHandle<R>, store: &Store) {
         Ok(notices) => crate::notifications::show(notices).await,
         Err(error) => log::warn!("cannot read budget events: {error}"),
     }
+    match store.take_request_news(&staff).await {
+        Ok(news) if !news.is_empty() => crate::notifications::show_requests(app, staff, news).await,
+        Ok(_) => {}
+        Err(error) => log::warn!("cannot read unlock requests: {error}"),
+    }
     let _ = app.emit("notices-shown", ());
 }
 

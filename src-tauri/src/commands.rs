@@ -657,3 +657,62 @@ pub async fn open_project<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> 
     open::that_detached(&url).map_err(|e| invalid(format!("cannot open the browser: {e}")))?;
     Ok(())
 }
+
+#[derive(Deserialize)]
+pub struct RequestUnlockInput {
+    number: i64,
+    reason: String,
+    hours: Option<String>,
+}
+
+#[tauri::command]
+pub async fn request_unlock<R: Runtime>(
+    app: AppHandle<R>,
+    input: RequestUnlockInput,
+) -> Reply<tickettime::store::UnlockRequest> {
+    let store = app.state::<Store>();
+    let staff = acting(&store).await?;
+    let hours = hours("extra hours", input.hours.as_deref())?;
+    let request =
+        store.request_unlock(ticket_number(input.number)?, &staff, &input.reason, hours, Utc::now()).await?;
+    publish(&app).await;
+    Ok(request)
+}
+
+#[derive(Deserialize)]
+pub struct RequestsInput {
+    number: Option<i64>,
+}
+
+#[tauri::command]
+pub async fn unlock_requests(
+    store: State<'_, Store>,
+    input: RequestsInput,
+) -> Reply<Vec<tickettime::store::UnlockRequest>> {
+    let number = input.number.map(ticket_number).transpose()?;
+    // One ticket: its whole history (the agent sees the answer); all: what waits.
+    Ok(store.unlock_requests(number, number.is_none()).await?)
+}
+
+#[derive(Deserialize)]
+pub struct AnswerInput {
+    id: i64,
+    approve: bool,
+    extra_hours: Option<String>,
+    note: Option<String>,
+}
+
+#[tauri::command]
+pub async fn answer_unlock_request<R: Runtime>(
+    app: AppHandle<R>,
+    input: AnswerInput,
+) -> Reply<tickettime::store::UnlockRequest> {
+    let store = app.state::<Store>();
+    let staff = acting(&store).await?;
+    let extra = hours("extra hours", input.extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
+    let answered = store
+        .answer_unlock_request(input.id, &staff, input.approve, extra, input.note.as_deref(), Utc::now())
+        .await?;
+    publish(&app).await;
+    Ok(answered)
+}

@@ -73,6 +73,9 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
             commands::disconnect,
             commands::save_settings,
             commands::open_project,
+            commands::request_unlock,
+            commands::unlock_requests,
+            commands::answer_unlock_request,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -32,3 +32,96 @@ pub async fn show(notices: Vec<Notice>) {
         log::warn!("notifications task failed: {error}");
     }
 }
+
+/// Tells of unlock requests: a PM gets Approve / Deny buttons where the
+/// notification server has actions (and the request in the app otherwise);
+/// an agent gets the answer.
+pub async fn show_requests<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    me: tickettime::store::Staff,
+    news: Vec<tickettime::store::RequestNews>,
+) {
+    use tauri::Manager;
+    use tickettime::store::{RequestNews, RequestState};
+    for item in news {
+        let store = app.state::<tickettime::Store>().inner().clone();
+        let me = me.clone();
+        let handle = app.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let caps = notify_rust::get_capabilities().unwrap_or_default();
+            let markup = caps.iter().any(|c| c == "body-markup");
+            let text = |t: &str| if markup { escape_markup(t) } else { t.to_owned() };
+            match item {
+                RequestNews::Asked(request) => {
+                    let asked = request.hours.map(|h| format!(" (+{h:.2} h)")).unwrap_or_default();
+                    let mut note = notify_rust::Notification::new();
+                    note.appname("Tickettime")
+                        .summary(&format!("Unlock requested: #{}", request.ticket))
+                        .body(&text(&format!("{} asks{asked}: {}", request.requested_by, request.reason)));
+                    let actions = caps.iter().any(|c| c == "actions");
+                    if actions {
+                        note.action("approve", &format!("Approve{asked}")).action("deny", "Deny");
+                    }
+                    let shown = note.show().map_err(|e| e.to_string())?;
+                    if actions {
+                        let mut answer = None;
+                        // A dismissed notification reports "__closed": only a button answers.
+                        shown.wait_for_action(|action| {
+                            answer = match action {
+                                "approve" => Some(true),
+                                "deny" => Some(false),
+                                _ => None,
+                            }
+                        });
+                        if let Some(approve) = answer {
+                            let extra = request
+                                .hours
+                                .and_then(|h| tickettime::domain::Hours::from_harvest(h).ok())
+                                .unwrap_or_default();
+                            let reply = tauri::async_runtime::block_on(store.answer_unlock_request(
+                                request.id,
+                                &me,
+                                approve,
+                                extra,
+                                None,
+                                chrono::Utc::now(),
+                            ));
+                            if let Err(error) = reply {
+                                log::warn!("answering request {} failed: {error}", request.id);
+                            }
+                            tauri::async_runtime::block_on(crate::background::publish(&handle));
+                        }
+                    }
+                }
+                RequestNews::Answered(request) => {
+                    let summary = match request.state {
+                        RequestState::Approved => format!(
+                            "Unlock approved: #{}{}",
+                            request.ticket,
+                            request.extra_granted.map(|h| format!(" (+{h:.2} h)")).unwrap_or_default()
+                        ),
+                        _ => format!("Unlock denied: #{}", request.ticket),
+                    };
+                    let body = format!(
+                        "{}{}",
+                        request.answered_by.as_deref().unwrap_or("A PM"),
+                        request.answer_note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+                    );
+                    notify_rust::Notification::new()
+                        .appname("Tickettime")
+                        .summary(&summary)
+                        .body(&text(&body))
+                        .show()
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Ok::<(), String>(())
+        });
+        // Waiting for a button must not hold up the next notification.
+        tauri::async_runtime::spawn(async move {
+            if let Ok(Err(error)) = outcome.await {
+                log::warn!("request notification not shown: {error}");
+            }
+        });
+    }
+}

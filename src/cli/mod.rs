@@ -204,6 +204,39 @@ enum TicketCommand {
         #[arg(long = "as", value_name = "EMAIL")]
         actor: Option<String>,
     },
+    /// Ask a PM to unlock a locked ticket.
+    RequestUnlock {
+        number: TicketNumber,
+        /// The agent asking (default: the connected Harvest user).
+        #[arg(long = "as", value_name = "EMAIL")]
+        actor: Option<String>,
+        #[arg(long)]
+        reason: String,
+        /// Extra hours asked for.
+        #[arg(long, value_name = "H")]
+        hours: Option<String>,
+    },
+    /// List unlock requests: pending ones, of one ticket or all.
+    Requests {
+        number: Option<TicketNumber>,
+        /// Answered ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Answer an unlock request (pm or admin): --approve [--extra-hours H] or --deny.
+    Answer {
+        id: i64,
+        #[arg(long = "as", value_name = "EMAIL")]
+        actor: Option<String>,
+        #[arg(long, conflicts_with = "deny", required_unless_present = "deny")]
+        approve: bool,
+        #[arg(long)]
+        deny: bool,
+        #[arg(long, value_name = "H")]
+        extra_hours: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Lift a ticket's budget lock (pm or admin).
     Unlock {
         number: TicketNumber,
@@ -452,6 +485,50 @@ async fn ticket(
             let view = harvest::link(store, number, project, actor.as_ref(), now).await?;
             output::ticket(&view, json)?;
         }
+        TicketCommand::RequestUnlock { number, actor, reason, hours } => {
+            let staff = acting_staff(store, actor.as_deref()).await?;
+            let hours = hours_arg("--hours", hours.as_deref())?;
+            let request = store.request_unlock(number, &staff, &reason, hours, now).await?;
+            if json {
+                output::json(&request)?;
+            } else {
+                println!("Unlock of {number} requested (request {}); its PM will be told.", request.id);
+            }
+        }
+        TicketCommand::Requests { number, all } => {
+            let requests = store.unlock_requests(number, !all).await?;
+            if json {
+                output::json(&requests)?;
+            } else if requests.is_empty() {
+                println!("No {}unlock requests.", if all { "" } else { "pending " });
+            } else {
+                for r in requests {
+                    let hours = r.hours.map(|h| format!(" (+{h:.2} h asked)")).unwrap_or_default();
+                    println!(
+                        "{:>5}  #{:<5} {:<8} {}: {}{hours}",
+                        r.id,
+                        r.ticket,
+                        format!("{:?}", r.state).to_lowercase(),
+                        r.requested_by,
+                        r.reason
+                    );
+                }
+            }
+        }
+        TicketCommand::Answer { id, actor, approve, deny: _, extra_hours, note } => {
+            let staff = acting_staff(store, actor.as_deref()).await?;
+            let extra = hours_arg("--extra-hours", extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
+            let answered =
+                store.answer_unlock_request(id, &staff, approve, extra, note.as_deref(), now).await?;
+            if json {
+                output::json(&answered)?;
+            } else {
+                println!(
+                    "Request {id} {}.",
+                    if approve { "approved: the ticket is unlocked" } else { "denied" }
+                );
+            }
+        }
         TicketCommand::Unlock { number, actor, reason, extra_hours } => {
             let actor = store.staff(&email_arg(&actor)?).await?;
             let extra = hours_arg("--extra-hours", extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
@@ -511,6 +588,14 @@ fn email_arg(text: &str) -> anyhow::Result<Email> {
 
 fn hours_arg(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Hours>> {
     text.map(|t| Hours::parse(t).with_context(|| flag.to_owned())).transpose()
+}
+
+/// `--as EMAIL`, else the connected Harvest user.
+async fn acting_staff(store: &Store, email: Option<&str>) -> anyhow::Result<Staff> {
+    match email {
+        Some(email) => Ok(store.staff(&email_arg(email)?).await?),
+        None => harvest::connected_staff(store, None).await,
+    }
 }
 
 async fn actor_arg(store: &Store, email: Option<&str>) -> anyhow::Result<Option<Staff>> {

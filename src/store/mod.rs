@@ -11,6 +11,7 @@
 
 mod entries;
 mod harvest;
+mod requests;
 mod sync;
 mod tickets;
 
@@ -26,6 +27,7 @@ use crate::error::{Error, Result};
 
 pub use entries::ImportReport;
 pub use harvest::{HarvestAccount, OutboxItem, OutboxState, PendingTime, ThreadInput};
+pub use requests::{RequestNews, RequestState, UnlockRequest};
 pub use sync::{RunRecord, SyncState};
 pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView, CHANNEL};
 

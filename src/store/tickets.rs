@@ -417,31 +417,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<TicketView> {
         let mut tx = self.begin().await?;
-        let (state, used, budget) = budget_state(&mut tx, number).await?;
-        let state = domain::unlock(state, actor.role, reason, extra, used)?;
-        sqlx::query(
-            "UPDATE tickets SET locked = FALSE, lock_reason = NULL, extra_hundredths = $2,
-                unlocked_at_used = $3, unlocked_by = $4, unlocked_at = $5, unlock_reason = $6, updated_at = $5
-             WHERE number = $1",
-        )
-        .bind(number.get())
-        .bind(state.extra.hundredths())
-        .bind(state.unlocked_at_used.map(Hours::hundredths))
-        .bind(actor.id)
-        .bind(ts(now))
-        .bind(reason.trim())
-        .execute(&mut *tx)
-        .await?;
-        record_event(
-            &mut tx,
-            number,
-            EventKind::Unlocked,
-            Utilization::of(used, budget),
-            Some(actor.id),
-            now,
-        )
-        .await?;
-        recompute(&mut tx, vec![number], now, Some(actor.id)).await?;
+        unlock_in(&mut tx, number, actor, reason, extra, now).await?;
         let view = ticket_view(&mut tx, number).await?;
         tx.commit().await?;
         Ok(view)
@@ -698,4 +674,33 @@ pub(super) async fn insert_thread_entry(
         .execute(&mut *conn)
         .await?;
     announce(conn, number).await
+}
+
+/// [`Store::unlock`] inside the caller's transaction.
+pub(super) async fn unlock_in(
+    tx: &mut AnyConnection,
+    number: TicketNumber,
+    actor: &Staff,
+    reason: &str,
+    extra: Hours,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (state, used, budget) = budget_state(tx, number).await?;
+    let state = domain::unlock(state, actor.role, reason, extra, used)?;
+    sqlx::query(
+        "UPDATE tickets SET locked = FALSE, lock_reason = NULL, extra_hundredths = $2,
+            unlocked_at_used = $3, unlocked_by = $4, unlocked_at = $5, unlock_reason = $6, updated_at = $5
+         WHERE number = $1",
+    )
+    .bind(number.get())
+    .bind(state.extra.hundredths())
+    .bind(state.unlocked_at_used.map(Hours::hundredths))
+    .bind(actor.id)
+    .bind(ts(now))
+    .bind(reason.trim())
+    .execute(&mut *tx)
+    .await?;
+    record_event(tx, number, EventKind::Unlocked, Utilization::of(used, budget), Some(actor.id), now).await?;
+    recompute(tx, vec![number], now, Some(actor.id)).await?;
+    Ok(())
 }

@@ -289,3 +289,36 @@ pub async fn disconnect(store: &Store, keychain: &Keychain) -> Result<Option<Str
     store.set_setting(DEMO_URL_SETTING, None).await?;
     Ok(warning)
 }
+
+/// The keychain account a team database's password is kept under:
+/// `user@host:port/database`.
+pub fn database_account(url: &url::Url) -> String {
+    format!(
+        "{}@{}:{}{}",
+        url.username(),
+        url.host_str().unwrap_or("localhost"),
+        url.port().unwrap_or(5432),
+        url.path()
+    )
+}
+
+/// A PostgreSQL URL named without its password gets the password from the
+/// keychain (set with `tickettime db-password`), so no config file holds it.
+/// Other URLs, and URLs that carry a password, are returned unchanged.
+pub fn database_url(url: &str, keychain: &Keychain) -> Result<String> {
+    let Ok(mut parsed) = url::Url::parse(url) else { return Ok(url.to_owned()) };
+    if !matches!(parsed.scheme(), "postgres" | "postgresql")
+        || parsed.password().is_some()
+        || parsed.username().is_empty()
+    {
+        return Ok(url.to_owned());
+    }
+    let password = match keychain.database_password(&database_account(&parsed)) {
+        Ok(Some(password)) => password,
+        Ok(None) | Err(_) => return Ok(url.to_owned()),
+    };
+    parsed
+        .set_password(Some(secrecy::ExposeSecret::expose_secret(&password)))
+        .map_err(|()| Error::Invalid("this database URL cannot carry a password".into()))?;
+    Ok(parsed.to_string())
+}

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// The keychain's service name for Tickettime's Harvest credentials.
 pub const SERVICE: &str = "app.tickettime.harvest";
+/// The keychain's service name for team database passwords.
+pub const DATABASE_SERVICE: &str = "app.tickettime.database";
 
 /// Why the keychain could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +129,26 @@ impl Keychain {
     pub fn save(&self, credentials: &StoredCredentials) -> Result<(), KeychainError> {
         let json = serde_json::to_string(credentials).map_err(|e| KeychainError::Corrupt(e.to_string()))?;
         self.entry()?.set_password(&json).map_err(unavailable)
+    }
+
+    /// The password kept for a team database (`user@host:port/db`).
+    pub fn database_password(&self, account: &str) -> Result<Option<SecretString>, KeychainError> {
+        let entry = keyring::Entry::new(DATABASE_SERVICE, account).map_err(unavailable)?;
+        match entry.get_password() {
+            Ok(password) => Ok(Some(SecretString::from(password))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    pub fn save_database_password(
+        &self,
+        account: &str,
+        password: &SecretString,
+    ) -> Result<(), KeychainError> {
+        keyring::Entry::new(DATABASE_SERVICE, account)
+            .and_then(|entry| entry.set_password(password.expose_secret()))
+            .map_err(unavailable)
     }
 
     pub fn delete(&self) -> Result<(), KeychainError> {

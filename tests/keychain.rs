@@ -148,3 +148,42 @@ fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_team_databases_password_comes_from_the_keychain() {
+    let Ok(admin) = std::env::var("TICKETTIME_TEST_PG") else { return };
+    if admin.trim().is_empty() || !real_keyring() {
+        return;
+    }
+    let db = TempDb::new();
+    let mut url = url::Url::parse(&db.url()).expect("url");
+    let password = url.password().expect("the test URL carries a password").to_owned();
+    url.set_password(None).expect("no password");
+    let without = url.to_string();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
+            .args(args)
+            .env("TICKETTIME_DB", &without)
+            .env_remove("PGPASSWORD")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("written");
+        }
+        child.wait_with_output().expect("finished")
+    };
+    let refused = run(&["ticket", "list"], None);
+    assert!(!refused.status.success(), "without the password the server refuses");
+    let saved = run(&["db-password"], Some(&format!("{password}\n")));
+    assert!(saved.status.success(), "{}", String::from_utf8_lossy(&saved.stderr));
+    let listed = run(&["ticket", "list", "--json"], None);
+    assert!(
+        listed.status.success(),
+        "the keychain's password opens it: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+}

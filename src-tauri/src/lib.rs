@@ -331,6 +331,8 @@ pub fn main() -> std::process::ExitCode {
         demo.then(|| std::env::var("TICKETTIME_DEMO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0));
     let launch = tauri::async_runtime::block_on(async {
         let url = database_url(demo)?;
+        // A team database's password comes from the keychain, not the environment.
+        let url = tickettime::connection::database_url(&url, &tickettime::keychain::Keychain::default())?;
         let store = Store::open(&url).await?;
         let (link, notice) = HarvestLink::open(&store, demo_port).await;
         let tray = tray_host_present();

@@ -115,6 +115,9 @@ enum Command {
         #[arg(long, value_name = "F")]
         file: Option<PathBuf>,
     },
+    /// Keep the team database's password in the OS keychain (read from standard input), so
+    /// TICKETTIME_DB can name the database without it.
+    DbPassword,
     /// Start the Harvest simulator with demo data and point this database at it (until Ctrl-C).
     Demo {
         #[arg(long, default_value_t = 47800)]
@@ -344,6 +347,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .display()
             .to_string(),
     };
+    if let Command::DbPassword = cli.command {
+        return db_password(&url);
+    }
+    let url = crate::connection::database_url(&url, &crate::keychain::Keychain::default())?;
     let store = Store::open(&url).await?;
     let json = cli.json;
     let now = Utc::now();
@@ -390,7 +397,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             harvest::outbox(&store, command.unwrap_or(OutboxCommand::List), json, now).await?
         }
         Command::Demo { port } => demo::run(&store, &url, port).await?,
-        Command::Summarize { .. } => unreachable!("answered before the database is opened"),
+        Command::Summarize { .. } | Command::DbPassword => {
+            unreachable!("answered before the database is opened")
+        }
         Command::Sync { command: Some(SyncCommand::Status), .. } => sync::status(&store, json).await?,
         Command::Sync { command: None, once: _, every, full, since } => {
             let every = every.as_deref().map(sync::parse_every).transpose()?;
@@ -580,6 +589,35 @@ fn log_request(number: TicketNumber, hours: &str, time: TimeArgs) -> anyhow::Res
         notes: time.notes,
         spent_date: Local::now().date_naive(),
     })
+}
+
+/// Reads the password from standard input and keeps it in the keychain.
+fn db_password(url: &str) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "postgres" | "postgresql"));
+    let parsed = parsed
+        .ok_or_else(|| anyhow!("--db / TICKETTIME_DB must name a postgres:// database (with its user)"))?;
+    if parsed.username().is_empty() {
+        return Err(anyhow!("the database URL names no user"));
+    }
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(anyhow!("no password on standard input"));
+    }
+    let account = crate::connection::database_account(&parsed);
+    crate::keychain::Keychain::default()
+        .save_database_password(&account, &secrecy::SecretString::from(password.to_owned()))?;
+    println!("The password for {account} is in the keychain.");
+    if parsed.password().is_some() {
+        println!(
+            "Now remove it from TICKETTIME_DB / --db: postgres://{}@{}{}",
+            parsed.username(),
+            parsed.host_str().unwrap_or(""),
+            parsed.path()
+        );
+    }
+    Ok(())
 }
 
 fn email_arg(text: &str) -> anyhow::Result<Email> {

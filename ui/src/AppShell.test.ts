@@ -2,7 +2,8 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import * as api from './api';
-import { appStateFixture, detailFixture, ticket } from './fixtures';
+import { appStateFixture, detailFixture, ticket, unlockRequest } from './fixtures';
+import { app } from './lib/app.svelte';
 import { clearError } from './lib/errors.svelte';
 import { logtime } from './lib/logtime.svelte';
 import { installApiDefaults } from './test-api';
@@ -23,6 +24,7 @@ describe('App shell', () => {
     installApiDefaults(api);
     clearError();
     logtime.reset();
+    app.state = null; // as at start-up; a previous test may have left a PM signed in
     document.documentElement.className = '';
     vi.mocked(api.listTickets).mockResolvedValue(tickets);
     vi.mocked(api.getTicket).mockImplementation(async (number) => detailFixture({}, { number, subject: `Ticket ${number}` }));
@@ -127,6 +129,41 @@ describe('App shell', () => {
       quoted_hours: null,
       project_id: null,
     });
+  });
+
+  it('marks rows with a pending unlock request for PMs and refreshes the marks on tickets-changed', async () => {
+    const pm = appStateFixture({ me: { name: 'Pat', email: 'pat@x.test', role: 'pm', account_id: 1 } });
+    vi.mocked(api.appState).mockResolvedValue(pm);
+    vi.mocked(api.unlockRequests).mockResolvedValue([unlockRequest({ id: 1, ticket: 102 })]);
+    render(App);
+
+    const marked = async () => {
+      await screen.findByTestId('ticket-list');
+      return screen
+        .getAllByTestId('ticket-row')
+        .filter((r) => within(r).queryByText('Unlock requested'))
+        .map((r) => r.dataset.number);
+    };
+    await waitFor(async () => expect(await marked()).toEqual(['102']));
+    expect(api.unlockRequests).toHaveBeenCalledWith({ number: null });
+
+    vi.mocked(api.unlockRequests).mockResolvedValue([
+      unlockRequest({ id: 2, ticket: 101 }),
+      unlockRequest({ id: 1, ticket: 102, state: 'approved' }),
+    ]);
+    handler(api.onTicketsChanged)([102]);
+    await waitFor(async () => expect(await marked()).toEqual(['101']));
+  });
+
+  it('never loads or marks pending unlock requests for agents', async () => {
+    vi.mocked(api.unlockRequests).mockResolvedValue([unlockRequest({ id: 1, ticket: 102 })]);
+    render(App);
+    await screen.findByTestId('ticket-list');
+    await waitFor(() => expect(api.appState).toHaveBeenCalled());
+    handler(api.onTicketsChanged)([]);
+    await waitFor(() => expect(api.listTickets).toHaveBeenCalledTimes(2));
+    expect(api.unlockRequests).not.toHaveBeenCalledWith({ number: null });
+    expect(screen.queryByText('Unlock requested')).toBeNull();
   });
 
   it('saves settings and applies the theme as a class on <html>', async () => {

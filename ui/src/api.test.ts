@@ -1,7 +1,17 @@
 import { invoke } from '@tauri-apps/api/core';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { listen } from '@tauri-apps/api/event';
-import { listTickets, onOpenTicket, submitEntry, timeline, timerStart, toCommandError } from './api';
+import {
+  answerUnlockRequest,
+  listTickets,
+  onOpenTicket,
+  requestUnlock,
+  submitEntry,
+  timeline,
+  timerStart,
+  toCommandError,
+  unlockRequests,
+} from './api';
 import { ticket } from './fixtures';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
@@ -46,6 +56,20 @@ describe('api', () => {
     const time = { hours: '1.5', task_id: 11, notes: null, timer_entry_id: null };
     await submitEntry(7, 'note', 'text', time);
     expect(mockedInvoke).toHaveBeenLastCalledWith('submit_entry', { input: { number: 7, kind: 'note', body: 'text', time } });
+  });
+
+  it('sends the unlock request commands with one `input` object each', async () => {
+    mockedInvoke.mockResolvedValue(null);
+    await requestUnlock({ number: 7, reason: 'More work', hours: '2.5' });
+    expect(mockedInvoke).toHaveBeenLastCalledWith('request_unlock', { input: { number: 7, reason: 'More work', hours: '2.5' } });
+    await unlockRequests({ number: null });
+    expect(mockedInvoke).toHaveBeenLastCalledWith('unlock_requests', { input: { number: null } });
+    await unlockRequests({ number: 7 });
+    expect(mockedInvoke).toHaveBeenLastCalledWith('unlock_requests', { input: { number: 7 } });
+    await answerUnlockRequest({ id: 3, approve: false, extra_hours: null, note: 'No' });
+    expect(mockedInvoke).toHaveBeenLastCalledWith('answer_unlock_request', {
+      input: { id: 3, approve: false, extra_hours: null, note: 'No' },
+    });
   });
 
   it('hands an event payload to the handler', async () => {

@@ -151,6 +151,44 @@ export interface TicketUpdate {
   status: string | null;
 }
 
+export type UnlockRequestState = 'pending' | 'approved' | 'denied';
+
+/** An agent's request to unlock a locked ticket, and the PM's answer. */
+export interface UnlockRequest {
+  id: number;
+  ticket: number;
+  /** The requester's name (compare with `Me.name`). */
+  requested_by: string;
+  reason: string;
+  /** Extra hours asked for. */
+  hours: number | null;
+  state: UnlockRequestState;
+  answered_by: string | null;
+  answer_note: string | null;
+  extra_granted: number | null;
+  created_at: string;
+}
+
+export interface UnlockRequestInput {
+  number: number;
+  reason: string;
+  /** Extra hours asked for, as text ("2.5"); null for none. */
+  hours: string | null;
+}
+
+export interface UnlockRequestsQuery {
+  /** null: all pending requests the user may answer. */
+  number: number | null;
+}
+
+export interface UnlockAnswer {
+  id: number;
+  approve: boolean;
+  /** Extra hours granted when approving, as text; null for none. */
+  extra_hours: string | null;
+  note: string | null;
+}
+
 /** How every command error crosses IPC: a small machine code and a sentence for people. */
 export interface CommandError {
   code: string;
@@ -210,6 +248,12 @@ export const timerStop = (notes: string | null) => call<TimerState>('timer_stop'
 export const summarize = (text: string) => call<Note>('summarize', { text });
 export const unlockTicket = (number: number, reason: string, extra_hours: string | null) =>
   call<TicketView>('unlock_ticket', { number, reason, extra_hours });
+/** Asks a PM to unlock a locked ticket; an own pending request is returned instead of a second one. */
+export const requestUnlock = (input: UnlockRequestInput) => call<UnlockRequest>('request_unlock', input);
+/** Requests on one ticket, or all pending ones the user may answer (`number: null`); newest first. */
+export const unlockRequests = (input: UnlockRequestsQuery) => call<UnlockRequest[]>('unlock_requests', input);
+/** PM/admin only; approving unlocks the ticket with the extra hours. */
+export const answerUnlockRequest = (input: UnlockAnswer) => call<UnlockRequest>('answer_unlock_request', input);
 export const syncNow = () => call<SyncStatus>('sync_now');
 export const connectOauth = () => call<null>('connect_oauth');
 export const connectToken = (token: string, account_id: number) =>

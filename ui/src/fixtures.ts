@@ -1,5 +1,5 @@
 // Fixtures for tests: valid DTOs with overrides.
-import type { AppState, TicketDetail, TicketView, TimelineItem, TimelinePage } from './api';
+import type { AppState, TicketDetail, TicketView, TimelineItem, TimelinePage, UnlockRequest } from './api';
 
 export function ticket(overrides: Partial<TicketView> = {}): TicketView {
   return {
@@ -71,4 +71,20 @@ export function item(overrides: Partial<TimelineItem> = {}): TimelineItem {
 
 export function pageOf(items: TimelineItem[], start = 0, total = start + items.length): TimelinePage {
   return { items, start, total };
+}
+
+export function unlockRequest(overrides: Partial<UnlockRequest> = {}): UnlockRequest {
+  return {
+    id: 1,
+    ticket: 1,
+    requested_by: 'Sam Agent',
+    reason: 'Client found a second bug',
+    hours: 2,
+    state: 'pending',
+    answered_by: null,
+    answer_note: null,
+    extra_granted: null,
+    created_at: '2024-05-03T15:00:00Z',
+    ...overrides,
+  };
 }

@@ -23,6 +23,9 @@ const COMMANDS = [
   'timerStop',
   'summarize',
   'unlockTicket',
+  'requestUnlock',
+  'unlockRequests',
+  'answerUnlockRequest',
   'syncNow',
   'connectOauth',
   'connectToken',
@@ -47,4 +50,5 @@ export function installApiDefaults(api: typeof Api): void {
   vi.mocked(api.listTickets).mockResolvedValue([]);
   vi.mocked(api.timeline).mockResolvedValue({ items: [], total: 0, start: 0 });
   vi.mocked(api.submitEntry).mockResolvedValue({ state: 'none', harvest_id: null, message: null });
+  vi.mocked(api.unlockRequests).mockResolvedValue([]);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkHours, checkOptionalHours } from './hours';
+import { checkExtraHours, checkHours, checkOptionalHours } from './hours';
 
 describe('checkHours', () => {
   it('accepts quarter steps from 0.25 to 24 and normalises the text', () => {
@@ -31,5 +31,26 @@ describe('checkOptionalHours', () => {
     expect(checkOptionalHours('  ', 'Budget')).toEqual({ ok: true, value: null });
     expect(checkOptionalHours('12.5', 'Budget')).toEqual({ ok: true, value: '12.5' });
     expect(checkOptionalHours('ten', 'Budget').ok).toBe(false);
+  });
+});
+
+describe('checkExtraHours', () => {
+  it('accepts any positive amount with up to two decimals, blank as none', () => {
+    expect(checkExtraHours('', 'Extra hours')).toEqual({ ok: true, value: null });
+    expect(checkExtraHours('0.1', 'Extra hours'), 'not a quarter step, still fine').toEqual({ ok: true, value: '0.1' });
+    expect(checkExtraHours('1,50', 'Extra hours')).toEqual({ ok: true, value: '1.5' });
+    expect(checkExtraHours('40', 'Extra hours')).toEqual({ ok: true, value: '40' });
+  });
+
+  it.each([
+    ['0', /more than 0/],
+    ['0.00', /more than 0/],
+    ['-1', /at most two decimals/],
+    ['1.255', /at most two decimals/],
+    ['two', /at most two decimals/],
+  ])('rejects %j', (text, message) => {
+    const check = checkExtraHours(text, 'Extra hours');
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.message).toMatch(message);
   });
 });

@@ -35,11 +35,26 @@ export function checkHours(text: string): HoursCheck {
  * Optional non-negative hours (budget, quoted, extra): blank means "none".
  * Returns the normalised text or a message.
  */
-export function checkOptionalHours(text: string, label: string): { ok: true; value: string | null } | { ok: false; message: string } {
+export type OptionalHoursCheck = { ok: true; value: string | null } | { ok: false; message: string };
+
+export function checkOptionalHours(text: string, label: string): OptionalHoursCheck {
   const raw = text.trim().replace(',', '.');
   if (raw === '') return { ok: true, value: null };
   if (!/^\d+(\.\d{1,2})?$/.test(raw)) {
     return { ok: false, message: `${label} must be a number of hours with at most two decimals.` };
   }
   return { ok: true, value: String(Number(raw)) };
+}
+
+/**
+ * Optional extra hours (asked for or granted on an unlock): like a budget,
+ * not a logged quarter, so any amount above 0 with at most two decimals.
+ * Blank means "none".
+ */
+export function checkExtraHours(text: string, label: string): OptionalHoursCheck {
+  const check = checkOptionalHours(text, label);
+  if (check.ok && check.value !== null && Number(check.value) <= 0) {
+    return { ok: false, message: `${label} must be more than 0.` };
+  }
+  return check;
 }

@@ -322,3 +322,64 @@ pub fn database_url(url: &str, keychain: &Keychain) -> Result<String> {
         .map_err(|()| Error::Invalid("this database URL cannot carry a password".into()))?;
     Ok(parsed.to_string())
 }
+
+/// Where the desktop keeps the team database it should open (no secrets:
+/// the password lives in the keychain).
+fn desktop_config() -> Option<std::path::PathBuf> {
+    directories::ProjectDirs::from("app", "Tickettime", "tickettime")
+        .map(|d| d.config_dir().join("desktop.json"))
+}
+
+/// The team database the desktop was told to use in its Settings, if any.
+pub fn desktop_database() -> Option<String> {
+    desktop_database_at(&desktop_config()?)
+}
+
+/// [`desktop_database`] from a given settings file.
+pub fn desktop_database_at(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("team_database")?.as_str().filter(|u| !u.trim().is_empty()).map(str::to_owned)
+}
+
+/// Saves the desktop's team database (empty: this computer's own file). A
+/// password in the URL is moved to the keychain; the file never holds one.
+/// Returns the URL as saved.
+pub fn set_desktop_database(url: &str, password: Option<&str>, keychain: &Keychain) -> Result<String> {
+    let path = desktop_config()
+        .ok_or_else(|| Error::Invalid("no home directory for the desktop's settings".into()))?;
+    set_desktop_database_at(&path, url, password, keychain)
+}
+
+/// [`set_desktop_database`] into a given settings file.
+pub fn set_desktop_database_at(
+    path: &std::path::Path,
+    url: &str,
+    password: Option<&str>,
+    keychain: &Keychain,
+) -> Result<String> {
+    let url = url.trim();
+    let mut saved = String::new();
+    if !url.is_empty() {
+        let mut parsed = url::Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "postgres" | "postgresql") && !u.username().is_empty())
+            .ok_or_else(|| Error::Invalid(format!("`{url}` is not a postgres://user@host/database URL")))?;
+        let secret = password
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .or_else(|| parsed.password().map(str::to_owned));
+        let _ = parsed.set_password(None);
+        if let Some(secret) = secret {
+            keychain.save_database_password(&database_account(&parsed), &SecretString::from(secret))?;
+        }
+        saved = parsed.to_string();
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Invalid(format!("cannot save {}: {e}", path.display())))?;
+    }
+    std::fs::write(path, serde_json::json!({ "team_database": saved }).to_string())
+        .map_err(|e| Error::Invalid(format!("cannot save {}: {e}", path.display())))?;
+    Ok(saved)
+}

@@ -187,3 +187,28 @@ async fn a_team_databases_password_comes_from_the_keychain() {
         String::from_utf8_lossy(&listed.stderr)
     );
 }
+
+#[test]
+fn the_desktops_team_database_is_saved_without_its_password() {
+    if !real_keyring() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("desktop.json");
+    let keychain = Keychain::default();
+    let url = format!("postgres://pia:s3cret@db.example:5433/team_{}", std::process::id());
+    let saved = tickettime::connection::set_desktop_database_at(&file, &url, None, &keychain).expect("saved");
+    assert!(!saved.contains("s3cret"), "the saved URL has no password: {saved}");
+    let on_disk = std::fs::read_to_string(&file).expect("file");
+    assert!(!on_disk.contains("s3cret"), "the settings file holds no password");
+    assert_eq!(tickettime::connection::desktop_database_at(&file).as_deref(), Some(saved.as_str()));
+    let filled = tickettime::connection::database_url(&saved, &keychain).expect("url");
+    assert!(filled.contains(":s3cret@"), "the keychain fills the password in when connecting");
+    let err = tickettime::connection::set_desktop_database_at(&file, "mysql://x@y/z", None, &keychain);
+    assert!(err.is_err(), "only PostgreSQL URLs");
+    assert_eq!(
+        tickettime::connection::set_desktop_database_at(&file, "", None, &keychain).expect("cleared"),
+        ""
+    );
+    assert_eq!(tickettime::connection::desktop_database_at(&file), None, "empty: this computer's own file");
+}

@@ -630,7 +630,11 @@ pub async fn disconnect<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
 pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: Settings) -> Reply<Settings> {
     let store = app.state::<Store>();
     let admin = current_staff(&store).await?.is_none_or(|s| s.role == Role::Admin);
+    let before = Settings::load(&store).await?.team_database;
     let saved = input.save(&store, admin).await?;
+    if saved.team_database != before {
+        app.state::<Live>().add_notice("Restart Tickettime to open the new database.".into());
+    }
     crate::apply_settings(&app, &saved);
     app.state::<Importer>().reschedule();
     publish(&app).await;

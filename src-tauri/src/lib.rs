@@ -198,19 +198,61 @@ pub fn on_tray_item<R: Runtime>(app: &AppHandle<R>, item: TrayItem) {
                             });
                     }
                     Err(error) if error.code() == commands::Code::Locked => {
+                        let store = app.state::<Store>().inner().clone();
+                        let me = commands::current_staff(&store).await.ok().flatten();
                         let handle = app.clone();
-                        app.dialog()
-                            .message(format!("#{} is over budget and locked. Open it?", number.get()))
-                            .title("Tickettime")
-                            .buttons(MessageDialogButtons::OkCancelCustom(
-                                "Open ticket".into(),
-                                "Cancel".into(),
-                            ))
-                            .show(move |yes| {
-                                if yes {
-                                    open_with(&handle, "open-ticket", Some(number.get()));
-                                }
-                            });
+                        match me.filter(|m| !m.role.manages_budgets()) {
+                            // An agent cannot unlock: offer to ask the ticket's PM.
+                            Some(agent) => {
+                                app.dialog()
+                                    .message(format!(
+                                        "#{} is over budget and locked. Ask its PM to unlock it?",
+                                        number.get()
+                                    ))
+                                    .title("Tickettime")
+                                    .buttons(MessageDialogButtons::OkCancelCustom(
+                                        "Request unlock".into(),
+                                        "Cancel".into(),
+                                    ))
+                                    .show(move |yes| {
+                                        if yes {
+                                            tauri::async_runtime::spawn(async move {
+                                                let reason =
+                                                    "Asked from the tray: I need to keep working on it";
+                                                match store
+                                                    .request_unlock(
+                                                        number,
+                                                        &agent,
+                                                        reason,
+                                                        None,
+                                                        chrono::Utc::now(),
+                                                    )
+                                                    .await
+                                                {
+                                                    Ok(_) => background::publish(&handle).await,
+                                                    Err(error) => {
+                                                        log::warn!("unlock request failed: {error}")
+                                                    }
+                                                }
+                                            });
+                                        }
+                                    });
+                            }
+                            None => {
+                                app.dialog()
+                                    .message(format!("#{} is over budget and locked. Open it?", number.get()))
+                                    .title("Tickettime")
+                                    .buttons(MessageDialogButtons::OkCancelCustom(
+                                        "Open ticket".into(),
+                                        "Cancel".into(),
+                                    ))
+                                    .show(move |yes| {
+                                        if yes {
+                                            open_with(&handle, "open-ticket", Some(number.get()));
+                                        }
+                                    });
+                            }
+                        }
                     }
                     Err(error) => {
                         log::warn!("start from the tray failed: {error:?}");
@@ -304,7 +346,7 @@ fn tray_host_present() -> bool {
 }
 
 /// The database: `TICKETTIME_DB`, else in demo mode a throw-away file, else
-/// the platform data directory.
+/// the team database chosen in Settings, else the platform data directory.
 fn database_url(demo: bool) -> anyhow::Result<String> {
     use anyhow::Context;
     if let Ok(url) = std::env::var(tickettime::store::DB_ENV) {
@@ -315,6 +357,9 @@ fn database_url(demo: bool) -> anyhow::Result<String> {
     if demo {
         let dir = std::env::temp_dir().join(format!("tickettime-demo-{}", std::process::id()));
         return Ok(dir.join("demo.db").display().to_string());
+    }
+    if let Some(team) = tickettime::connection::desktop_database() {
+        return Ok(team);
     }
     Ok(tickettime::store::default_path()
         .context("no home directory to keep the database in; set TICKETTIME_DB")?

@@ -14,6 +14,13 @@ pub struct Settings {
     pub start_at_login: bool,
     pub global_shortcut: String,
     pub theme: String,
+    /// The team's PostgreSQL database (no password), or empty for this
+    /// computer's own file. Used from the next start.
+    #[serde(default)]
+    pub team_database: String,
+    /// Write-only: kept in the keychain, never sent back.
+    #[serde(default, skip_serializing)]
+    pub team_password: Option<String>,
 }
 
 pub const DEFAULT_SHORTCUT: &str = "CommandOrControl+Shift+T";
@@ -33,6 +40,8 @@ impl Settings {
             start_at_login: get("start_at_login").await?.is_some_and(|v| v == "true"),
             global_shortcut: get("global_shortcut").await?.unwrap_or_else(|| DEFAULT_SHORTCUT.to_owned()),
             theme: get("theme").await?.unwrap_or_else(|| "system".to_owned()),
+            team_database: tickettime::connection::desktop_database().unwrap_or_default(),
+            team_password: None,
         })
     }
 
@@ -61,6 +70,15 @@ impl Settings {
         store.set_setting("start_at_login", Some(if self.start_at_login { "true" } else { "false" })).await?;
         store.set_setting("global_shortcut", Some(self.global_shortcut.trim())).await?;
         store.set_setting("theme", Some(&self.theme)).await?;
+        if self.team_database != current.team_database
+            || self.team_password.as_deref().is_some_and(|p| !p.is_empty())
+        {
+            tickettime::connection::set_desktop_database(
+                &self.team_database,
+                self.team_password.as_deref(),
+                &tickettime::keychain::Keychain::default(),
+            )?;
+        }
         Settings::load(store).await
     }
 }

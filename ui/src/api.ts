@@ -61,6 +61,10 @@ export interface Settings {
   start_at_login: boolean;
   global_shortcut: string;
   theme: Theme;
+  /** The team's PostgreSQL database (no password), or '' for this computer's file. */
+  team_database: string;
+  /** Write-only: sent to be kept in the keychain, never returned. */
+  team_password?: string | null;
 }
 
 export type Connection = 'connected' | 'demo' | 'disconnected';

@@ -37,6 +37,7 @@ export function appStateFixture(overrides: Partial<AppState> = {}): AppState {
       start_at_login: false,
       global_shortcut: 'CommandOrControl+Shift+T',
       theme: 'system',
+      team_database: '',
     },
     notice: null,
     ...overrides,

@@ -127,14 +127,21 @@ async fn cycle<R: Runtime>(app: &AppHandle<R>) -> bool {
             false
         }
     };
+    // Skipped because another desktop leads the import: show the leader's
+    // result, which the database shares with every desktop.
+    let shared = store.sync_state().await.ok();
     live.set_sync(|s| {
         s.running = false;
-        s.last_run_at = Some(chrono::Utc::now());
-        s.last_error = outcome
-            .as_ref()
-            .err()
-            .filter(|e| !matches!(e, tickettime::Error::SyncBusy))
-            .map(ToString::to_string);
+        match (&outcome, shared) {
+            (Err(tickettime::Error::SyncBusy), Some(state)) => {
+                s.last_run_at = state.last_run_at;
+                s.last_error = state.last_error;
+            }
+            _ => {
+                s.last_run_at = Some(chrono::Utc::now());
+                s.last_error = outcome.as_ref().err().map(ToString::to_string);
+            }
+        }
     });
     refresh_timer(app).await;
     notify(app, &store).await;

@@ -382,6 +382,16 @@ pub fn main() -> std::process::ExitCode {
         let (link, notice) = HarvestLink::open(&store, demo_port).await;
         let tray = tray_host_present();
         let mut notices: Vec<String> = notice.into_iter().collect();
+        let agent =
+            store.account().await.ok().flatten().is_some_and(|a| a.role == tickettime::domain::Role::Agent);
+        if store.backend() == tickettime::store::Backend::Postgres && agent {
+            notices.push(
+                "Team mode: your Harvest role (member) sees only your own time entries, so this desktop imports \
+                 only those. Let a PM's or admin's desktop, or a `tickettime sync --every 5m` worker with their \
+                 token, import for the team."
+                    .into(),
+            );
+        }
         if !tray {
             notices.push(
                 "No system tray was found, so Tickettime keeps this window open (closing it minimizes it)."

@@ -226,6 +226,44 @@ pub async fn backfill_project(store: &Store, client: &HarvestClient, project: i6
     reconcile_project(store, client, project).await
 }
 
+/// Links a ticket to a Harvest project. With a client, the id is checked in
+/// Harvest first (a clear error for an unknown one; members, who may not
+/// read projects, are checked against their assignments) and the project's
+/// entries are pulled in; without one the link is made locally.
+pub async fn link_ticket(
+    store: &Store,
+    client: Option<&HarvestClient>,
+    number: crate::domain::TicketNumber,
+    project: i64,
+    actor: Option<&crate::store::Staff>,
+    now: DateTime<Utc>,
+) -> Result<crate::store::TicketView> {
+    if let Some(client) = client {
+        match client.project(project).await {
+            Ok(_) => {}
+            Err(HarvestError::NotFound(_)) => {
+                return Err(Error::Invalid(format!(
+                    "Harvest has no project {project} (or you cannot see it)"
+                )))
+            }
+            Err(HarvestError::Forbidden(_)) => {
+                let mine = client.my_project_assignments().await?;
+                if !mine.iter().any(|a| a.project.id == project) {
+                    return Err(Error::Invalid(format!(
+                        "project {project} is not one of your Harvest projects"
+                    )));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    store.link_project(number, project, actor, now).await?;
+    if let Some(client) = client {
+        backfill_project(store, client, project).await?;
+    }
+    store.ticket(number).await
+}
+
 /// Offers each linked project's Harvest hour budget to tickets without one.
 async fn offer_budgets(store: &Store, client: &HarvestClient) -> Result<()> {
     for (ticket, project) in store.tickets_awaiting_budget().await? {

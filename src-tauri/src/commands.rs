@@ -331,26 +331,7 @@ async fn link<R: Runtime>(
     actor: Option<&Staff>,
 ) -> Reply<TicketView> {
     let client = app.state::<HarvestLink>().client().await;
-    if let Some(client) = &client {
-        match client.project(project).await {
-            Ok(_) => {}
-            Err(harvest::HarvestError::NotFound(_)) => {
-                return Err(invalid(format!("Harvest has no project {project} (or you cannot see it)")))
-            }
-            Err(harvest::HarvestError::Forbidden(_)) => {
-                let mine = client.my_project_assignments().await.map_err(Error::from)?;
-                if !mine.iter().any(|a| a.project.id == project) {
-                    return Err(invalid(format!("project {project} is not one of your Harvest projects")));
-                }
-            }
-            Err(e) => return Err(Error::from(e).into()),
-        }
-    }
-    store.link_project(number, project, actor, Utc::now()).await?;
-    if let Some(client) = &client {
-        tickettime::sync::backfill_project(store, client, project).await?;
-    }
-    Ok(store.ticket(number).await?)
+    Ok(tickettime::sync::link_ticket(store, client.as_ref(), number, project, actor, Utc::now()).await?)
 }
 
 #[tauri::command]

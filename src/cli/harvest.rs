@@ -333,30 +333,6 @@ pub async fn link(
             None
         }
     };
-    if let Some(harvest) = &harvest {
-        check_project(&harvest.client, project).await?;
-    }
-    let view = store.link_project(number, project, actor, now).await?;
-    let Some(harvest) = harvest else { return Ok(view) };
-    crate::sync::backfill_project(store, &harvest.client, project).await?;
-    Ok(store.ticket(number).await?)
-}
-
-async fn check_project(client: &harvest::HarvestClient, project: i64) -> anyhow::Result<()> {
-    match client.project(project).await {
-        Ok(_) => Ok(()),
-        Err(harvest::HarvestError::NotFound(_)) => {
-            Err(anyhow!("Harvest has no project {project} (or you cannot see it)"))
-        }
-        // Members may not read projects: their own assignments tell.
-        Err(harvest::HarvestError::Forbidden(_)) => {
-            let mine = client.my_project_assignments().await?;
-            if mine.iter().any(|a| a.project.id == project) {
-                Ok(())
-            } else {
-                Err(anyhow!("project {project} is not one of your Harvest projects"))
-            }
-        }
-        Err(e) => Err(e.into()),
-    }
+    let client = harvest.as_ref().map(|h| &h.client);
+    Ok(crate::sync::link_ticket(store, client, number, project, actor, now).await?)
 }

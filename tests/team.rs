@@ -180,8 +180,18 @@ async fn a_listener_dropped_by_the_server_catches_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn twenty_desktops_syncing_at_once_store_one_set_of_rows() {
+async fn twenty_desktops_syncing_at_once_store_one_set_of_rows_and_notify_each_event_once() {
     let Some(team) = team().await else { return };
+    // Three of the twenty desktops are the PM's (office, laptop, home).
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    for name in ["office", "laptop", "home"] {
+        desktop(team.db.url(), team.pm.clone(), name, shown.clone(), heard.clone());
+    }
+    eventually("the PM's desktops listening", || {
+        heard.lock().expect("lock").iter().filter(|(_, h)| *h == Heard::Missed).count() == 3
+    })
+    .await;
     for _ in 0..30 {
         log_in_harvest(&team.sim, 0.25);
     }
@@ -236,6 +246,26 @@ async fn twenty_desktops_syncing_at_once_store_one_set_of_rows() {
         streams >= imported,
         "every import that ran read the stream ({streams} reads, {imported} imports)"
     );
+    eventually("the 90 % and lock notices", || {
+        let kinds: Vec<EventKind> = shown.lock().expect("lock").iter().map(|(_, n)| n.kind).collect();
+        kinds.contains(&EventKind::Near) && kinds.contains(&EventKind::Locked)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE kind IN ('near', 'locked')")
+        .fetch_one(team.leader.pool())
+        .await
+        .expect("events");
+    let shown = shown.lock().expect("lock").clone();
+    let mut ids: Vec<i64> = shown.iter().map(|(_, n)| n.event_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        shown.len() as i64,
+        events,
+        "every PM event delivered, each once across three desktops: {shown:?}"
+    );
+    assert_eq!(ids.len(), shown.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -66,7 +66,12 @@ async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) 
                 failures = if cycle(&app).await { 0 } else { failures + 1 };
                 next = Instant::now() + wait(&app, failures).await;
             }
-            _ = minute.tick() => crate::tray::refresh(&app).await,
+            // The minute tick only moves the running timer's elapsed time.
+            _ = minute.tick() => {
+                if app.state::<Live>().timer().running {
+                    crate::tray::refresh(&app).await;
+                }
+            }
             command = inbox.recv() => match command {
                 Some(Command::SyncNow(done)) => {
                     failures = if cycle(&app).await { 0 } else { failures + 1 };

@@ -73,11 +73,32 @@ async fn main() {
         .expect("simulator");
     let setup = Store::open(&url).await.expect("store");
     let pm_email = Email::parse("pia@demo.test").expect("email");
-    let pm = setup.add_staff(&pm_email, "Pia Park", Role::Pm, Utc::now()).await.expect("pm");
-    setup
-        .add_staff(&Email::parse("ana@demo.test").expect("email"), "Ana Alvarez", Role::Agent, Utc::now())
+    let pm = setup
+        .add_staff(&tickettime::Actor::local_owner(None), &pm_email, "Pia Park", Role::Pm, Utc::now())
+        .await
+        .expect("pm");
+    let ana = setup
+        .add_staff(
+            &tickettime::Actor::local_owner(None),
+            &Email::parse("ana@demo.test").expect("email"),
+            "Ana Alvarez",
+            Role::Agent,
+            Utc::now(),
+        )
         .await
         .expect("agent");
+    let ada = setup
+        .add_staff(
+            &tickettime::Actor::local_owner(None),
+            &Email::parse("ada@demo.test").expect("email"),
+            "Ada Admin",
+            Role::Admin,
+            Utc::now(),
+        )
+        .await
+        .expect("admin");
+    let ana = (ana, harvest_sim::seed::MEMBER_ID);
+    let ada = (ada, harvest_sim::seed::ADMIN_ID);
     for n in 1..=AGENTS {
         let new = NewTicket {
             subject: format!("Load ticket {n}"),
@@ -86,7 +107,7 @@ async fn main() {
             project: if n == 1 { Some(ACME_VPN_PROJECT_ID) } else { None },
             ..NewTicket::default()
         };
-        setup.create_ticket(new, None, Utc::now()).await.expect("ticket");
+        setup.create_ticket(&tickettime::Actor::local_owner(None), new, Utc::now()).await.expect("ticket");
     }
     // Every ticket logs to the same Harvest project; entries find their ticket by reference.
     for n in 2..=AGENTS {
@@ -139,12 +160,12 @@ async fn main() {
     let leader = {
         let store = Store::open(&url).await.expect("leader store");
         let client = client(&sim, Simulator::ADMIN_TOKEN);
+        let ada = ada.clone();
         let (imports, skipped, calls) = (imports.clone(), skipped.clone(), calls.clone());
         tokio::spawn(async move {
             while Instant::now() < deadline {
                 match sync::run(
-                    &store,
-                    &client,
+                    &session(&store, &client, &ada),
                     &SyncOptions { wait: Duration::ZERO, ..SyncOptions::default() },
                     &|_| {},
                 )
@@ -167,6 +188,7 @@ async fn main() {
     for n in 1..=AGENTS {
         let store = Store::open(&url).await.expect("agent store");
         let client = client(&sim, Simulator::MEMBER_TOKEN);
+        let ana = ana.clone();
         let (logged, refused, imports, skipped, calls) =
             (logged.clone(), refused.clone(), imports.clone(), skipped.clone(), calls.clone());
         agents.push(tokio::spawn(async move {
@@ -181,7 +203,7 @@ async fn main() {
                     notes: Some(format!("load {n}/{round}")),
                     spent_date: Local::now().date_naive(),
                 };
-                match log_time(&store, Some(&client), &request, None, Utc::now()).await {
+                match log_time(&session(&store, &client, &ana), &request, None, Utc::now()).await {
                     Ok(_) => logged.fetch_add(1, Ordering::Relaxed),
                     Err(Error::Rule(_)) => refused.fetch_add(1, Ordering::Relaxed),
                     Err(e) => panic!("agent {n}: {e}"),
@@ -189,8 +211,7 @@ async fn main() {
                 if round.is_multiple_of(4) {
                     // "Sync now" from an agent's desktop: runs if no leader holds the lock.
                     match sync::run(
-                        &store,
-                        &client,
+                        &session(&store, &client, &ana),
                         &SyncOptions { wait: Duration::ZERO, ..SyncOptions::default() },
                         &|_| {},
                     )
@@ -247,4 +268,35 @@ async fn main() {
     );
     setup.close().await;
     psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}
+
+/// The bench's desktops all use the database owner's login (the load is
+/// what is measured here; the roles are tested in tests/team.rs): each acts
+/// as the person its Harvest token belongs to.
+fn session(
+    store: &Store,
+    client: &HarvestClient,
+    who: &(tickettime::store::Staff, i64),
+) -> tickettime::Session {
+    use tickettime::personal::{HarvestIdentity, PersonalCache};
+    let (staff, user_id) = who;
+    let identity = HarvestIdentity {
+        account_id: Simulator::ACCOUNT_ID,
+        user_id: *user_id,
+        name: staff.name.clone(),
+        email: staff.email.clone(),
+        role: staff.role,
+        sees_whole_account: staff.role == Role::Admin,
+    };
+    let harvest = tickettime::connection::Harvest {
+        client: client.clone(),
+        source: tickettime::connection::Source::Environment,
+        key: String::new(),
+    };
+    tickettime::Session::with_actor(
+        store.clone(),
+        Some(harvest),
+        PersonalCache::none(),
+        tickettime::Actor::assume_with_harvest(staff.clone(), identity),
+    )
 }

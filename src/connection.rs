@@ -1,11 +1,14 @@
-//! Which Harvest to talk to, as whom: a personal token from the
-//! environment, the demo simulator, or the credentials in the keychain.
+//! Which Harvest to talk to, with whose token: a personal token from the
+//! environment, the demo simulator, or this OS user's keychain. Who that
+//! token belongs to is the [`crate::actor`]'s business, cached per token in
+//! this OS user's [`PersonalCache`], never in the shared database.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::domain::Role;
+use crate::actor::identify;
 use crate::keychain::{CredentialKind, Keychain, StoredCredentials};
-use crate::store::{HarvestAccount, Staff, Store};
+use crate::personal::{HarvestIdentity, PersonalCache};
+use crate::store::{Backend, Store};
 use crate::{Error, Result};
 
 /// The setting that points a database at a running `tickettime demo`.
@@ -62,18 +65,23 @@ impl HarvestEnv {
         }
     }
 
-    pub fn oauth_app(&self) -> Result<harvest::OAuthApp> {
-        match (&self.client_id, &self.client_secret) {
-            (Some(id), Some(secret)) => {
-                Ok(harvest::OAuthApp { client_id: id.clone(), client_secret: secret.clone() })
-            }
-            _ => Err(Error::Invalid(format!(
-                "set HARVEST_CLIENT_ID and HARVEST_CLIENT_SECRET: register an OAuth app at \
-                 https://id.getharvest.com/developers with the redirect URL http://127.0.0.1:{}/callback \
-                 (or connect with a personal token: `tickettime connect --token T --account-id A`)",
-                self.oauth_port().unwrap_or(DEFAULT_OAUTH_PORT)
-            ))),
+    /// The agency's OAuth app: from the environment, else as entered once
+    /// into this OS user's keychain (`tickettime connect --client-id`, or the
+    /// desktop's Settings), so a restart needs no environment.
+    pub fn oauth_app(&self, keychain: &Keychain) -> Result<harvest::OAuthApp> {
+        if let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) {
+            return Ok(harvest::OAuthApp { client_id: id.clone(), client_secret: secret.clone() });
         }
+        if let Ok(Some(app)) = keychain.oauth_app() {
+            return Ok(app);
+        }
+        Err(Error::Invalid(format!(
+            "no Harvest OAuth app is known: register one at https://id.getharvest.com/developers with the \
+             redirect URL http://127.0.0.1:{}/callback, then `tickettime connect --client-id ID` (the secret on \
+             standard input) or set HARVEST_CLIENT_ID and HARVEST_CLIENT_SECRET \
+             (or connect with a personal token: `tickettime connect --token T --account-id A`)",
+            self.oauth_port().unwrap_or(DEFAULT_OAUTH_PORT)
+        )))
     }
 
     fn account_id(&self) -> Result<Option<i64>> {
@@ -97,10 +105,19 @@ pub enum Source {
 }
 
 /// A ready Harvest client and what it stands on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Harvest {
     pub client: harvest::HarvestClient,
     pub source: Source,
+    /// The per-token key of this person's [`PersonalCache`] entry.
+    pub key: String,
+}
+
+impl Harvest {
+    fn new(client: harvest::HarvestClient, source: Source, token: &SecretString) -> Self {
+        let key = PersonalCache::key(client.account_id(), token.expose_secret());
+        Harvest { client, source, key }
+    }
 }
 
 /// The client configuration: URLs from the environment, else the demo's,
@@ -127,7 +144,7 @@ pub async fn open(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Resul
             harvest::Credentials::Personal(token.clone()),
             None,
         )?;
-        return Ok(Harvest { client, source: Source::Environment });
+        return Ok(Harvest::new(client, Source::Environment, token));
     }
     if env.token.is_some() {
         return Err(Error::Invalid("HARVEST_ACCESS_TOKEN is set but HARVEST_ACCOUNT_ID is not".into()));
@@ -137,16 +154,16 @@ pub async fn open(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Resul
         let client = harvest::HarvestClient::new(
             config,
             harvest_sim::Simulator::ACCOUNT_ID,
-            harvest::Credentials::Personal(token),
+            harvest::Credentials::Personal(token.clone()),
             None,
         )?;
-        return Ok(Harvest { client, source: Source::Demo });
+        return Ok(Harvest::new(client, Source::Demo, &token));
     }
     let stored = keychain.load()?.ok_or(Error::NotConnected)?;
     let credentials = match stored.kind {
         CredentialKind::Personal => harvest::Credentials::Personal(stored.access_token()),
         CredentialKind::Oauth => {
-            let app = env.oauth_app()?;
+            let app = env.oauth_app(keychain)?;
             let tokens = stored
                 .oauth_tokens()
                 .ok_or_else(|| Error::Invalid("the stored OAuth tokens are incomplete".into()))?;
@@ -154,7 +171,7 @@ pub async fn open(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Resul
         }
     };
     let account = stored.account_id;
-    let client_id = env.client_id.clone().unwrap_or_default();
+    let client_id = stored.client_id.clone().or_else(|| env.client_id.clone()).unwrap_or_default();
     let saver = keychain.clone();
     let on_refresh: Box<dyn Fn(&harvest::OAuthTokens) + Send + Sync> = Box::new(move |tokens| {
         if let Err(error) = saver.save(&StoredCredentials::oauth(account, tokens, &client_id)) {
@@ -162,49 +179,17 @@ pub async fn open(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Resul
         }
     });
     let client = harvest::HarvestClient::new(config, account, credentials, Some(on_refresh))?;
-    Ok(Harvest { client, source: Source::Keychain(stored.kind) })
+    Ok(Harvest::new(client, Source::Keychain(stored.kind), &stored.access_token()))
 }
 
-/// Tickettime's role for a Harvest user: administrator → admin,
-/// manager → pm, member → agent.
-pub fn role_of(user: &harvest::User) -> Role {
-    match user.base_role() {
-        "administrator" => Role::Admin,
-        "manager" => Role::Pm,
-        _ => Role::Agent,
-    }
-}
-
-/// Asks Harvest who the token belongs to, remembers it (and makes them
-/// staff), and returns them.
-pub async fn identify(store: &Store, client: &harvest::HarvestClient) -> Result<(HarvestAccount, Staff)> {
-    let me = client.me().await?;
-    let account = HarvestAccount {
-        account_id: client.account_id(),
-        user_id: me.id,
-        name: me.name(),
-        email: me.email.clone(),
-        role: role_of(&me),
-    };
-    let staff = store.save_account(&account, chrono::Utc::now()).await?;
-    Ok((account, staff))
-}
-
-/// The connected user, from the cache when it is for this account.
-pub async fn current_user(store: &Store, client: &harvest::HarvestClient) -> Result<HarvestAccount> {
-    match store.account().await? {
-        Some(account) if account.account_id == client.account_id() => Ok(account),
-        _ => Ok(identify(store, client).await?.0),
-    }
-}
-
-/// The staff row of a Harvest user (matched by email), if there is one.
-pub async fn staff_id(store: &Store, account: &HarvestAccount) -> Result<Option<i64>> {
-    let Ok(email) = crate::domain::Email::parse(&account.email) else { return Ok(None) };
-    match store.staff(&email).await {
-        Ok(staff) => Ok(Some(staff.id)),
-        Err(Error::StaffNotFound(_)) => Ok(None),
-        Err(e) => Err(e),
+/// [`open`], with "no connection" as `None` (the solo owner then acts).
+/// No keychain at all (no Secret Service) counts as no connection: nothing
+/// could have been kept there. Unreadable credentials are an error.
+pub async fn open_optional(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Result<Option<Harvest>> {
+    match open(store, env, keychain).await {
+        Ok(harvest) => Ok(Some(harvest)),
+        Err(Error::NotConnected | Error::Keychain(crate::keychain::KeychainError::Unavailable(_))) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
@@ -215,17 +200,28 @@ pub async fn connect_token(
     store: &Store,
     env: &HarvestEnv,
     keychain: &Keychain,
+    cache: &PersonalCache,
     token: secrecy::SecretString,
     account_id: i64,
-) -> Result<(HarvestAccount, harvest::HarvestClient, Option<String>)> {
-    store.set_setting(DEMO_URL_SETTING, None).await?;
+) -> Result<(HarvestIdentity, Harvest, Option<String>)> {
+    leave_demo(store).await?;
     let config = config(store, env).await?;
     let client =
         harvest::HarvestClient::new(config, account_id, harvest::Credentials::Personal(token.clone()), None)?;
-    let (account, _) = identify(store, &client).await?;
+    let harvest = Harvest::new(client, Source::Keychain(CredentialKind::Personal), &token);
+    let identity = identify(&harvest, cache, chrono::Utc::now()).await?;
     let warning =
         keychain.save(&StoredCredentials::personal(account_id, &token)).err().map(|e| e.to_string());
-    Ok((account, client, warning))
+    Ok((identity, harvest, warning))
+}
+
+/// Only a solo file is ever pointed at a demo simulator; a team database
+/// never carries one.
+async fn leave_demo(store: &Store) -> Result<()> {
+    if store.backend() == Backend::Sqlite {
+        store.set_setting(DEMO_URL_SETTING, None).await?;
+    }
+    Ok(())
 }
 
 /// The whole OAuth sign-in: a loopback listener on the configured port, the
@@ -237,11 +233,12 @@ pub async fn connect_oauth(
     store: &Store,
     env: &HarvestEnv,
     keychain: &Keychain,
+    cache: &PersonalCache,
     account_id: Option<i64>,
     open_browser: impl FnOnce(&str),
-) -> Result<(HarvestAccount, harvest::HarvestClient, Option<String>)> {
-    let app = env.oauth_app()?;
-    store.set_setting(DEMO_URL_SETTING, None).await?;
+) -> Result<(HarvestIdentity, Harvest, Option<String>)> {
+    let app = env.oauth_app(keychain)?;
+    leave_demo(store).await?;
     let config = config(store, env).await?;
     let loopback = harvest::oauth::Loopback::bind(env.oauth_port()?).await?;
     let auth = harvest::oauth::authorize(&config.id_url, &app, &loopback.redirect_uri())?;
@@ -253,14 +250,37 @@ pub async fn connect_oauth(
         None => choose_account(&config, &tokens.access_token, account_id).await?,
     };
     let client_id = app.client_id.clone();
-    let client =
-        harvest::HarvestClient::new(config, account, harvest::Credentials::OAuth { tokens, app }, None)?;
-    let (me, _) = identify(store, &client).await?;
-    let tokens =
-        client.oauth_tokens().ok_or_else(|| Error::Invalid("no OAuth tokens after sign-in".into()))?;
+    // Kept before first use, so a crash right after sign-in loses nothing.
     let warning =
         keychain.save(&StoredCredentials::oauth(account, &tokens, &client_id)).err().map(|e| e.to_string());
-    Ok((me, client, warning))
+    let access = tokens.access_token.clone();
+    let saver = keychain.clone();
+    let saver_id = client_id.clone();
+    let on_refresh: Box<dyn Fn(&harvest::OAuthTokens) + Send + Sync> = Box::new(move |tokens| {
+        if let Err(error) = saver.save(&StoredCredentials::oauth(account, tokens, &saver_id)) {
+            eprintln!("warning: the renewed Harvest token could not be saved: {error}");
+        }
+    });
+    let client = harvest::HarvestClient::new(
+        config,
+        account,
+        harvest::Credentials::OAuth { tokens, app },
+        Some(on_refresh),
+    )?;
+    let harvest = Harvest::new(client, Source::Keychain(CredentialKind::Oauth), &access);
+    let me = identify(&harvest, cache, chrono::Utc::now()).await?;
+    Ok((me, harvest, warning))
+}
+
+/// Keeps the agency's OAuth app in this OS user's keychain, so OAuth works
+/// after a restart with no environment.
+pub fn save_oauth_app(keychain: &Keychain, client_id: &str, secret: &SecretString) -> Result<()> {
+    let client_id = client_id.trim();
+    if client_id.is_empty() || secret.expose_secret().trim().is_empty() {
+        return Err(Error::Invalid("the OAuth client id and secret must not be empty".into()));
+    }
+    keychain.save_oauth_app(client_id, secret)?;
+    Ok(())
 }
 
 async fn choose_account(
@@ -282,11 +302,19 @@ async fn choose_account(
     }
 }
 
-/// Forgets the connection: the keychain entry, the remembered user and the demo.
-pub async fn disconnect(store: &Store, keychain: &Keychain) -> Result<Option<String>> {
+/// Forgets this OS user's connection: their keychain entry, their cached
+/// identity, and (solo) the demo. Nobody else's connection changes.
+pub async fn disconnect(
+    store: &Store,
+    keychain: &Keychain,
+    cache: &PersonalCache,
+    harvest: Option<&Harvest>,
+) -> Result<Option<String>> {
     let warning = keychain.delete().err().map(|e| e.to_string());
-    store.clear_account().await?;
-    store.set_setting(DEMO_URL_SETTING, None).await?;
+    if let Some(harvest) = harvest {
+        cache.forget(&harvest.key);
+    }
+    leave_demo(store).await?;
     Ok(warning)
 }
 
@@ -318,7 +346,7 @@ pub fn database_url(url: &str, keychain: &Keychain) -> Result<String> {
         Ok(None) | Err(_) => return Ok(url.to_owned()),
     };
     parsed
-        .set_password(Some(secrecy::ExposeSecret::expose_secret(&password)))
+        .set_password(Some(password.expose_secret()))
         .map_err(|()| Error::Invalid("this database URL cannot carry a password".into()))?;
     Ok(parsed.to_string())
 }
@@ -351,6 +379,44 @@ pub fn set_desktop_database(url: &str, password: Option<&str>, keychain: &Keycha
     set_desktop_database_at(&path, url, password, keychain)
 }
 
+/// One per-person desktop setting (theme, shortcut, sync interval, start at
+/// login): this OS user's config file, never the shared database.
+pub fn desktop_setting(key: &str) -> Option<String> {
+    let value = read_desktop_config(&desktop_config()?).remove(key)?;
+    value.as_str().map(str::to_owned)
+}
+
+/// Saves per-person desktop settings beside the team database choice.
+pub fn set_desktop_settings(values: &[(&str, String)]) -> Result<()> {
+    let path = desktop_config()
+        .ok_or_else(|| Error::Invalid("no home directory for the desktop's settings".into()))?;
+    let mut config = read_desktop_config(&path);
+    for (key, value) in values {
+        config.insert((*key).to_owned(), serde_json::Value::String(value.clone()));
+    }
+    write_desktop_config(&path, &config)
+}
+
+fn read_desktop_config(path: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}
+
+fn write_desktop_config(
+    path: &std::path::Path,
+    config: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Invalid(format!("cannot save {}: {e}", path.display())))?;
+    }
+    std::fs::write(path, serde_json::Value::Object(config.clone()).to_string())
+        .map_err(|e| Error::Invalid(format!("cannot save {}: {e}", path.display())))
+}
+
 /// [`set_desktop_database`] into a given settings file.
 pub fn set_desktop_database_at(
     path: &std::path::Path,
@@ -375,11 +441,8 @@ pub fn set_desktop_database_at(
         }
         saved = parsed.to_string();
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Invalid(format!("cannot save {}: {e}", path.display())))?;
-    }
-    std::fs::write(path, serde_json::json!({ "team_database": saved }).to_string())
-        .map_err(|e| Error::Invalid(format!("cannot save {}: {e}", path.display())))?;
+    let mut config = read_desktop_config(path);
+    config.insert("team_database".into(), serde_json::Value::String(saved.clone()));
+    write_desktop_config(path, &config)?;
     Ok(saved)
 }

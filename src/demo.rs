@@ -8,23 +8,34 @@ use chrono::Utc;
 use crate::connection::{self, HarvestEnv, DEMO_URL_SETTING};
 use crate::domain::Hours;
 use crate::keychain::Keychain;
-use crate::store::{NewTicket, Store};
+use crate::personal::PersonalCache;
+use crate::session::Session;
+use crate::store::{Backend, NewTicket, Store};
 
 /// Starts the simulator on `port` (0: any free port), points `store` at it,
-/// and seeds an empty database. Keep the returned simulator alive.
-pub async fn start(store: &Store, port: u16) -> anyhow::Result<harvest_sim::Simulator> {
+/// and seeds an empty database; returns it with the demo PM's session. Keep
+/// the simulator alive. Never on a team database: demo data would land in
+/// everyone's tickets.
+pub async fn start(store: &Store, port: u16) -> anyhow::Result<(harvest_sim::Simulator, Session)> {
+    if store.backend() == Backend::Postgres {
+        anyhow::bail!(
+            "the demo never writes to a team database: start the desktop with --demo, or run \
+             `tickettime --db /tmp/demo.db demo`"
+        );
+    }
     let config = harvest_sim::Config { port, ..harvest_sim::Config::default() };
     let simulator = harvest_sim::Simulator::start(config)
         .await
         .with_context(|| format!("cannot start the Harvest simulator on 127.0.0.1:{port}"))?;
     store.set_setting(DEMO_URL_SETTING, Some(&simulator.url())).await?;
     let harvest = connection::open(store, &HarvestEnv::default(), &Keychain::default()).await?;
-    connection::identify(store, &harvest.client).await?;
+    let session =
+        Session::open(store.clone(), Some(harvest), PersonalCache::default(), None, Utc::now()).await?;
     if store.tickets().await?.is_empty() {
         work_done_in_harvest(&simulator);
-        seed(store, &harvest.client).await?;
+        seed(&session).await?;
     }
-    Ok(simulator)
+    Ok((simulator, session))
 }
 
 /// Time logged "in Harvest" so the demo shows the bands: #1 Acme VPN and #2
@@ -66,13 +77,23 @@ fn subject(project: &harvest::Project) -> String {
 }
 
 /// One ticket per demo project, budgets from Harvest, and Harvest's entries imported.
-async fn seed(store: &Store, client: &harvest::HarvestClient) -> anyhow::Result<()> {
+async fn seed(session: &Session) -> anyhow::Result<()> {
     let now = Utc::now();
-    let account = store.account().await?.context("the demo user is not known")?;
-    let pm = crate::domain::Email::parse(&account.email).map_err(|e| anyhow::anyhow!(e))?;
+    let (store, client, actor) = (&session.store, session.client()?, &session.actor);
+    let pm = actor.staff().context("the demo user is not known")?;
+    let pm = crate::domain::Email::parse(&pm.email).map_err(|e| anyhow::anyhow!(e))?;
     let agent = crate::domain::Email::parse("ana@demo.test").map_err(|e| anyhow::anyhow!(e))?;
     if store.staff(&agent).await.is_err() {
-        store.add_staff(&agent, "Ana Alvarez", crate::domain::Role::Agent, now).await?;
+        // Setting the demo up is the tool's doing, not the demo PM's (who is no admin).
+        store
+            .add_staff(
+                &crate::Actor::local_owner(None),
+                &agent,
+                "Ana Alvarez",
+                crate::domain::Role::Agent,
+                now,
+            )
+            .await?;
     }
     let mut pager = client.projects(true)?;
     let mut projects = Vec::new();
@@ -93,7 +114,7 @@ async fn seed(store: &Store, client: &harvest::HarvestClient) -> anyhow::Result<
             quoted: budget,
             project: Some(project.id),
         };
-        store.create_ticket(new, None, now).await?;
+        store.create_ticket(actor, new, now).await?;
     }
     let mut entries = client.time_entries(&harvest::TimeEntryQuery::default())?;
     while let Some(page) = entries.next_page().await? {

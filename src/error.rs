@@ -36,6 +36,12 @@ pub enum Error {
     /// The action needs the user's yes; the message is the question.
     #[error("{0}")]
     NeedsConfirmation(String),
+    #[error(
+        "on a team database only a PM or admin whose Harvest token sees the whole account (a Harvest \
+         administrator) imports, and {0} is not one: ask the team's sync leader (a PM's or admin's desktop, or \
+         `tickettime sync --every 5m` with an administrator's token)"
+    )]
+    ImportNotPermitted(String),
     #[error("another import is running on this database; skipped (it will have fetched the same entries)")]
     SyncBusy,
     #[error("ticket {0} has no Harvest project; link one with `tickettime ticket link {n} --project ID`", n = .0.get())]

@@ -90,6 +90,12 @@ impl StoredCredentials {
     }
 }
 
+#[derive(Serialize, Deserialize)]
+struct StoredApp {
+    client_id: String,
+    client_secret: String,
+}
+
 /// One keychain slot. Tests use their own service name.
 #[derive(Clone, Debug)]
 pub struct Keychain {
@@ -148,6 +154,35 @@ impl Keychain {
     ) -> Result<(), KeychainError> {
         keyring::Entry::new(DATABASE_SERVICE, account)
             .and_then(|entry| entry.set_password(password.expose_secret()))
+            .map_err(unavailable)
+    }
+
+    /// The agency's Harvest OAuth app (client id and secret), entered once
+    /// with `tickettime connect --client-id` or in the desktop's Settings.
+    pub fn oauth_app(&self) -> Result<Option<harvest::OAuthApp>, KeychainError> {
+        let entry = keyring::Entry::new(&self.service, "oauth-app").map_err(unavailable)?;
+        match entry.get_password() {
+            Ok(json) => {
+                let app: StoredApp =
+                    serde_json::from_str(&json).map_err(|e| KeychainError::Corrupt(e.to_string()))?;
+                Ok(Some(harvest::OAuthApp {
+                    client_id: app.client_id,
+                    client_secret: SecretString::from(app.client_secret),
+                }))
+            }
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    pub fn save_oauth_app(&self, client_id: &str, client_secret: &SecretString) -> Result<(), KeychainError> {
+        let json = serde_json::to_string(&StoredApp {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.expose_secret().to_owned(),
+        })
+        .map_err(|e| KeychainError::Corrupt(e.to_string()))?;
+        keyring::Entry::new(&self.service, "oauth-app")
+            .and_then(|entry| entry.set_password(&json))
             .map_err(unavailable)
     }
 

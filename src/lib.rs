@@ -4,6 +4,7 @@
 //! storage ([`store`]) and the `tickettime` command line ([`cli`]). The
 //! desktop shell in `src-tauri/` only wires these to windows and the tray.
 
+pub mod actor;
 pub mod cli;
 pub mod connection;
 pub mod demo;
@@ -12,11 +13,15 @@ pub mod error;
 pub mod keychain;
 pub mod logging;
 pub mod notify;
+pub mod personal;
+pub mod session;
 pub mod store;
 pub mod summarize;
 pub mod sync;
 pub mod timer;
 pub mod watch;
 
+pub use actor::Actor;
 pub use error::{Error, Result};
+pub use session::Session;
 pub use store::Store;

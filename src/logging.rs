@@ -13,7 +13,8 @@ use harvest::{HarvestClient, HarvestError, NewTimeEntry, ReferenceInput};
 use crate::domain::attribution::REFERENCE_GROUP;
 use crate::domain::ThreadKind;
 use crate::domain::{LoggedHours, TicketError, TicketNumber};
-use crate::store::{OutboxItem, OutboxState, PendingTime, Staff, Store, ThreadInput};
+use crate::session::Session;
+use crate::store::{OutboxItem, OutboxState, PendingTime, ThreadInput};
 use crate::{Error, Result};
 
 /// Hours to log on a ticket.
@@ -58,21 +59,21 @@ pub fn reference(ticket: i64, outbox_id: &str) -> ReferenceInput {
     }
 }
 
-/// Logs hours on a ticket (with the reply or note they came with, if any).
-/// Without a client (not reachable) the time is queued.
+/// Logs hours on a ticket as the session's person (with the reply or note
+/// they came with, if any). Without a connection the time is queued.
 pub async fn log_time(
-    store: &Store,
-    client: Option<&HarvestClient>,
+    session: &Session,
     request: &LogRequest,
     thread: Option<ThreadInput<'_>>,
     now: DateTime<Utc>,
 ) -> Result<(String, Delivery)> {
+    let store = &session.store;
     let ticket = store.ticket(request.ticket).await?;
     if ticket.locked {
         return Err(TicketError::Locked("time").into());
     }
     let project = ticket.harvest_project_id.ok_or(Error::NoProject(request.ticket))?;
-    let task = resolve_task(store, client, project, request.task).await?;
+    let task = resolve_task(session, project, request.task).await?;
     let time = PendingTime {
         project_id: project,
         task_id: task,
@@ -80,11 +81,11 @@ pub async fn log_time(
         hours: request.hours.hours(),
         notes: request.notes.clone().filter(|n| !n.trim().is_empty()),
     };
-    let id = store.enqueue_time(request.ticket, &time, thread, now).await?;
-    let Some(client) = client else {
+    let id = store.enqueue_time(&session.actor, request.ticket, &time, thread, now).await?;
+    if session.harvest.is_none() {
         return Ok((id, Delivery::Queued { reason: "not connected to Harvest".into() }));
-    };
-    let report = push(store, client, now).await?;
+    }
+    let report = push(session, now).await?;
     let item = store.outbox(&[]).await?.into_iter().find(|i| i.id == id);
     let delivery = match item {
         Some(OutboxItem { state: OutboxState::Sent, harvest_id: Some(harvest_id), .. }) => {
@@ -101,20 +102,16 @@ pub async fn log_time(
 /// The task to log to: the one asked for (checked against the project's
 /// active tasks), else the project's first active task. Asks Harvest and
 /// refreshes the cache; when Harvest is unreachable, the cache answers.
-pub async fn resolve_task(
-    store: &Store,
-    client: Option<&HarvestClient>,
-    project: i64,
-    task: Option<i64>,
-) -> Result<i64> {
+pub async fn resolve_task(session: &Session, project: i64, task: Option<i64>) -> Result<i64> {
+    let client = session.client_opt();
     if let Some(client) = client {
         match client.my_project_assignments().await {
-            Ok(assignments) => store.cache_tasks(&assignments).await?,
+            Ok(assignments) => session.cache_tasks(&assignments),
             Err(e) if e.is_transient() => {}
             Err(e) => return Err(e.into()),
         }
     }
-    let tasks = store.cached_tasks(project).await?;
+    let tasks = session.cached_tasks(project);
     match task {
         Some(task) if tasks.is_empty() || tasks.iter().any(|(id, _)| *id == task) => Ok(task),
         Some(task) => Err(Error::Invalid(format!(
@@ -131,24 +128,28 @@ pub async fn resolve_task(
     }
 }
 
-/// Sends every pending outbox item, oldest first. Stops at the first
-/// failure that Harvest may recover from, so items keep their order.
-pub async fn push(store: &Store, client: &HarvestClient, now: DateTime<Utc>) -> Result<PushReport> {
+/// Sends the session's person's pending outbox items, oldest first — never
+/// anyone else's (their time goes out with their own token). Stops at the
+/// first failure that Harvest may recover from, so items keep their order.
+pub async fn push(session: &Session, now: DateTime<Utc>) -> Result<PushReport> {
+    let store = &session.store;
+    let client = session.client()?;
     let mut report = PushReport::default();
-    let pending = store.outbox(&[OutboxState::Pending]).await?;
+    let me = session.actor.staff_id();
+    let pending: Vec<OutboxItem> = store
+        .outbox(&[OutboxState::Pending])
+        .await?
+        .into_iter()
+        .filter(|item| item.logged_by.is_none() || item.logged_by == me)
+        .collect();
     if pending.is_empty() {
         return Ok(report);
     }
-    let user = crate::connection::current_user(store, client).await;
-    let user_id = user.as_ref().ok().map(|u| u.user_id);
-    let actor = match &user {
-        Ok(user) => crate::connection::staff_id(store, user).await?,
-        Err(_) => None,
-    };
+    let user_id = session.actor.harvest().map(|h| h.user_id);
     for (index, item) in pending.iter().enumerate() {
         match push_one(client, item, user_id).await {
             Ok(entry) => {
-                store.complete_outbox(&item.id, &entry, actor, now).await?;
+                store.complete_outbox(&item.id, &entry, &session.actor, now).await?;
                 report.sent += 1;
             }
             Err(error)
@@ -211,25 +212,23 @@ pub struct TimeInput {
 /// Adds a reply or note, with its time when given: typed hours go through
 /// the outbox with the thread entry; a timer's entry gets the notes and task.
 /// Returns what became of the time (`None` without time).
-#[allow(clippy::too_many_arguments)]
 pub async fn submit(
-    store: &Store,
-    client: Option<&HarvestClient>,
+    session: &Session,
     ticket: TicketNumber,
     kind: ThreadKind,
-    staff: &Staff,
     body: &str,
     time: Option<TimeInput>,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Option<Delivery>> {
+    let store = &session.store;
     let Some(time) = time else {
-        store.add_thread_entry(ticket, kind, &staff.name, Some(staff), body, now).await?;
+        store.add_thread_entry(&session.actor, ticket, kind, body, now).await?;
         return Ok(None);
     };
     if let Some(entry_id) = time.timer_entry_id {
-        let client = client.ok_or(Error::NotConnected)?;
-        store.add_thread_entry(ticket, kind, &staff.name, Some(staff), body, now).await?;
+        let client = session.client()?;
+        store.add_thread_entry(&session.actor, ticket, kind, body, now).await?;
         let update = harvest::TimeEntryUpdate {
             notes: time.notes.filter(|n| !n.trim().is_empty()),
             task_id: time.task_id,
@@ -237,7 +236,11 @@ pub async fn submit(
         };
         return Ok(Some(match client.update_time_entry(entry_id, &update).await {
             Ok(entry) => {
-                store.import_entries_by(std::slice::from_ref(&entry), Some(staff.id), now).await?;
+                if session.actor.writes_entries() {
+                    store
+                        .import_entries_by(std::slice::from_ref(&entry), session.actor.staff_id(), now)
+                        .await?;
+                }
                 Delivery::Sent { harvest_id: entry.id }
             }
             Err(e) => Delivery::Failed {
@@ -253,8 +256,8 @@ pub async fn submit(
         notes: time.notes,
         spent_date: today,
     };
-    let thread = ThreadInput { kind, staff, body };
-    let (_, delivery) = log_time(store, client, &request, Some(thread), now).await?;
+    let thread = ThreadInput { kind, body };
+    let (_, delivery) = log_time(session, &request, Some(thread), now).await?;
     Ok(Some(delivery))
 }
 
@@ -262,16 +265,14 @@ pub async fn submit(
 /// its budget as the hour budget and the account's default tasks — and
 /// links it. PMs and admins only.
 pub async fn create_project(
-    store: &Store,
-    client: &HarvestClient,
+    session: &Session,
     ticket: TicketNumber,
     client_id: i64,
-    actor: &Staff,
     now: DateTime<Utc>,
 ) -> Result<crate::store::TicketView> {
-    if !actor.role.manages_budgets() {
-        return Err(TicketError::NotPermitted { action: "create Harvest projects", role: actor.role }.into());
-    }
+    session.actor.require_manager("create Harvest projects")?;
+    let store = &session.store;
+    let client = session.client()?;
     let view = store.ticket(ticket).await?;
     let name: String = format!("#{} {}", view.number, view.subject).chars().take(120).collect();
     let project = client
@@ -291,5 +292,5 @@ pub async fn create_project(
     for task in chosen {
         client.create_task_assignment(project.id, task.id).await?;
     }
-    store.link_project(ticket, project.id, Some(actor), now).await
+    store.link_project(&session.actor, ticket, project.id, now).await
 }

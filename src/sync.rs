@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use harvest::{HarvestClient, HarvestError, TimeEntry, TimeEntryQuery};
 
-use crate::connection::current_user;
-use crate::domain::{Hours, Role};
+use crate::domain::Hours;
+use crate::session::Session;
 use crate::store::{RunRecord, Store};
 use crate::{Error, Result};
 
@@ -77,19 +77,25 @@ pub struct Progress {
     pub entries: u64,
 }
 
-/// Runs one import. A second import on the same database waits up to
-/// `options.wait`, then reports [`Error::SyncBusy`].
+/// Runs one import as `session`'s person. A second import on the same
+/// database waits up to `options.wait`, then reports [`Error::SyncBusy`].
+/// On a team database only a PM or admin whose token sees the whole
+/// account leads ([`crate::Actor::may_lead_import`]); a token that sees
+/// only some entries judges only its own person's entries missing.
 pub async fn run(
-    store: &Store,
-    client: &HarvestClient,
+    session: &Session,
     options: &SyncOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<SyncReport> {
+    session.actor.may_lead_import()?;
+    let store = &session.store;
+    let client = session.client()?;
+    let only_mine = session.actor.judges_only();
     let lock = SyncLock::acquire(store, client.account_id(), options.wait).await?;
     let started = Instant::now();
     let calls_before = client.calls();
     let mut report = SyncReport::default();
-    let outcome = import(store, client, options, progress, &mut report).await;
+    let outcome = import(store, client, only_mine, options, progress, &mut report).await;
     report.api_calls = client.calls() - calls_before;
     let record = RunRecord {
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
@@ -109,6 +115,7 @@ pub async fn run(
 async fn import(
     store: &Store,
     client: &HarvestClient,
+    only_mine: Option<i64>,
     options: &SyncOptions,
     progress: &(dyn Fn(Progress) + Sync),
     report: &mut SyncReport,
@@ -174,14 +181,13 @@ async fn import(
     if whole_account && complete {
         // The stream just listed every entry this token can see: deletions
         // show as stored entries it did not contain, at no extra request.
-        let only_mine = visible_only_to_me(store, client).await?;
         for project in store.reconcile_projects().await? {
             report.deleted += store.soft_delete_missing(project, only_mine, None, &seen, Utc::now()).await?;
         }
         report.reconciled = true;
     } else if due {
         for project in store.reconcile_projects().await? {
-            report.deleted += reconcile_project(store, client, project).await?;
+            report.deleted += reconcile_project(store, client, only_mine, project).await?;
         }
         report.reconciled = true;
     }
@@ -192,12 +198,17 @@ async fn import(
     Ok(())
 }
 
-/// Re-lists one project's entries (a member's token sees only their own, so
-/// then only their own rows are compared), upserts them, and soft-deletes
+/// Re-lists one project's entries (of `only_mine`'s Harvest user alone when
+/// the token does not see the whole account), upserts them, and soft-deletes
 /// stored entries Harvest no longer has — only if the listing was complete.
-pub async fn reconcile_project(store: &Store, client: &HarvestClient, project: i64) -> Result<u64> {
-    let only_mine = visible_only_to_me(store, client).await?;
-    let query = TimeEntryQuery { project_id: Some(project), user_id: only_mine, ..TimeEntryQuery::default() };
+async fn reconcile_project(
+    store: &Store,
+    client: &HarvestClient,
+    only_mine: Option<i64>,
+    project: i64,
+) -> Result<u64> {
+    // Everything the token sees comes in; only `only_mine`'s rows may be judged missing.
+    let query = TimeEntryQuery { project_id: Some(project), ..TimeEntryQuery::default() };
     let mut pager = client.time_entries(&query)?;
     let mut present = HashSet::new();
     let mut total = None;
@@ -213,17 +224,14 @@ pub async fn reconcile_project(store: &Store, client: &HarvestClient, project: i
     store.soft_delete_missing(project, only_mine, None, &present, Utc::now()).await
 }
 
-/// A member's token sees only their own entries: then only their own rows
-/// may be judged missing.
-async fn visible_only_to_me(store: &Store, client: &HarvestClient) -> Result<Option<i64>> {
-    let user = current_user(store, client).await?;
-    Ok((user.role == Role::Agent).then_some(user.user_id))
-}
-
 /// Relinking done for the user: the new project's entries arrive, and what
-/// Harvest no longer has leaves.
-pub async fn backfill_project(store: &Store, client: &HarvestClient, project: i64) -> Result<u64> {
-    reconcile_project(store, client, project).await
+/// Harvest no longer has leaves (only the person's own, unless their token
+/// sees the whole account).
+pub async fn backfill_project(session: &Session, project: i64) -> Result<u64> {
+    if !session.actor.writes_entries() {
+        return Ok(0);
+    }
+    reconcile_project(&session.store, session.client()?, session.actor.judges_only(), project).await
 }
 
 /// Links a ticket to a Harvest project. With a client, the id is checked in
@@ -231,13 +239,14 @@ pub async fn backfill_project(store: &Store, client: &HarvestClient, project: i6
 /// read projects, are checked against their assignments) and the project's
 /// entries are pulled in; without one the link is made locally.
 pub async fn link_ticket(
-    store: &Store,
-    client: Option<&HarvestClient>,
+    session: &Session,
     number: crate::domain::TicketNumber,
     project: i64,
-    actor: Option<&crate::store::Staff>,
     now: DateTime<Utc>,
 ) -> Result<crate::store::TicketView> {
+    let store = &session.store;
+    session.actor.require_manager("link a Harvest project")?;
+    let client = session.client_opt();
     if let Some(client) = client {
         match client.project(project).await {
             Ok(_) => {}
@@ -257,9 +266,9 @@ pub async fn link_ticket(
             Err(e) => return Err(e.into()),
         }
     }
-    store.link_project(number, project, actor, now).await?;
-    if let Some(client) = client {
-        backfill_project(store, client, project).await?;
+    store.link_project(&session.actor, number, project, now).await?;
+    if client.is_some() {
+        backfill_project(session, project).await?;
     }
     store.ticket(number).await
 }

@@ -4,14 +4,14 @@
 //! started or stopped on the web or another computer shows here.
 
 use chrono::{DateTime, Local, Utc};
-use harvest::{HarvestClient, NewTimeEntry, ReferenceInput, TimeEntry, TimeEntryUpdate};
+use harvest::{NewTimeEntry, ReferenceInput, TimeEntry, TimeEntryUpdate};
 use serde::Serialize;
 
-use crate::connection::{current_user, staff_id};
 use crate::domain::attribution::REFERENCE_GROUP;
 use crate::domain::{Hours, TicketError, TicketNumber, Utilization};
 use crate::logging::resolve_task;
-use crate::store::{Store, TicketView};
+use crate::session::Session;
+use crate::store::TicketView;
 use crate::{Error, Result};
 
 /// The running timer as `timer status --json` prints it.
@@ -50,13 +50,14 @@ pub fn start_question(ticket: &TicketView, near_pct: u32, lock_pct: u32) -> Opti
 /// Starts Harvest's timer on a ticket (today, in local time). A locked
 /// ticket refuses; one at or past the near line needs `confirmed`.
 pub async fn start(
-    store: &Store,
-    client: &HarvestClient,
+    session: &Session,
     ticket: TicketNumber,
     task: Option<i64>,
     confirmed: bool,
     now: DateTime<Utc>,
 ) -> Result<TimeEntry> {
+    let store = &session.store;
+    let client = session.client()?;
     let view = store.ticket(ticket).await?;
     if view.locked {
         return Err(TicketError::Locked("time").into());
@@ -68,7 +69,7 @@ pub async fn start(
         }
     }
     let project = view.harvest_project_id.ok_or(Error::NoProject(ticket))?;
-    let task = resolve_task(store, Some(client), project, task).await?;
+    let task = resolve_task(session, project, task).await?;
     let entry = NewTimeEntry {
         project_id: project,
         task_id: task,
@@ -82,21 +83,15 @@ pub async fn start(
         }),
     };
     let started = client.create_time_entry(&entry).await?;
-    let actor = actor(store, client).await?;
-    store.import_entries_by(std::slice::from_ref(&started), actor, now).await?;
+    keep(session, &started, now).await?;
     Ok(started)
 }
 
 /// Stops the user's running timer (setting its notes first, if given).
-pub async fn stop(
-    store: &Store,
-    client: &HarvestClient,
-    notes: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<TimeEntry> {
-    let user = current_user(store, client).await?;
+pub async fn stop(session: &Session, notes: Option<String>, now: DateTime<Utc>) -> Result<TimeEntry> {
+    let client = session.client()?;
     let running = client
-        .running_entry(user.user_id)
+        .running_entry(session.harvest_user_id()?)
         .await?
         .ok_or_else(|| Error::Invalid("no timer is running in Harvest".into()))?;
     if let Some(notes) = notes.filter(|n| !n.trim().is_empty()) {
@@ -109,19 +104,18 @@ pub async fn stop(
             .await?;
     }
     let stopped = client.stop_timer(running.id).await?;
-    let actor = staff_id(store, &user).await?;
-    store.import_entries_by(std::slice::from_ref(&stopped), actor, now).await?;
+    keep(session, &stopped, now).await?;
     Ok(stopped)
 }
 
 /// The user's running timer, read from Harvest (and stored, so its ticket's
 /// hours follow).
-pub async fn status(store: &Store, client: &HarvestClient, now: DateTime<Utc>) -> Result<TimerStatus> {
-    let user = current_user(store, client).await?;
-    let Some(entry) = client.running_entry(user.user_id).await? else {
+pub async fn status(session: &Session, now: DateTime<Utc>) -> Result<TimerStatus> {
+    let client = session.client()?;
+    let Some(entry) = client.running_entry(session.harvest_user_id()?).await? else {
         return Ok(TimerStatus::STOPPED);
     };
-    let ticket = store.attribute(&entry).await?.map(TicketNumber::get);
+    let ticket = session.store.attribute(&entry).await?.map(TicketNumber::get);
     Ok(TimerStatus {
         running: true,
         ticket,
@@ -131,9 +125,14 @@ pub async fn status(store: &Store, client: &HarvestClient, now: DateTime<Utc>) -
     })
 }
 
-async fn actor(store: &Store, client: &HarvestClient) -> Result<Option<i64>> {
-    let user = current_user(store, client).await?;
-    staff_id(store, &user).await
+/// Stores an entry the person's own timer wrote, so its ticket's hours
+/// follow at once; events it causes name them (no notice of their own
+/// action). On a team database an agent's login leaves it to the leader.
+async fn keep(session: &Session, entry: &TimeEntry, now: DateTime<Utc>) -> Result<()> {
+    if session.actor.writes_entries() {
+        session.store.import_entries_by(std::slice::from_ref(entry), session.actor.staff_id(), now).await?;
+    }
+    Ok(())
 }
 
 /// Hours on a running entry now: what it had before this run plus the run.

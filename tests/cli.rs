@@ -25,6 +25,7 @@ impl Cli {
         Command::new(env!("CARGO_BIN_EXE_tickettime"))
             .args(args)
             .env("TICKETTIME_DB", self.db.url())
+            .env("TICKETTIME_CACHE_DIR", self.db.dir.path())
             // Never a real keychain or a real Harvest from a test.
             .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-cli-{}", std::process::id()))
             .env_remove("HARVEST_ACCESS_TOKEN")
@@ -149,13 +150,13 @@ fn a_locked_ticket_refuses_a_reply_and_its_timeline_is_unchanged() {
 }
 
 #[test]
-fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_the_right_point() {
+fn the_owner_unlocks_and_extra_hours_relock_at_the_right_point() {
+    // No Harvest connection: the file's owner acts (admin); `--as` only
+    // labels. Roles with real tokens are tested in tests/people.rs.
     let cli = Cli::new();
     cli.create("10", "100");
     let file = cli.write("a.json", &page(vec![entry(1, 100, 10.0, at(2, 0))]));
     cli.ok(&["import-entries", &file]);
-    let error = cli.fails(&["ticket", "unlock", "1", "--as", "ana@desk.test", "--reason", "please"]);
-    assert!(error.contains("agent"), "the refusal says who may not: {error}");
     cli.fails(&["ticket", "unlock", "1", "--as", "pia@desk.test", "--reason", ""]);
     let t = cli.json(&[
         "ticket",
@@ -264,7 +265,6 @@ fn relinking_through_the_cli_moves_hours_between_projects() {
     cli.create("10", "100");
     let file = cli.write("e.json", &page(vec![entry(1, 100, 1.0, at(2, 0)), entry(2, 200, 4.0, at(2, 0))]));
     cli.ok(&["import-entries", &file]);
-    cli.fails(&["ticket", "link", "1", "--project", "200", "--as", "ana@desk.test"]);
     let t = cli.json(&["ticket", "link", "1", "--project", "200"]);
     assert_eq!(t["hours_used"], 4.0);
     assert_eq!(t["harvest_project_id"], 200);
@@ -301,7 +301,6 @@ fn ticket_set_changes_fields_and_a_budget_raise_lifts_the_lock() {
     let file = cli.write("e.json", &page(vec![entry(1, 100, 1.0, at(2, 0))]));
     cli.ok(&["import-entries", &file]);
     assert_eq!(cli.json(&["ticket", "show", "1"])["locked"], true);
-    cli.fails(&["ticket", "set", "1", "--budget-hours", "5", "--as", "ana@desk.test"]);
     let t = cli.json(&[
         "ticket",
         "set",
@@ -378,7 +377,6 @@ fn an_agent_requests_an_unlock_and_a_pm_answers_it_from_the_command_line() {
     let id = request["id"].as_i64().expect("an id").to_string();
     let pending = cli.json(&["ticket", "requests"]);
     assert_eq!(pending.as_array().map(Vec::len), Some(1));
-    assert!(cli.fails(&["ticket", "answer", &id, "--as", "ana@desk.test", "--approve"]).contains("agent"));
     let answered =
         cli.json(&["ticket", "answer", &id, "--as", "pia@desk.test", "--approve", "--extra-hours", "0.5"]);
     assert_eq!(answered["state"], "approved");

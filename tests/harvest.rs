@@ -38,12 +38,18 @@ impl Desk {
     }
 
     async fn run(&self, args: &[&str]) -> Output {
+        self.run_as(self.token, args).await
+    }
+
+    /// Runs the CLI with another person's token, on the same database.
+    async fn run_as(&self, token: &str, args: &[&str]) -> Output {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
             .args(args)
             .env("TICKETTIME_DB", self.db.url())
+            .env("TICKETTIME_CACHE_DIR", self.db.dir.path())
             .env("HARVEST_API_URL", self.api())
             .env("HARVEST_ID_URL", self.api())
-            .env("HARVEST_ACCESS_TOKEN", self.token)
+            .env("HARVEST_ACCESS_TOKEN", token)
             .env("HARVEST_ACCOUNT_ID", Simulator::ACCOUNT_ID.to_string())
             .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-{}", std::process::id()))
             .output()
@@ -52,7 +58,11 @@ impl Desk {
     }
 
     async fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
+        self.ok_as(self.token, args).await
+    }
+
+    async fn ok_as(&self, token: &str, args: &[&str]) -> String {
+        let out = self.run_as(token, args).await;
         assert!(
             out.status.success(),
             "`tickettime {}` failed: {}",
@@ -68,19 +78,26 @@ impl Desk {
         String::from_utf8(out.stderr).expect("utf-8")
     }
 
+    async fn json_as(&self, token: &str, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok_as(token, &all).await).expect("JSON")
+    }
+
     async fn json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
         all.push("--json");
         serde_json::from_str(&self.ok(&all).await).expect("JSON")
     }
 
-    /// A ticket linked to the first project the connected user is assigned to.
+    /// A ticket linked to the first project the connected user is assigned
+    /// to, created by the PM (agents may not create tickets).
     async fn ticket(&self, budget: &str) -> (i64, i64, i64) {
         let projects = self.json(&["projects"]).await;
         let project = projects[0]["id"].as_i64().expect("a project");
         let task = projects[0]["tasks"][0]["id"].as_i64().expect("a task");
         let number = self
-            .ok(&[
+            .ok_as(Simulator::MANAGER_TOKEN, &[
                 "ticket",
                 "create",
                 "--subject",
@@ -173,7 +190,7 @@ async fn bad_hours_locked_tickets_and_unlinked_tickets_send_nothing() {
     assert!(error.contains("locked"), "{error}");
     let error = desk.fails(&["reply", &t, "--body", "done", "--hours", "0.25"]).await;
     assert!(error.contains("locked"), "{error}");
-    let unlinked = desk.ok(&["ticket", "create", "--subject", "No project"]).await;
+    let unlinked = desk.ok_as(Simulator::MANAGER_TOKEN, &["ticket", "create", "--subject", "No project"]).await;
     let error = desk.fails(&["log", unlinked.trim(), "--hours", "1"]).await;
     assert!(error.contains("no Harvest project"), "{error}");
     assert_eq!(desk.entries_for(ticket).len(), 1, "only the one good entry reached Harvest");
@@ -415,4 +432,95 @@ async fn reqwest_get(url: &str) -> String {
     let browser =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build().expect("browser");
     browser.get(url).send().await.expect("browsed").text().await.expect("page")
+}
+
+// Two and three people on one SQLite file, their tokens switched between
+// commands: each acts as the person Harvest says their token belongs to.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_persons_timer_and_role_are_their_own_on_one_file() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, _) = desk.ticket("10").await;
+    let pm = desk.ok_as(Simulator::MANAGER_TOKEN, &["whoami", "--json"]).await;
+    assert!(pm.contains("\"pm\""), "the PM is a PM: {pm}");
+    desk.ok(&["timer", "start", &ticket.to_string()]).await;
+    let agents: Value = serde_json::from_str(&desk.ok(&["timer", "status", "--json"]).await).expect("JSON");
+    assert_eq!(agents["running"], true, "the agent's own timer runs, whoever ran whoami before");
+    assert_eq!(agents["ticket"], ticket);
+    let pms: Value = serde_json::from_str(&desk.ok_as(Simulator::MANAGER_TOKEN, &["timer", "status", "--json"]).await)
+        .expect("JSON");
+    assert_eq!(pms["running"], false, "the PM runs no timer: the agent's is not theirs");
+    let admin = desk.ok_as(Simulator::ADMIN_TOKEN, &["whoami", "--json"]).await;
+    assert!(admin.contains("\"admin\""), "a third person, the admin, is an admin: {admin}");
+    let agent = desk.ok(&["whoami", "--json"]).await;
+    assert!(agent.contains("\"agent\""), "and the agent is still an agent after both: {agent}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_token_cannot_change_a_budget_nor_claim_to_be_the_pm() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, _) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    let error = desk.fails(&["ticket", "set", &t, "--budget-hours", "99"]).await;
+    assert!(error.contains("agent may not"), "the refusal says why: {error}");
+    let error = desk.fails(&["ticket", "set", &t, "--budget-hours", "99", "--as", "pia@demo.test"]).await;
+    assert!(error.contains("--as pia@demo.test refused"), "nobody claims to be someone else: {error}");
+    assert_eq!(error.lines().count(), 1, "one line: {error}");
+    let error = desk.fails(&["ticket", "unlock", &t, "--reason", "please"]).await;
+    assert!(error.contains("agent"), "nor unlock: {error}");
+    let error = desk.fails(&["staff", "add", "--email", "x@demo.test", "--name", "X", "--role", "admin"]).await;
+    assert!(error.contains("may not add staff"), "nor add staff: {error}");
+    assert_eq!(desk.json(&["ticket", "show", &t]).await["budget_hours"], 10.0, "the budget is unchanged");
+    let set = desk.json_as(Simulator::MANAGER_TOKEN, &["ticket", "set", &t, "--budget-hours", "12"]).await;
+    assert_eq!(set["budget_hours"], 12.0, "the PM's own token may");
+    desk.ok(&["note", &t, "--body", "agents still write notes"]).await;
+    let timeline = desk.json(&["timeline", &t]).await;
+    let note = timeline.as_array().and_then(|items| items.iter().find(|i| i["kind"] == "note")).cloned();
+    assert_eq!(note.map(|n| n["author"].clone()), Some(Value::from("Ana Alvarez")), "signed by the token's person");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_full_sync_never_deletes_the_pms_entry() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, project, task) = desk.ticket("10").await;
+    desk.sim.add_entry(NewEntry {
+        user_id: Simulator::MANAGER_ID,
+        project_id: project,
+        task_id: task,
+        spent_date: chrono::Local::now().date_naive(),
+        hours: Some(2.0),
+        notes: Some("PM's review".into()),
+        external_reference: None,
+    });
+    desk.ok_as(Simulator::MANAGER_TOKEN, &["sync"]).await;
+    let t = ticket.to_string();
+    let pms_entry = |timeline: &Value| {
+        timeline.as_array().is_some_and(|items| items.iter().any(|i| i["body"] == "PM's review"))
+    };
+    assert!(pms_entry(&desk.json(&["timeline", &t]).await), "the PM's sync brought the PM's entry");
+    let before = desk.json(&["ticket", "show", &t]).await["hours_used"].clone();
+    desk.ok(&["sync", "--full"]).await;
+    assert_eq!(
+        desk.json(&["ticket", "show", &t]).await["hours_used"],
+        before,
+        "a member's token sees only their own entries: it may not judge the PM's missing"
+    );
+    assert!(pms_entry(&desk.json(&["timeline", &t]).await), "the PM's entry is still there");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_time_goes_out_only_with_its_loggers_token() {
+    let mut desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, task) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    desk.ok(&["projects"]).await; // the agent's tasks are cached for offline use
+    desk.offline = true;
+    desk.ok(&["log", &t, "--hours", "0.5", "--task", &task.to_string()]).await;
+    desk.offline = false;
+    desk.ok_as(Simulator::MANAGER_TOKEN, &["outbox", "push"]).await;
+    assert!(desk.entries_for(ticket).is_empty(), "the PM's token never sends the agent's time");
+    desk.ok(&["outbox", "push"]).await;
+    let sent = desk.entries_for(ticket);
+    assert_eq!(sent.len(), 1, "the agent's own token sends it, once");
+    assert_eq!(sent[0]["user"]["id"], Simulator::MEMBER_ID, "as the agent");
 }

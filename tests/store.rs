@@ -20,10 +20,12 @@ struct Desk {
 async fn desk() -> Desk {
     let db = TempDb::new();
     let store = Store::open(&db.url()).await.expect("the database opens");
-    let pm =
-        store.add_staff(&email("pia@desk.test"), "Pia PM", Role::Pm, at(1, 0)).await.expect("a pm is added");
+    let pm = store
+        .add_staff(&support::owner(), &email("pia@desk.test"), "Pia PM", Role::Pm, at(1, 0))
+        .await
+        .expect("a pm is added");
     let agent = store
-        .add_staff(&email("ana@desk.test"), "Ana Agent", Role::Agent, at(1, 0))
+        .add_staff(&support::owner(), &email("ana@desk.test"), "Ana Agent", Role::Agent, at(1, 0))
         .await
         .expect("an agent is added");
     Desk { _db: db, store, pm, agent }
@@ -47,7 +49,11 @@ async fn ticket(desk: &Desk, budget: Option<&str>, project: Option<i64>) -> Tick
         quoted: None,
         project,
     };
-    let view = desk.store.create_ticket(new, Some(&desk.pm), at(1, 1)).await.expect("the ticket is created");
+    let view = desk
+        .store
+        .create_ticket(&tickettime::Actor::assume(desk.pm.clone()), new, at(1, 1))
+        .await
+        .expect("the ticket is created");
     TicketNumber::new(view.number).expect("a positive number")
 }
 
@@ -77,7 +83,7 @@ async fn the_database_runs_in_wal_mode_with_foreign_keys() {
 async fn reopening_the_database_keeps_everything() {
     let db = TempDb::new();
     let store = Store::open(&db.url()).await.expect("opens");
-    store.add_staff(&email("a@b.test"), "A", Role::Admin, at(1, 0)).await.expect("added");
+    store.add_staff(&support::owner(), &email("a@b.test"), "A", Role::Admin, at(1, 0)).await.expect("added");
     store.close().await;
     let again = if db.is_postgres() { db.url() } else { db.path().display().to_string() };
     let store = Store::open(&again).await.expect("reopens (a SQLite file from a plain path)");
@@ -112,20 +118,25 @@ async fn reaching_the_budget_locks_and_refuses_replies_and_notes_but_not_client_
     assert!(view.locked, "10 of 10 hours is the lock line");
     assert_eq!(view.lock_reason.as_deref(), Some("Over budget: 10.00 of 10.00 budget hours used"));
     for kind in [ThreadKind::Response, ThreadKind::Note] {
-        let refused =
-            desk.store.add_thread_entry(number, kind, "Ana", Some(&desk.agent), "hi", at(2, 2)).await;
+        let refused = desk
+            .store
+            .add_thread_entry(&tickettime::Actor::assume(desk.agent.clone()), number, kind, "hi", at(2, 2))
+            .await;
         assert!(
             matches!(refused, Err(Error::Rule(TicketError::Locked(_)))),
             "{kind:?} must be refused while locked"
         );
-        let refused = desk.store.add_thread_entry(number, kind, "Pia", Some(&desk.pm), "hi", at(2, 2)).await;
+        let refused = desk
+            .store
+            .add_thread_entry(&tickettime::Actor::assume(desk.pm.clone()), number, kind, "hi", at(2, 2))
+            .await;
         assert!(
             matches!(refused, Err(Error::Rule(TicketError::Locked(_)))),
             "even a PM's {kind:?} is refused"
         );
     }
     desk.store
-        .add_thread_entry(number, ThreadKind::Message, "Client", None, "any news?", at(2, 3))
+        .add_client_message(number, "Client", "any news?", at(2, 3))
         .await
         .expect("a client can always write in");
     let timeline =
@@ -142,18 +153,32 @@ async fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_budget_plus_e
         .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
         .await
         .expect("import");
-    let refused = store.unlock(number, &desk.agent, "please", hours("2"), at(2, 2)).await;
+    let refused = store
+        .unlock(&tickettime::Actor::assume(desk.agent.clone()), number, "please", hours("2"), at(2, 2))
+        .await;
     assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot unlock");
     assert!(store.ticket(number).await.expect("ticket").locked, "a refused unlock changes nothing");
 
     let view = store
-        .unlock(number, &desk.pm, "client approved 2 more hours", hours("2"), at(2, 3))
+        .unlock(
+            &tickettime::Actor::assume(desk.pm.clone()),
+            number,
+            "client approved 2 more hours",
+            hours("2"),
+            at(2, 3),
+        )
         .await
         .expect("pm unlocks");
     assert!(!view.locked);
     assert_eq!(view.extra_hours, 2.0);
     store
-        .add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "on it", at(2, 4))
+        .add_thread_entry(
+            &tickettime::Actor::assume(desk.agent.clone()),
+            number,
+            ThreadKind::Response,
+            "on it",
+            at(2, 4),
+        )
         .await
         .expect("replies work again");
 
@@ -191,16 +216,27 @@ async fn raising_the_budget_lifts_the_lock_and_lowering_it_locks() {
         .await
         .expect("import");
     let raise = TicketChanges { budget: Some(hours("20")), ..TicketChanges::default() };
-    let refused = store.update_ticket(number, raise.clone(), Some(&desk.agent), at(2, 2)).await;
+    let refused = store
+        .update_ticket(&tickettime::Actor::assume(desk.agent.clone()), number, raise.clone(), at(2, 2))
+        .await;
     assert!(
         matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))),
         "agents cannot change budgets"
     );
-    let view = store.update_ticket(number, raise, Some(&desk.pm), at(2, 2)).await.expect("pm raises");
+    let view = store
+        .update_ticket(&tickettime::Actor::assume(desk.pm.clone()), number, raise, at(2, 2))
+        .await
+        .expect("pm raises");
     assert!(!view.locked, "10 of 20 hours is under the lock line");
     assert_eq!(view.utilization_pct, Some(50.0));
     let lower = TicketChanges { budget: Some(hours("9.5")), ..TicketChanges::default() };
-    assert!(store.update_ticket(number, lower, Some(&desk.pm), at(2, 3)).await.expect("lowered").locked);
+    assert!(
+        store
+            .update_ticket(&tickettime::Actor::assume(desk.pm.clone()), number, lower, at(2, 3))
+            .await
+            .expect("lowered")
+            .locked
+    );
 }
 
 #[tokio::test]
@@ -328,10 +364,14 @@ async fn relinking_a_ticket_drops_the_old_projects_entries_and_takes_the_new_one
         .await
         .expect("import");
     assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 2.0);
-    let view = store.link_project(number, 200, Some(&desk.pm), at(2, 2)).await.expect("relink");
+    let view = store
+        .link_project(&tickettime::Actor::assume(desk.pm.clone()), number, 200, at(2, 2))
+        .await
+        .expect("relink");
     assert_eq!(view.hours_used, 3.0, "the old project's entry left, the new one's arrived");
     assert_eq!(view.harvest_project_name.as_deref(), Some("Project 200"));
-    let refused = store.link_project(number, 100, Some(&desk.agent), at(2, 3)).await;
+    let refused =
+        store.link_project(&tickettime::Actor::assume(desk.agent.clone()), number, 100, at(2, 3)).await;
     assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot relink");
 }
 
@@ -340,12 +380,15 @@ async fn the_timeline_interleaves_thread_and_time_entries() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
+    store.add_client_message(number, "Client", "It broke", at(2, 0)).await.expect("message");
     store
-        .add_thread_entry(number, ThreadKind::Message, "Client", None, "It broke", at(2, 0))
-        .await
-        .expect("message");
-    store
-        .add_thread_entry(number, ThreadKind::Response, "Ana", Some(&desk.agent), "Looking", at(3, 0))
+        .add_thread_entry(
+            &tickettime::Actor::assume(desk.agent.clone()),
+            number,
+            ThreadKind::Response,
+            "Looking",
+            at(3, 0),
+        )
         .await
         .expect("reply");
     store
@@ -353,7 +396,13 @@ async fn the_timeline_interleaves_thread_and_time_entries() {
         .await
         .expect("import");
     store
-        .add_thread_entry(number, ThreadKind::Note, "Pia", Some(&desk.pm), "fyi", at(4, 0))
+        .add_thread_entry(
+            &tickettime::Actor::assume(desk.pm.clone()),
+            number,
+            ThreadKind::Note,
+            "fyi",
+            at(4, 0),
+        )
         .await
         .expect("note");
     let items = store.timeline(number, FixedOffset::east_opt(0).expect("utc")).await.expect("timeline");
@@ -385,27 +434,36 @@ async fn a_deleted_or_moved_entry_leaves_its_ticket() {
 #[tokio::test]
 async fn the_lock_line_is_a_setting() {
     let desk = desk().await;
-    desk.store.set_threshold("lock_pct", 120).await.expect("set");
+    desk.store.set_threshold(&support::owner(), "lock_pct", 120).await.expect("set");
     let number = ticket(&desk, Some("10"), Some(100)).await;
     desk.store
         .import_entries(&parse_entries(vec![entry(1, 100, 11.0, at(2, 0))]), at(2, 1))
         .await
         .expect("import");
     assert!(!desk.store.ticket(number).await.expect("ticket").locked, "110 % is under a 120 % lock line");
-    assert!(desk.store.set_threshold("near_pct", 130).await.is_err(), "near cannot pass the lock line");
+    assert!(
+        desk.store.set_threshold(&support::owner(), "near_pct", 130).await.is_err(),
+        "near cannot pass the lock line"
+    );
 }
 
 #[tokio::test]
 async fn a_ticket_needs_a_subject_and_a_real_pm() {
     let desk = desk().await;
     let empty = NewTicket { subject: "  ".into(), ..NewTicket::default() };
-    assert!(desk.store.create_ticket(empty, None, at(1, 0)).await.is_err());
+    assert!(desk.store.create_ticket(&support::owner(), empty, at(1, 0)).await.is_err());
     let agent_as_pm =
         NewTicket { subject: "x".into(), pm: Some(email("ana@desk.test")), ..NewTicket::default() };
-    assert!(matches!(desk.store.create_ticket(agent_as_pm, None, at(1, 0)).await, Err(Error::Invalid(_))));
+    assert!(matches!(
+        desk.store.create_ticket(&support::owner(), agent_as_pm, at(1, 0)).await,
+        Err(Error::Invalid(_))
+    ));
     let unknown =
         NewTicket { subject: "x".into(), agent: Some(email("who@desk.test")), ..NewTicket::default() };
-    assert!(matches!(desk.store.create_ticket(unknown, None, at(1, 0)).await, Err(Error::StaffNotFound(_))));
+    assert!(matches!(
+        desk.store.create_ticket(&support::owner(), unknown, at(1, 0)).await,
+        Err(Error::StaffNotFound(_))
+    ));
     assert!(desk.store.tickets().await.expect("list").is_empty(), "refused tickets leave nothing behind");
 }
 
@@ -414,8 +472,15 @@ async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    let unlocked =
-        store.request_unlock(number, &desk.agent, "client asked for one more fix", None, at(2, 0)).await;
+    let unlocked = store
+        .request_unlock(
+            &tickettime::Actor::assume(desk.agent.clone()),
+            number,
+            "client asked for one more fix",
+            None,
+            at(2, 0),
+        )
+        .await;
     assert!(
         matches!(unlocked, Err(Error::Rule(TicketError::NotLocked))),
         "only a locked ticket can be asked about"
@@ -425,16 +490,32 @@ async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
         .await
         .expect("import");
     let asked = store
-        .request_unlock(number, &desk.agent, "client asked for one more fix", Some(hours("1.5")), at(2, 2))
+        .request_unlock(
+            &tickettime::Actor::assume(desk.agent.clone()),
+            number,
+            "client asked for one more fix",
+            Some(hours("1.5")),
+            at(2, 2),
+        )
         .await
         .expect("an agent may ask");
-    let again =
-        store.request_unlock(number, &desk.agent, "please", None, at(2, 3)).await.expect("asks again");
+    let again = store
+        .request_unlock(&tickettime::Actor::assume(desk.agent.clone()), number, "please", None, at(2, 3))
+        .await
+        .expect("asks again");
     assert_eq!(again.id, asked.id, "a pending request is not duplicated");
     assert_eq!(asked.hours, Some(1.5));
 
-    let refused =
-        store.answer_unlock_request(asked.id, &desk.agent, true, hours("1.5"), None, at(2, 4)).await;
+    let refused = store
+        .answer_unlock_request(
+            &tickettime::Actor::assume(desk.agent.clone()),
+            asked.id,
+            true,
+            hours("1.5"),
+            None,
+            at(2, 4),
+        )
+        .await;
     assert!(matches!(refused, Err(Error::Rule(TicketError::NotPermitted { .. }))), "agents cannot answer");
     let news = store.take_request_news(&desk.pm).await.expect("news");
     assert!(
@@ -444,7 +525,14 @@ async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
     assert!(store.take_request_news(&desk.pm).await.expect("news").is_empty(), "once");
 
     let approved = store
-        .answer_unlock_request(asked.id, &desk.pm, true, hours("1.5"), Some("ok"), at(2, 5))
+        .answer_unlock_request(
+            &tickettime::Actor::assume(desk.pm.clone()),
+            asked.id,
+            true,
+            hours("1.5"),
+            Some("ok"),
+            at(2, 5),
+        )
         .await
         .expect("approved");
     assert_eq!(approved.state, tickettime::store::RequestState::Approved);
@@ -458,7 +546,17 @@ async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
         "the agent is told the answer"
     );
     assert!(
-        store.answer_unlock_request(asked.id, &desk.pm, false, Hours::ZERO, None, at(2, 6)).await.is_err(),
+        store
+            .answer_unlock_request(
+                &tickettime::Actor::assume(desk.pm.clone()),
+                asked.id,
+                false,
+                Hours::ZERO,
+                None,
+                at(2, 6)
+            )
+            .await
+            .is_err(),
         "answered once"
     );
 }
@@ -469,9 +567,19 @@ async fn a_denied_request_leaves_the_ticket_locked() {
     let number = ticket(&desk, Some("1"), Some(100)).await;
     let store = &desk.store;
     store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 1)).await.expect("import");
-    let asked = store.request_unlock(number, &desk.agent, "more work", None, at(2, 2)).await.expect("asked");
+    let asked = store
+        .request_unlock(&tickettime::Actor::assume(desk.agent.clone()), number, "more work", None, at(2, 2))
+        .await
+        .expect("asked");
     let denied = store
-        .answer_unlock_request(asked.id, &desk.pm, false, Hours::ZERO, Some("quote first"), at(2, 3))
+        .answer_unlock_request(
+            &tickettime::Actor::assume(desk.pm.clone()),
+            asked.id,
+            false,
+            Hours::ZERO,
+            Some("quote first"),
+            at(2, 3),
+        )
         .await
         .expect("denied");
     assert_eq!(denied.state, tickettime::store::RequestState::Denied);

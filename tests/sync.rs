@@ -53,17 +53,22 @@ async fn desk() -> (TempDb, Store) {
             project: Some(project),
             ..NewTicket::default()
         };
-        store.create_ticket(new, None, Utc::now()).await.expect("ticket");
+        store.create_ticket(&support::owner(), new, Utc::now()).await.expect("ticket");
     }
     (db, store)
 }
 
 async fn sync(store: &Store, client: &HarvestClient) -> tickettime::Result<SyncReport> {
-    sync::run(store, client, &SyncOptions::default(), &|_| {}).await
+    sync::run(&support::session_with(store, client).await, &SyncOptions::default(), &|_| {}).await
 }
 
 async fn full(store: &Store, client: &HarvestClient) -> tickettime::Result<SyncReport> {
-    sync::run(store, client, &SyncOptions { full: true, ..SyncOptions::default() }, &|_| {}).await
+    sync::run(
+        &support::session_with(store, client).await,
+        &SyncOptions { full: true, ..SyncOptions::default() },
+        &|_| {},
+    )
+    .await
 }
 
 /// `(harvest_id, ticket, hundredths, notes, deleted, spent_date, updated_at)`.
@@ -166,7 +171,7 @@ async fn an_entry_updated_in_the_same_second_as_the_watermark_is_not_missed() {
     );
     for overlap in [chrono::Duration::zero(), chrono::Duration::minutes(10)] {
         let options = SyncOptions { overlap, ..SyncOptions::default() };
-        sync::run(&store, &client, &options, &|_| {}).await.expect("sync");
+        sync::run(&support::session_with(&store, &client).await, &options, &|_| {}).await.expect("sync");
         let known = store.known_ids(&[id]).await.expect("known");
         assert!(known.contains(&id), "found with overlap {overlap}");
     }
@@ -222,9 +227,14 @@ async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
         times: 5,
         kind: FaultKind::Status(503),
     });
-    assert!(sync::run(&store, &client, &scheduled, &|_| {}).await.is_err(), "the project listing fails");
+    assert!(
+        sync::run(&support::session_with(&store, &client).await, &scheduled, &|_| {}).await.is_err(),
+        "the project listing fails"
+    );
     assert_eq!(deleted_rows(&store).await, 0, "a reconcile with a failed page removes nothing");
-    let reconciled = sync::run(&store, &client, &scheduled, &|_| {}).await.expect("scheduled reconcile");
+    let reconciled = sync::run(&support::session_with(&store, &client).await, &scheduled, &|_| {})
+        .await
+        .expect("scheduled reconcile");
     assert!(reconciled.reconciled);
     assert_eq!(reconciled.deleted, 1);
     let after = store.ticket(invoices).await.expect("ticket").hours_used;
@@ -260,8 +270,10 @@ async fn relinking_moves_the_old_projects_entries_out_and_backfills_the_new_ones
         project: Some(ACME_VPN_PROJECT_ID),
         ..NewTicket::default()
     };
-    let ticket = TicketNumber::new(store.create_ticket(new, None, Utc::now()).await.expect("ticket").number)
-        .expect("n");
+    let ticket = TicketNumber::new(
+        store.create_ticket(&support::owner(), new, Utc::now()).await.expect("ticket").number,
+    )
+    .expect("n");
     add(&sim, GLOBEX_BILLING_PROJECT_ID, 1.25, 1);
     sync(&store, &client).await.expect("sync");
     let acme: f64 = sim
@@ -277,8 +289,13 @@ async fn relinking_moves_the_old_projects_entries_out_and_backfills_the_new_ones
         .filter_map(|e| e["hours"].as_f64())
         .sum();
     assert!((store.ticket(ticket).await.expect("t").hours_used - acme).abs() < 1e-9);
-    store.link_project(ticket, GLOBEX_BILLING_PROJECT_ID, None, Utc::now()).await.expect("relinked");
-    sync::backfill_project(&store, &client, GLOBEX_BILLING_PROJECT_ID).await.expect("backfill");
+    store
+        .link_project(&support::owner(), ticket, GLOBEX_BILLING_PROJECT_ID, Utc::now())
+        .await
+        .expect("relinked");
+    sync::backfill_project(&support::session_with(&store, &client).await, GLOBEX_BILLING_PROJECT_ID)
+        .await
+        .expect("backfill");
     let view = store.ticket(ticket).await.expect("t");
     assert!((view.hours_used - globex).abs() < 1e-9, "the ticket now counts Globex's {globex} h, not Acme's");
 }
@@ -350,7 +367,8 @@ async fn crossing_75_90_and_100_records_each_once_and_a_budget_raise_rearms() {
         ..NewTicket::default()
     };
     let ticket =
-        TicketNumber::new(store.create_ticket(new, None, Utc::now()).await.expect("t").number).expect("n");
+        TicketNumber::new(store.create_ticket(&support::owner(), new, Utc::now()).await.expect("t").number)
+            .expect("n");
     let events = |store: &Store| {
         let store = store.clone();
         async move { store.events().await.expect("events").into_iter().map(|e| e.kind).collect::<Vec<_>>() }
@@ -375,7 +393,7 @@ async fn crossing_75_90_and_100_records_each_once_and_a_budget_raise_rearms() {
         budget: Some(Hours::from_harvest(used * 2.0).expect("h")),
         ..TicketChanges::default()
     };
-    store.update_ticket(ticket, raise, None, Utc::now()).await.expect("raised");
+    store.update_ticket(&support::owner(), ticket, raise, Utc::now()).await.expect("raised");
     add(&sim, project, used * 0.6, 0);
     sync(&store, &client).await.expect("sync");
     assert_eq!(
@@ -398,7 +416,7 @@ async fn a_linked_project_offers_its_harvest_budget_once_and_a_pm_budget_stays()
             project: Some(ACME_VPN_PROJECT_ID),
             ..NewTicket::default()
         };
-        store.create_ticket(new, None, Utc::now()).await.expect("t");
+        store.create_ticket(&support::owner(), new, Utc::now()).await.expect("t");
     }
     sync(&store, &client).await.expect("sync");
     assert_eq!(

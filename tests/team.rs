@@ -40,8 +40,19 @@ async fn team() -> Option<Team> {
         .await
         .expect("simulator");
     let leader = Store::open(&db.url()).await.expect("the team database");
+    // The owner's login is the first admin: Ada, whose Harvest token leads.
+    leader
+        .init_team(Some(&Email::parse("ada@demo.test").expect("email")), Some("Ada Admin"), Utc::now())
+        .await
+        .expect("the team database is set up");
     let pm = leader
-        .add_staff(&Email::parse("pia@demo.test").expect("email"), "Pia Park", Role::Pm, Utc::now())
+        .add_staff(
+            &support::owner(),
+            &Email::parse("pia@demo.test").expect("email"),
+            "Pia Park",
+            Role::Pm,
+            Utc::now(),
+        )
         .await
         .expect("pm");
     let new = NewTicket {
@@ -51,7 +62,7 @@ async fn team() -> Option<Team> {
         project: Some(GLOBEX_BILLING_PROJECT_ID),
         ..NewTicket::default()
     };
-    leader.create_ticket(new, None, Utc::now()).await.expect("ticket");
+    leader.create_ticket(&support::owner(), new, Utc::now()).await.expect("ticket");
     Some(Team { db, sim, leader, pm })
 }
 
@@ -127,9 +138,13 @@ async fn two_desktops_of_a_pm_hear_an_import_and_each_event_is_notified_once() {
     })
     .await;
     log_in_harvest(&team.sim, 5.0);
-    sync::run(&team.leader, &client(&team.sim), &SyncOptions::default(), &|_| {})
-        .await
-        .expect("the leader imports");
+    sync::run(
+        &support::session_with(&team.leader, &client(&team.sim)).await,
+        &SyncOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("the leader imports");
     eventually("the 90 % and lock notices", || {
         let kinds: Vec<EventKind> = shown.lock().expect("lock").iter().map(|(_, n)| n.kind).collect();
         kinds.contains(&EventKind::Near) && kinds.contains(&EventKind::Locked)
@@ -169,7 +184,13 @@ async fn a_listener_dropped_by_the_server_catches_up() {
     assert_eq!(terminated, 1, "the listener's connection was found and dropped");
     // Changes while the listener is away are not delivered to it…
     log_in_harvest(&team.sim, 5.0);
-    sync::run(&team.leader, &client(&team.sim), &SyncOptions::default(), &|_| {}).await.expect("import");
+    sync::run(
+        &support::session_with(&team.leader, &client(&team.sim)).await,
+        &SyncOptions::default(),
+        &|_| {},
+    )
+    .await
+    .expect("import");
     // …so it catches up with a query once it listens again.
     eventually("the lock notice after the reconnect", || {
         shown.lock().expect("lock").iter().any(|(_, n)| n.kind == EventKind::Locked)
@@ -204,8 +225,7 @@ async fn twenty_desktops_syncing_at_once_store_one_set_of_rows_and_notify_each_e
         runs.push(tokio::spawn(async move {
             let store = Store::open(&url).await.expect("a desktop's store");
             sync::run(
-                &store,
-                &client,
+                &support::session_with(&store, &client).await,
                 &SyncOptions { wait: Duration::from_secs(30), ..SyncOptions::default() },
                 &|_| {},
             )
@@ -282,16 +302,24 @@ async fn while_a_leader_imports_another_desktop_skips() {
     let leader_client = client.clone();
     let leader = tokio::spawn(async move {
         let store = Store::open(&url).await.expect("store");
-        sync::run(&store, &leader_client, &SyncOptions::default(), &|_| {}).await
+        sync::run(&support::session_with(&store, &leader_client).await, &SyncOptions::default(), &|_| {})
+            .await
     });
     eventually("the leader reading Harvest", || !team.sim.requests().is_empty()).await;
     let other = Store::open(&team.db.url()).await.expect("store");
-    let skipped =
-        sync::run(&other, &client, &SyncOptions { wait: Duration::ZERO, ..SyncOptions::default() }, &|_| {})
-            .await;
+    let skipped = sync::run(
+        &support::session_with(&other, &client).await,
+        &SyncOptions { wait: Duration::ZERO, ..SyncOptions::default() },
+        &|_| {},
+    )
+    .await;
     assert!(matches!(skipped, Err(Error::SyncBusy)), "only one import at a time: {skipped:?}");
     leader.await.expect("joined").expect("the leader finishes");
-    sync::run(&other, &client, &SyncOptions { wait: Duration::ZERO, ..SyncOptions::default() }, &|_| {})
-        .await
-        .expect("the lock is free again");
+    sync::run(
+        &support::session_with(&other, &client).await,
+        &SyncOptions { wait: Duration::ZERO, ..SyncOptions::default() },
+        &|_| {},
+    )
+    .await
+    .expect("the lock is free again");
 }

@@ -116,15 +116,25 @@ async fn wait<R: Runtime>(app: &AppHandle<R>, failures: u32) -> Duration {
 /// One import: the entries, the running timer, the notifications; then the
 /// window and the tray are told. Returns false when Harvest failed.
 async fn cycle<R: Runtime>(app: &AppHandle<R>) -> bool {
-    let Some(client) = app.state::<HarvestLink>().client().await else {
+    let Ok(session) = app.state::<HarvestLink>().session().await else {
         publish(app).await;
         return true;
     };
-    let store = app.state::<Store>().inner().clone();
+    if session.harvest.is_none() {
+        notify(app, &session).await;
+        publish(app).await;
+        return true;
+    }
+    let store = session.store.clone();
     let live = app.state::<Live>();
     live.set_sync(|s| s.running = true);
     publish(app).await;
-    let outcome = tickettime::sync::run(&store, &client, &SyncOptions::default(), &|_| {}).await;
+    // An agent's team desktop never imports: it asks the leader (who
+    // hears the change of the shared sync state) and shows its result.
+    let outcome = match session.actor.may_lead_import() {
+        Ok(()) => tickettime::sync::run(&session, &SyncOptions::default(), &|_| {}).await,
+        Err(_) => Err(tickettime::Error::SyncBusy),
+    };
     let ok = match &outcome {
         Ok(_) | Err(tickettime::Error::SyncBusy) => true,
         Err(error) => {
@@ -149,7 +159,7 @@ async fn cycle<R: Runtime>(app: &AppHandle<R>) -> bool {
         }
     });
     refresh_timer(app).await;
-    notify(app, &store).await;
+    notify(app, &session).await;
     if let Ok(tickets) = store.tickets().await {
         let numbers: Vec<i64> = tickets.iter().map(|t| t.number).collect();
         let _ = app.emit("tickets-changed", numbers);
@@ -159,22 +169,27 @@ async fn cycle<R: Runtime>(app: &AppHandle<R>) -> bool {
 }
 
 async fn refresh_timer<R: Runtime>(app: &AppHandle<R>) {
-    let Some(client) = app.state::<HarvestLink>().client().await else { return };
-    let store = app.state::<Store>();
-    match tickettime::timer::status(&store, &client, chrono::Utc::now()).await {
+    let Ok(session) = app.state::<HarvestLink>().session().await else { return };
+    if session.harvest.is_none() {
+        return;
+    }
+    match tickettime::timer::status(&session, chrono::Utc::now()).await {
         Ok(timer) => app.state::<Live>().set_timer(timer),
         Err(error) => log::warn!("cannot read the running timer: {error}"),
     }
 }
 
-async fn notify<R: Runtime>(app: &AppHandle<R>, store: &Store) {
-    let Ok(Some(staff)) = crate::commands::current_staff(store).await else { return };
+async fn notify<R: Runtime>(app: &AppHandle<R>, session: &tickettime::Session) {
+    let store = &session.store;
+    let Some(staff) = session.actor.staff().cloned() else { return };
     match tickettime::notify::take_notices(store, &staff).await {
         Ok(notices) => crate::notifications::show(notices).await,
         Err(error) => log::warn!("cannot read budget events: {error}"),
     }
     match store.take_request_news(&staff).await {
-        Ok(news) if !news.is_empty() => crate::notifications::show_requests(app, staff, news).await,
+        Ok(news) if !news.is_empty() => {
+            crate::notifications::show_requests(app, session.actor.clone(), news).await
+        }
         Ok(_) => {}
         Err(error) => log::warn!("cannot read unlock requests: {error}"),
     }
@@ -209,7 +224,9 @@ async fn follow_team<R: Runtime>(app: AppHandle<R>) {
         }
     });
     while let Some(h) = heard.recv().await {
-        notify(&app, &store).await;
+        if let Ok(session) = app.state::<HarvestLink>().session().await {
+            notify(&app, &session).await;
+        }
         let changed = match h {
             tickettime::watch::Heard::Tickets(numbers) => numbers,
             tickettime::watch::Heard::Missed => {

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime, State};
 use tickettime::domain::{Email, Hours, Role, ThreadKind, TicketNumber};
 use tickettime::logging::{Delivery, TimeInput};
-use tickettime::store::{NewTicket, Staff, TicketChanges, TicketView};
+use tickettime::store::{NewTicket, TicketChanges, TicketView};
 use tickettime::timer::TimerStatus;
-use tickettime::{Error, Store};
+use tickettime::{Error, Session, Store};
 
 use crate::background::{publish, Importer};
 use crate::link::HarvestLink;
@@ -60,6 +60,7 @@ impl From<Error> for CommandError {
             | Error::NoProject(_) => Code::Invalid,
             Error::Open { .. } | Error::Database(_) | Error::Migrate(_) => Code::Storage,
             Error::Harvest(_) | Error::SyncBusy => Code::Harvest,
+            Error::ImportNotPermitted(_) => Code::Forbidden,
             Error::NeedsConfirmation(_) => Code::Confirm,
             Error::NotConnected | Error::Keychain(_) => Code::NotConnected,
         };
@@ -93,22 +94,9 @@ fn hours(field: &str, text: Option<&str>) -> Reply<Option<Hours>> {
     }
 }
 
-/// The staff member this desktop acts as: the connected Harvest user, or in
-/// solo use without Harvest, the first PM or admin.
-pub async fn current_staff(store: &Store) -> tickettime::Result<Option<Staff>> {
-    if let Some(account) = store.account().await? {
-        if let Ok(email) = Email::parse(&account.email) {
-            return Ok(Some(store.staff(&email).await?));
-        }
-    }
-    Ok(store.all_staff().await?.into_iter().find(|s| s.role.manages_budgets()))
-}
-
-async fn acting(store: &Store) -> Reply<Staff> {
-    current_staff(store).await?.ok_or_else(|| CommandError {
-        code: Code::NotConnected,
-        message: "connect Harvest (or try the demo) so Tickettime knows who you are".into(),
-    })
+/// This desktop's session: who acts, resolved once per connection by the core.
+pub async fn session<R: Runtime>(app: &AppHandle<R>) -> Reply<Session> {
+    Ok(app.state::<HarvestLink>().session().await?)
 }
 
 async fn require_client(link: &HarvestLink) -> Reply<harvest::HarvestClient> {
@@ -120,7 +108,7 @@ pub struct Me {
     name: String,
     email: String,
     role: Role,
-    account_id: i64,
+    account_id: Option<i64>,
 }
 
 /// The whole picture the window starts from.
@@ -137,11 +125,11 @@ pub struct AppState {
 pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> {
     let store = app.state::<Store>();
     let live = app.state::<Live>();
-    let me = store.account().await?.map(|a| Me {
-        name: a.name,
-        email: a.email,
-        role: a.role,
-        account_id: a.account_id,
+    let me = app.state::<HarvestLink>().session().await.ok().map(|s| Me {
+        name: s.actor.staff().map_or_else(|| s.actor.author(), |st| st.name.clone()),
+        email: s.actor.staff().map(|st| st.email.clone()).unwrap_or_default(),
+        role: s.actor.role(),
+        account_id: s.actor.harvest().map(|h| h.account_id),
     });
     Ok(AppState {
         connection: app.state::<HarvestLink>().mode().await.as_str(),
@@ -188,17 +176,18 @@ pub async fn get_ticket<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Re
     let number = ticket_number(input.number)?;
     let ticket = store.ticket(number).await?;
     crate::remember_ticket(&app, input.number);
-    let can_manage = current_staff(&store).await?.is_none_or(|s| s.role.manages_budgets());
+    let session = session(&app).await.ok();
+    let can_manage = session.as_ref().is_some_and(|s| s.actor.role().manages_budgets());
     let mut tasks = Vec::new();
-    if let Some(project) = ticket.harvest_project_id {
-        if store.cached_tasks(project).await?.is_empty() {
-            if let Some(client) = app.state::<HarvestLink>().client().await {
+    if let (Some(project), Some(session)) = (ticket.harvest_project_id, &session) {
+        if session.cached_tasks(project).is_empty() {
+            if let Some(client) = session.client_opt() {
                 if let Ok(assignments) = client.my_project_assignments().await {
-                    store.cache_tasks(&assignments).await?;
+                    session.cache_tasks(&assignments);
                 }
             }
         }
-        tasks = store.cached_tasks(project).await?.into_iter().map(|(id, name)| Task { id, name }).collect();
+        tasks = session.cached_tasks(project).into_iter().map(|(id, name)| Task { id, name }).collect();
     }
     let project_url = match (store.setting("harvest_base_uri").await?, ticket.harvest_project_id) {
         (Some(base), Some(id)) => Some(format!("{}/projects/{id}", base.trim_end_matches('/'))),
@@ -275,7 +264,7 @@ fn email(field: &str, text: Option<String>) -> Reply<Option<Email>> {
 #[tauri::command]
 pub async fn create_ticket<R: Runtime>(app: AppHandle<R>, input: CreateTicketInput) -> Reply<TicketView> {
     let store = app.state::<Store>();
-    let actor = current_staff(&store).await?;
+    let session = session(&app).await?;
     let new = NewTicket {
         subject: input.subject,
         client: input.client,
@@ -285,9 +274,9 @@ pub async fn create_ticket<R: Runtime>(app: AppHandle<R>, input: CreateTicketInp
         quoted: hours("quoted hours", input.quoted_hours.as_deref())?,
         project: None,
     };
-    let view = store.create_ticket(new, actor.as_ref(), Utc::now()).await?;
+    let view = store.create_ticket(&session.actor, new, Utc::now()).await?;
     let view = match input.project_id {
-        Some(project) => link(&app, &store, ticket_number(view.number)?, project, actor.as_ref()).await?,
+        Some(project) => link(&session, ticket_number(view.number)?, project).await?,
         None => view,
     };
     publish(&app).await;
@@ -305,14 +294,14 @@ pub struct UpdateTicketInput {
 #[tauri::command]
 pub async fn update_ticket<R: Runtime>(app: AppHandle<R>, input: UpdateTicketInput) -> Reply<TicketView> {
     let store = app.state::<Store>();
-    let actor = current_staff(&store).await?;
+    let session = session(&app).await?;
     let changes = TicketChanges {
         budget: hours("budget", input.budget_hours.as_deref())?,
         quoted: hours("quoted hours", input.quoted_hours.as_deref())?,
         status: input.status.as_deref().map(str::parse).transpose().map_err(invalid)?,
         ..TicketChanges::default()
     };
-    let view = store.update_ticket(ticket_number(input.number)?, changes, actor.as_ref(), Utc::now()).await?;
+    let view = store.update_ticket(&session.actor, ticket_number(input.number)?, changes, Utc::now()).await?;
     publish(&app).await;
     Ok(view)
 }
@@ -323,22 +312,14 @@ pub struct LinkInput {
     project_id: i64,
 }
 
-async fn link<R: Runtime>(
-    app: &AppHandle<R>,
-    store: &Store,
-    number: TicketNumber,
-    project: i64,
-    actor: Option<&Staff>,
-) -> Reply<TicketView> {
-    let client = app.state::<HarvestLink>().client().await;
-    Ok(tickettime::sync::link_ticket(store, client.as_ref(), number, project, actor, Utc::now()).await?)
+async fn link(session: &Session, number: TicketNumber, project: i64) -> Reply<TicketView> {
+    Ok(tickettime::sync::link_ticket(session, number, project, Utc::now()).await?)
 }
 
 #[tauri::command]
 pub async fn link_project<R: Runtime>(app: AppHandle<R>, input: LinkInput) -> Reply<TicketView> {
-    let store = app.state::<Store>();
-    let actor = current_staff(&store).await?;
-    let view = link(&app, &store, ticket_number(input.number)?, input.project_id, actor.as_ref()).await?;
+    let session = session(&app).await?;
+    let view = link(&session, ticket_number(input.number)?, input.project_id).await?;
     publish(&app).await;
     Ok(view)
 }
@@ -371,13 +352,9 @@ pub async fn create_harvest_project<R: Runtime>(
     app: AppHandle<R>,
     input: CreateProjectInput,
 ) -> Reply<TicketView> {
-    let store = app.state::<Store>();
-    let client = require_client(&app.state::<HarvestLink>()).await?;
-    let actor = acting(&store).await?;
+    let session = session(&app).await?;
     let number = ticket_number(input.number)?;
-    let view =
-        tickettime::logging::create_project(&store, &client, number, input.client_id, &actor, Utc::now())
-            .await?;
+    let view = tickettime::logging::create_project(&session, number, input.client_id, Utc::now()).await?;
     publish(&app).await;
     Ok(view)
 }
@@ -393,7 +370,7 @@ pub struct MessageInput {
 pub async fn record_message<R: Runtime>(app: AppHandle<R>, input: MessageInput) -> Reply<()> {
     let store = app.state::<Store>();
     let number = ticket_number(input.number)?;
-    store.add_thread_entry(number, ThreadKind::Message, &input.from, None, &input.body, Utc::now()).await?;
+    store.add_client_message(number, &input.from, &input.body, Utc::now()).await?;
     Ok(())
 }
 
@@ -414,28 +391,17 @@ pub struct DeliveryDto {
 
 #[tauri::command]
 pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> Reply<DeliveryDto> {
-    let store = app.state::<Store>();
     let kind = match input.kind.as_str() {
         "response" => ThreadKind::Response,
         "note" => ThreadKind::Note,
         other => return Err(invalid(format!("unknown entry kind `{other}`"))),
     };
     let number = ticket_number(input.number)?;
-    let staff = acting(&store).await?;
-    let client = app.state::<HarvestLink>().client().await;
+    let session = session(&app).await?;
     let today = Local::now().date_naive();
-    let delivery = tickettime::logging::submit(
-        &store,
-        client.as_ref(),
-        number,
-        kind,
-        &staff,
-        &input.body,
-        input.time,
-        today,
-        Utc::now(),
-    )
-    .await?;
+    let delivery =
+        tickettime::logging::submit(&session, number, kind, &input.body, input.time, today, Utc::now())
+            .await?;
     crate::remember_ticket(&app, input.number);
     let dto = match delivery {
         None => DeliveryDto { state: "none", harvest_id: None, message: None },
@@ -472,11 +438,10 @@ pub async fn start_timer<R: Runtime>(
     task: Option<i64>,
     confirmed: bool,
 ) -> Reply<TimerStatus> {
-    let store = app.state::<Store>();
-    let client = require_client(&app.state::<HarvestLink>()).await?;
-    tickettime::timer::start(&store, &client, number, task, confirmed, Utc::now()).await?;
+    let session = session(app).await?;
+    tickettime::timer::start(&session, number, task, confirmed, Utc::now()).await?;
     crate::remember_ticket(app, number.get());
-    let status = tickettime::timer::status(&store, &client, Utc::now()).await?;
+    let status = tickettime::timer::status(&session, Utc::now()).await?;
     app.state::<Live>().set_timer(status.clone());
     publish(app).await;
     Ok(status)
@@ -494,10 +459,9 @@ pub struct TimerStopInput {
 
 /// Stops the timer (shared by the window and the tray); returns the stopped entry.
 pub async fn stop_timer<R: Runtime>(app: &AppHandle<R>, notes: Option<String>) -> Reply<TimerStatus> {
-    let store = app.state::<Store>();
-    let client = require_client(&app.state::<HarvestLink>()).await?;
-    let stopped = tickettime::timer::stop(&store, &client, notes, Utc::now()).await?;
-    let ticket = store.attribute(&stopped).await?.map(TicketNumber::get);
+    let session = session(app).await?;
+    let stopped = tickettime::timer::stop(&session, notes, Utc::now()).await?;
+    let ticket = session.store.attribute(&stopped).await?.map(TicketNumber::get);
     app.state::<Live>().set_timer(TimerStatus::STOPPED);
     publish(app).await;
     Ok(TimerStatus {
@@ -537,10 +501,12 @@ pub struct UnlockInput {
 
 #[tauri::command]
 pub async fn unlock_ticket<R: Runtime>(app: AppHandle<R>, input: UnlockInput) -> Reply<TicketView> {
-    let store = app.state::<Store>();
-    let actor = acting(&store).await?;
+    let session = session(&app).await?;
     let extra = hours("extra hours", input.extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
-    let view = store.unlock(ticket_number(input.number)?, &actor, &input.reason, extra, Utc::now()).await?;
+    let view = session
+        .store
+        .unlock(&session.actor, ticket_number(input.number)?, &input.reason, extra, Utc::now())
+        .await?;
     publish(&app).await;
     Ok(view)
 }
@@ -610,9 +576,9 @@ pub async fn disconnect<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
 #[tauri::command]
 pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: Settings) -> Reply<Settings> {
     let store = app.state::<Store>();
-    let admin = current_staff(&store).await?.is_none_or(|s| s.role == Role::Admin);
+    let session = session(&app).await.ok();
     let before = Settings::load(&store).await?.team_database;
-    let saved = input.save(&store, admin).await?;
+    let saved = input.save(&store, session.as_ref().map(|s| &s.actor)).await?;
     if saved.team_database != before {
         app.state::<Live>().add_notice("Restart Tickettime to open the new database.".into());
     }
@@ -655,11 +621,12 @@ pub async fn request_unlock<R: Runtime>(
     app: AppHandle<R>,
     input: RequestUnlockInput,
 ) -> Reply<tickettime::store::UnlockRequest> {
-    let store = app.state::<Store>();
-    let staff = acting(&store).await?;
+    let session = session(&app).await?;
     let hours = hours("extra hours", input.hours.as_deref())?;
-    let request =
-        store.request_unlock(ticket_number(input.number)?, &staff, &input.reason, hours, Utc::now()).await?;
+    let request = session
+        .store
+        .request_unlock(&session.actor, ticket_number(input.number)?, &input.reason, hours, Utc::now())
+        .await?;
     publish(&app).await;
     Ok(request)
 }
@@ -692,11 +659,18 @@ pub async fn answer_unlock_request<R: Runtime>(
     app: AppHandle<R>,
     input: AnswerInput,
 ) -> Reply<tickettime::store::UnlockRequest> {
-    let store = app.state::<Store>();
-    let staff = acting(&store).await?;
+    let session = session(&app).await?;
     let extra = hours("extra hours", input.extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
-    let answered = store
-        .answer_unlock_request(input.id, &staff, input.approve, extra, input.note.as_deref(), Utc::now())
+    let answered = session
+        .store
+        .answer_unlock_request(
+            &session.actor,
+            input.id,
+            input.approve,
+            extra,
+            input.note.as_deref(),
+            Utc::now(),
+        )
         .await?;
     publish(&app).await;
     Ok(answered)

@@ -198,10 +198,9 @@ pub fn on_tray_item<R: Runtime>(app: &AppHandle<R>, item: TrayItem) {
                             });
                     }
                     Err(error) if error.code() == commands::Code::Locked => {
-                        let store = app.state::<Store>().inner().clone();
-                        let me = commands::current_staff(&store).await.ok().flatten();
+                        let me = commands::session(&app).await.ok();
                         let handle = app.clone();
-                        match me.filter(|m| !m.role.manages_budgets()) {
+                        match me.filter(|m| !m.actor.role().manages_budgets()) {
                             // An agent cannot unlock: offer to ask the ticket's PM.
                             Some(agent) => {
                                 app.dialog()
@@ -219,10 +218,11 @@ pub fn on_tray_item<R: Runtime>(app: &AppHandle<R>, item: TrayItem) {
                                             tauri::async_runtime::spawn(async move {
                                                 let reason =
                                                     "Asked from the tray: I need to keep working on it";
-                                                match store
+                                                match agent
+                                                    .store
                                                     .request_unlock(
+                                                        &agent.actor,
                                                         number,
-                                                        &agent,
                                                         reason,
                                                         None,
                                                         chrono::Utc::now(),
@@ -349,14 +349,16 @@ fn tray_host_present() -> bool {
 /// the team database chosen in Settings, else the platform data directory.
 fn database_url(demo: bool) -> anyhow::Result<String> {
     use anyhow::Context;
+    // IMPORTANT: first: the demo never writes to the configured database,
+    // even when TICKETTIME_DB names one.
+    if demo {
+        let dir = std::env::temp_dir().join(format!("tickettime-demo-{}", std::process::id()));
+        return Ok(dir.join("demo.db").display().to_string());
+    }
     if let Ok(url) = std::env::var(tickettime::store::DB_ENV) {
         if !url.trim().is_empty() {
             return Ok(url);
         }
-    }
-    if demo {
-        let dir = std::env::temp_dir().join(format!("tickettime-demo-{}", std::process::id()));
-        return Ok(dir.join("demo.db").display().to_string());
     }
     if let Some(team) = tickettime::connection::desktop_database() {
         return Ok(team);
@@ -382,15 +384,15 @@ pub fn main() -> std::process::ExitCode {
         let (link, notice) = HarvestLink::open(&store, demo_port).await;
         let tray = tray_host_present();
         let mut notices: Vec<String> = notice.into_iter().collect();
-        let agent =
-            store.account().await.ok().flatten().is_some_and(|a| a.role == tickettime::domain::Role::Agent);
-        if store.backend() == tickettime::store::Backend::Postgres && agent {
-            notices.push(
-                "Team mode: your Harvest role (member) sees only your own time entries, so this desktop imports \
-                 only those. Let a PM's or admin's desktop, or a `tickettime sync --every 5m` worker with their \
-                 token, import for the team."
-                    .into(),
-            );
+        if let Ok(session) = link.session().await {
+            if session.actor.is_team() && session.actor.may_lead_import().is_err() {
+                notices.push(
+                    "Team mode: this desktop does not import (only a PM's or admin's desktop whose Harvest token \
+                     sees the whole account does, or a `tickettime sync --every 5m` worker with an administrator's \
+                     token). Sync now shows the leader's last result."
+                        .into(),
+                );
+            }
         }
         if !tray {
             notices.push(
@@ -493,14 +495,20 @@ mod tests {
         let launch = tauri::async_runtime::block_on(async {
             let store = Store::open(&dir.path().join("t.db").display().to_string()).await.expect("store");
             let pm = Email::parse("pia@desk.test").expect("email");
-            store.add_staff(&pm, "Pia", Role::Pm, Utc::now()).await.expect("pm");
+            store
+                .add_staff(&tickettime::Actor::local_owner(None), &pm, "Pia", Role::Pm, Utc::now())
+                .await
+                .expect("pm");
             for (subject, budget) in [("VPN drops", 10), ("Locked one", 0)] {
                 let new = NewTicket {
                     subject: subject.into(),
                     budget: Some(Hours::whole(budget)),
                     ..NewTicket::default()
                 };
-                store.create_ticket(new, None, Utc::now()).await.expect("ticket");
+                store
+                    .create_ticket(&tickettime::Actor::local_owner(None), new, Utc::now())
+                    .await
+                    .expect("ticket");
             }
             let (link, _) = HarvestLink::open(&store, None).await;
             Launch { store, link, live: Live::new(true, None), tray: false, hidden: false }

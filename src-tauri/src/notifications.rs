@@ -38,7 +38,7 @@ pub async fn show(notices: Vec<Notice>) {
 /// an agent gets the answer.
 pub async fn show_requests<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
-    me: tickettime::store::Staff,
+    me: tickettime::Actor,
     news: Vec<tickettime::store::RequestNews>,
 ) {
     use tauri::Manager;
@@ -79,8 +79,8 @@ pub async fn show_requests<R: tauri::Runtime>(
                                 .and_then(|h| tickettime::domain::Hours::from_harvest(h).ok())
                                 .unwrap_or_default();
                             let reply = tauri::async_runtime::block_on(store.answer_unlock_request(
-                                request.id,
                                 &me,
+                                request.id,
                                 approve,
                                 extra,
                                 None,

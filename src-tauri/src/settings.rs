@@ -1,5 +1,7 @@
-//! The desktop's settings, kept in the database's settings table (the budget
-//! lines through the core's own setters, which check them).
+//! The desktop's settings. What is one person's (sync interval, start at
+//! login, shortcut, theme) lives in this OS user's config file; the budget
+//! lines are the team's, in the database, changed through the core's
+//! setters (which check the actor's role).
 
 use serde::{Deserialize, Serialize};
 use tickettime::Store;
@@ -28,7 +30,9 @@ pub const DEFAULT_SHORTCUT: &str = "CommandOrControl+Shift+T";
 impl Settings {
     pub async fn load(store: &Store) -> tickettime::Result<Self> {
         let lines = store.thresholds().await?;
-        let get = |key: &'static str| async move { store.setting(key).await };
+        let get = |key: &'static str| async move {
+            Ok::<_, tickettime::Error>(tickettime::connection::desktop_setting(key))
+        };
         Ok(Settings {
             sync_interval_minutes: get("sync_interval_minutes")
                 .await?
@@ -45,8 +49,14 @@ impl Settings {
         })
     }
 
-    /// Saves what changed; the lock line only for admins (`may_set_lock`).
-    pub async fn save(&self, store: &Store, may_set_lock: bool) -> tickettime::Result<Settings> {
+    /// Saves what changed: the budget lines as `actor` (PMs and admins; the
+    /// lock line only admins), the rest for this OS user only.
+    pub async fn save(
+        &self,
+        store: &Store,
+        actor: Option<&tickettime::Actor>,
+    ) -> tickettime::Result<Settings> {
+        let may_set_lock = actor.is_some_and(|a| a.role() == tickettime::domain::Role::Admin);
         let current = Settings::load(store).await?;
         if !(1..=1440).contains(&self.sync_interval_minutes) {
             return Err(tickettime::Error::Invalid("the sync interval must be 1 to 1440 minutes".into()));
@@ -54,22 +64,30 @@ impl Settings {
         if !["light", "dark", "system"].contains(&self.theme.as_str()) {
             return Err(tickettime::Error::Invalid(format!("unknown theme `{}`", self.theme)));
         }
-        if self.lock_pct != current.lock_pct {
-            if !may_set_lock {
-                return Err(tickettime::Error::Invalid("only an admin changes the lock threshold".into()));
+        if self.lock_pct != current.lock_pct && !may_set_lock {
+            return Err(tickettime::Error::Invalid("only an admin changes the lock threshold".into()));
+        }
+        let lines_changed = self.lock_pct != current.lock_pct
+            || self.near_pct != current.near_pct
+            || self.approaching_pct != current.approaching_pct;
+        if lines_changed {
+            let actor = actor.ok_or(tickettime::Error::NotConnected)?;
+            for (key, new, old) in [
+                ("lock_pct", self.lock_pct, current.lock_pct),
+                ("near_pct", self.near_pct, current.near_pct),
+                ("approaching_pct", self.approaching_pct, current.approaching_pct),
+            ] {
+                if new != old {
+                    store.set_threshold(actor, key, new).await?;
+                }
             }
-            store.set_threshold("lock_pct", self.lock_pct).await?;
         }
-        if self.near_pct != current.near_pct {
-            store.set_threshold("near_pct", self.near_pct).await?;
-        }
-        if self.approaching_pct != current.approaching_pct {
-            store.set_threshold("approaching_pct", self.approaching_pct).await?;
-        }
-        store.set_setting("sync_interval_minutes", Some(&self.sync_interval_minutes.to_string())).await?;
-        store.set_setting("start_at_login", Some(if self.start_at_login { "true" } else { "false" })).await?;
-        store.set_setting("global_shortcut", Some(self.global_shortcut.trim())).await?;
-        store.set_setting("theme", Some(&self.theme)).await?;
+        tickettime::connection::set_desktop_settings(&[
+            ("sync_interval_minutes", self.sync_interval_minutes.to_string()),
+            ("start_at_login", if self.start_at_login { "true" } else { "false" }.to_owned()),
+            ("global_shortcut", self.global_shortcut.trim().to_owned()),
+            ("theme", self.theme.clone()),
+        ])?;
         if self.team_database != current.team_database
             || self.team_password.as_deref().is_some_and(|p| !p.is_empty())
         {

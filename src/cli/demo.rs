@@ -6,17 +6,15 @@ use anyhow::Context;
 use crate::store::Store;
 
 pub async fn run(store: &Store, db_url: &str, port: u16) -> anyhow::Result<()> {
-    let simulator = crate::demo::start(store, port).await.context("try another --port")?;
-    let account = store.account().await?.context("the demo user is not known")?;
+    let (simulator, session) = crate::demo::start(store, port).await.context("try another --port")?;
     println!(
-        "Demo Harvest running at {} (account {}, you are {}, {}).",
+        "Demo Harvest running at {} (account {}, you are {}).",
         simulator.url(),
-        account.account_id,
-        account.name,
-        account.role
+        harvest_sim::Simulator::ACCOUNT_ID,
+        session.actor.describe()
     );
     println!("In another terminal, with the same database:");
-    println!("  export TICKETTIME_DB={db_url}");
+    println!("  export TICKETTIME_DB={}", crate::store::redact(db_url));
     println!("  tickettime ticket list");
     println!("  tickettime log 1 --hours 0.5 --notes \"Check VPN logs\"");
     println!("  tickettime timer start 3 && tickettime timer status");

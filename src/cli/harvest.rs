@@ -9,27 +9,30 @@ use super::{OutboxCommand, TimerCommand};
 use crate::connection::{self, Harvest, HarvestEnv};
 use crate::keychain::Keychain;
 use crate::logging::{self, Delivery, LogRequest};
-use crate::store::{OutboxState, Staff, Store};
+use crate::personal::PersonalCache;
+use crate::session::Session;
+use crate::store::{OutboxState, Store};
 use crate::timer;
 
-/// The Harvest client for this database. The first contact with an account
-/// also remembers who the user is, so replies can be signed while offline.
-pub async fn open(store: &Store) -> anyhow::Result<Harvest> {
-    let harvest = connection::open(store, &HarvestEnv::from_env(), &Keychain::default()).await?;
-    let known = store.account().await?.is_some_and(|a| a.account_id == harvest.client.account_id());
-    if !known {
-        if let Err(error) = connection::identify(store, &harvest.client).await {
-            if !matches!(&error, crate::Error::Harvest(e) if e.is_transient()) {
-                return Err(error.into());
-            }
-        }
-    }
-    Ok(harvest)
+/// This OS user's Harvest connection for this database, if any: the
+/// environment's token, the demo the file points at, or the keychain.
+pub async fn open(store: &Store) -> anyhow::Result<Option<Harvest>> {
+    Ok(connection::open_optional(store, &HarvestEnv::from_env(), &Keychain::default()).await?)
 }
 
-async fn open_and_push(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Harvest> {
+/// The session of whoever runs this command: resolved once, from this
+/// process's token or database login (see [`crate::actor`]). `label` is `--as`.
+pub async fn session(store: &Store, label: Option<&str>, now: DateTime<Utc>) -> anyhow::Result<Session> {
+    let label = label.map(super::email_arg).transpose()?;
     let harvest = open(store).await?;
-    if let Ok(report) = logging::push(store, &harvest.client, now).await {
+    Ok(Session::open(store.clone(), harvest, PersonalCache::default(), label.as_ref(), now).await?)
+}
+
+/// A session that must reach Harvest, with this person's queued time sent first.
+async fn connected(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Session> {
+    let session = session(store, None, now).await?;
+    session.client()?;
+    if let Ok(report) = logging::push(&session, now).await {
         if report.sent > 0 {
             eprintln!(
                 "Sent {} queued time entr{} to Harvest.",
@@ -45,32 +48,7 @@ async fn open_and_push(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Harv
             );
         }
     }
-    Ok(harvest)
-}
-
-/// The staff member acting when no `--as` is given: the connected Harvest user.
-pub async fn connected_staff(
-    store: &Store,
-    client: Option<&harvest::HarvestClient>,
-) -> anyhow::Result<Staff> {
-    let account = match store.account().await? {
-        Some(account) => account,
-        None => {
-            let opened;
-            let client = match client {
-                Some(client) => client,
-                None => {
-                    opened = open(store).await.map_err(|_| {
-                        anyhow!("pass --as EMAIL, or connect Harvest (`tickettime connect`) so Tickettime knows who you are")
-                    })?;
-                    &opened.client
-                }
-            };
-            connection::identify(store, client).await?.0
-        }
-    };
-    let email = crate::domain::Email::parse(&account.email).map_err(|e| anyhow!(e))?;
-    Ok(store.staff(&email).await?)
+    Ok(session)
 }
 
 pub fn report_delivery(request: &LogRequest, delivery: &Delivery, json: bool) -> anyhow::Result<()> {
@@ -104,20 +82,34 @@ pub async fn connect(
     store: &Store,
     token: Option<String>,
     account_id: Option<i64>,
+    client_id: Option<String>,
     no_browser: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let env = HarvestEnv::from_env();
     let keychain = Keychain::default();
-    let (account, _, warning) = match token {
+    let cache = PersonalCache::default();
+    if let Some(client_id) = client_id {
+        let secret = super::read_secret("the OAuth client secret")?;
+        connection::save_oauth_app(&keychain, &client_id, &secret)?;
+        eprintln!("The OAuth app {client_id} is kept in this computer's keychain.");
+    }
+    let (identity, harvest, warning) = match token {
         Some(token) => {
             let account = account_id.context("--account-id is required with --token")?;
-            connection::connect_token(store, &env, &keychain, secrecy::SecretString::from(token), account)
-                .await
-                .context("Harvest did not accept the connection")?
+            connection::connect_token(
+                store,
+                &env,
+                &keychain,
+                &cache,
+                secrecy::SecretString::from(token),
+                account,
+            )
+            .await
+            .context("Harvest did not accept the connection")?
         }
         None => {
-            connection::connect_oauth(store, &env, &keychain, account_id, |url| {
+            connection::connect_oauth(store, &env, &keychain, &cache, account_id, |url| {
                 if no_browser {
                     println!("{url}");
                 } else {
@@ -130,50 +122,74 @@ pub async fn connect(
             .await?
         }
     };
+    // The token must be this database person's own (team: their login's).
+    if let Err(error) = Session::open(store.clone(), Some(harvest), cache, None, Utc::now()).await {
+        let _ = keychain.delete();
+        return Err(anyhow!(error).context("the connection was not kept"));
+    }
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }
     if json {
-        output::json(&account)?;
+        output::json(&identity)?;
     } else {
         println!(
             "Connected to Harvest account {} as {} <{}> ({})",
-            account.account_id, account.name, account.email, account.role
+            identity.account_id, identity.name, identity.email, identity.role
         );
     }
     Ok(())
 }
 
 pub async fn disconnect(store: &Store) -> anyhow::Result<()> {
-    if let Some(warning) = connection::disconnect(store, &Keychain::default()).await? {
+    let harvest = open(store).await.ok().flatten();
+    let cache = PersonalCache::default();
+    if let Some(warning) =
+        connection::disconnect(store, &Keychain::default(), &cache, harvest.as_ref()).await?
+    {
         eprintln!("warning: {warning}");
     }
-    println!("Disconnected from Harvest.");
+    println!("Disconnected from Harvest (on this computer, for you only).");
     Ok(())
 }
 
 pub async fn whoami(store: &Store, json: bool) -> anyhow::Result<()> {
     let now = Utc::now();
-    let harvest = open_and_push(store, now).await?;
-    let (account, _) = connection::identify(store, &harvest.client).await?;
+    let session = match connected(store, now).await {
+        Ok(session) => session,
+        // No Harvest connection: the file's owner (or the team login) answers.
+        Err(error) if matches!(error.downcast_ref::<crate::Error>(), Some(crate::Error::NotConnected)) => {
+            session(store, None, now).await?
+        }
+        Err(error) => return Err(error),
+    };
+    let actor = &session.actor;
+    let harvest = actor.harvest();
     if json {
-        output::json(&json!({
-            "id": account.user_id, "name": account.name, "email": account.email,
-            "role": account.role, "account_id": account.account_id
-        }))
-    } else {
-        println!(
-            "{} <{}> — {} in Harvest account {}",
-            account.name, account.email, account.role, account.account_id
-        );
-        Ok(())
+        return output::json(&json!({
+            "id": harvest.map(|h| h.user_id),
+            "name": actor.staff().map_or_else(|| actor.author(), |s| s.name.clone()),
+            "email": actor.staff().map(|s| s.email.clone()),
+            "role": actor.role(),
+            "account_id": harvest.map(|h| h.account_id),
+            "standing": match actor.standing() {
+                crate::actor::Standing::LocalOwner => "owner".to_owned(),
+                crate::actor::Standing::HarvestUser => "harvest".to_owned(),
+                crate::actor::Standing::DbLogin(login) => format!("db_login:{login}"),
+            },
+        }));
     }
+    match harvest {
+        Some(h) => println!("{} — {} in Harvest account {}", actor.describe(), h.role, h.account_id),
+        None => println!("{}", actor.describe()),
+    }
+    Ok(())
 }
 
 pub async fn projects(store: &Store, json: bool) -> anyhow::Result<()> {
-    let harvest = open_and_push(store, Utc::now()).await?;
-    let assignments = harvest.client.my_project_assignments().await?;
-    store.cache_tasks(&assignments).await?;
+    let session = connected(store, Utc::now()).await?;
+    let assignments = session.client()?.my_project_assignments().await?;
+    session.cache_tasks(&assignments);
     let rows: Vec<_> = assignments
         .iter()
         .filter(|a| a.is_active)
@@ -208,18 +224,17 @@ pub async fn timer(
     json: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let harvest = open_and_push(store, now).await?;
-    let client = &harvest.client;
+    let session = connected(store, now).await?;
     match command {
         TimerCommand::Start { number, task, yes } => {
-            let entry = match timer::start(store, client, number, task, yes, now).await {
+            let entry = match timer::start(&session, number, task, yes, now).await {
                 Err(crate::Error::NeedsConfirmation(question)) => {
                     return Err(anyhow!("{question} (pass --yes to start anyway)"))
                 }
                 other => other?,
             };
             if json {
-                output::json(&timer::status(store, client, now).await?)?;
+                output::json(&timer::status(&session, now).await?)?;
             } else {
                 println!(
                     "Timer started on {number} ({}, {}); Harvest entry {}",
@@ -228,7 +243,7 @@ pub async fn timer(
             }
         }
         TimerCommand::Stop { notes } => {
-            let entry = timer::stop(store, client, notes, now).await?;
+            let entry = timer::stop(&session, notes, now).await?;
             if json {
                 output::json(
                     &json!({"harvest_id": entry.id, "hours": entry.hours, "running": entry.is_running}),
@@ -241,7 +256,7 @@ pub async fn timer(
             }
         }
         TimerCommand::Status => {
-            let status = timer::status(store, client, now).await?;
+            let status = timer::status(&session, now).await?;
             if json {
                 output::json(&status)?;
             } else if status.running {
@@ -288,8 +303,8 @@ pub async fn outbox(
             Ok(())
         }
         OutboxCommand::Push => {
-            let harvest = open(store).await?;
-            let report = logging::push(store, &harvest.client, now).await?;
+            let session = session(store, None, now).await?;
+            let report = logging::push(&session, now).await?;
             if json {
                 return output::json(&json!({
                     "sent": report.sent, "failed": report.failed, "pending": report.pending, "stopped": report.stopped
@@ -314,25 +329,22 @@ pub async fn outbox(
 /// first (a clear error for an unknown one) and the project's entries are
 /// pulled in; without a connection the link is made locally.
 pub async fn link(
-    store: &Store,
+    session: &Session,
     number: crate::domain::TicketNumber,
     project: i64,
-    actor: Option<&Staff>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<crate::store::TicketView> {
-    let harvest = match open(store).await {
-        Ok(harvest) => Some(harvest),
-        Err(error) => {
-            let offline = error.downcast_ref::<crate::Error>().is_some_and(|e| {
-                matches!(e, crate::Error::NotConnected | crate::Error::Keychain(_))
-                    || matches!(e, crate::Error::Harvest(h) if h.is_transient())
-            });
-            if !offline {
-                return Err(error);
-            }
-            None
+    match crate::sync::link_ticket(session, number, project, now).await {
+        Err(crate::Error::Harvest(error)) if error.is_transient() => {
+            // Offline: link locally; the next sync brings the entries.
+            let offline = Session::with_actor(
+                session.store.clone(),
+                None,
+                session.cache.clone(),
+                session.actor.clone(),
+            );
+            Ok(crate::sync::link_ticket(&offline, number, project, now).await?)
         }
-    };
-    let client = harvest.as_ref().map(|h| &h.client);
-    Ok(crate::sync::link_ticket(store, client, number, project, actor, now).await?)
+        other => Ok(other?),
+    }
 }

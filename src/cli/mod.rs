@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::domain::{Email, Hours, LoggedHours, Role, ThreadKind, TicketNumber, TicketStatus};
 use crate::logging;
-use crate::store::{self, NewTicket, Staff, Store, ThreadInput, TicketChanges};
+use crate::store::{self, NewTicket, Store, ThreadInput, TicketChanges};
 
 #[derive(Debug, Parser)]
 #[command(name = "tickettime", version, about = "Help-desk time tracking wired to Harvest")]
@@ -35,8 +35,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create the database (or bring its schema up to date).
-    Init,
+    /// Create the database (or bring its schema up to date). On a team
+    /// (PostgreSQL) database, run by its owner: sets up roles, privileges and
+    /// row security, and makes the owner the first admin.
+    Init {
+        /// The owner's email (team database; default made from the login).
+        #[arg(long)]
+        email: Option<String>,
+        /// The owner's name (team database; default: the login).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Manage staff.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -74,6 +83,10 @@ enum Command {
         /// The Harvest account id (with --token, or to choose among several accounts).
         #[arg(long, value_name = "A")]
         account_id: Option<i64>,
+        /// The agency's Harvest OAuth app id, kept in the keychain with its secret
+        /// (read from standard input), so later sign-ins and refreshes need no environment.
+        #[arg(long, value_name = "ID", conflicts_with = "token")]
+        client_id: Option<String>,
     },
     /// Forget the Harvest connection (and its tokens in the keychain).
     Disconnect,
@@ -143,7 +156,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum StaffCommand {
-    /// Add a member of staff.
+    /// Add a member of staff (admins). On a team database give them their own
+    /// login with --db-login; its password is read from standard input.
     Add {
         #[arg(long)]
         email: String,
@@ -151,6 +165,21 @@ enum StaffCommand {
         name: String,
         #[arg(long)]
         role: Role,
+        /// The PostgreSQL login to create for them (team database).
+        #[arg(long, value_name = "LOGIN")]
+        db_login: Option<String>,
+    },
+    /// Move a member of staff to another role (admins).
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: Role,
+    },
+    /// Revoke a member's access: their database login is dropped (admins).
+    Remove {
+        #[arg(long)]
+        email: String,
     },
     /// List staff.
     List,
@@ -244,7 +273,7 @@ enum TicketCommand {
     Unlock {
         number: TicketNumber,
         #[arg(long = "as", value_name = "EMAIL")]
-        actor: String,
+        actor: Option<String>,
         #[arg(long)]
         reason: String,
         #[arg(long, value_name = "H")]
@@ -355,25 +384,79 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     let now = Utc::now();
     match cli.command {
-        Command::Init => {
+        Command::Init { email, name } => {
+            let email = email.as_deref().map(email_arg).transpose()?;
+            let team = store.init_team(email.as_ref(), name.as_deref(), now).await?;
+            // IMPORTANT: never the password: the URL is printed redacted.
+            let shown = store::redact(&url);
             if json {
-                output::json(&serde_json::json!({ "database": url }))?;
+                output::json(&serde_json::json!({
+                    "database": shown,
+                    "owner": team.as_ref().map(|t| &t.owner),
+                }))?;
             } else {
-                println!("Database ready at {url}");
+                println!("Database ready at {shown}");
+                if let Some(team) = team {
+                    println!(
+                        "Team database set up: `{}` is its first admin ({} <{}>). Add people with \
+                         `tickettime staff add --email E --name N --role agent|pm|admin --db-login LOGIN` \
+                         (the password on standard input).",
+                        team.owner_login, team.owner.name, team.owner.email
+                    );
+                }
             }
         }
-        Command::Staff(StaffCommand::Add { email, name, role }) => {
-            let staff = store.add_staff(&email_arg(&email)?, &name, role, now).await?;
+        Command::Staff(StaffCommand::Add { email, name, role, db_login }) => {
+            let session = harvest::session(&store, None, now).await?;
+            let email = email_arg(&email)?;
+            let staff = match db_login {
+                Some(login) => {
+                    let password = read_secret(&format!("the password for the database login `{login}`"))?;
+                    let member = store::NewMember {
+                        email: &email,
+                        name: &name,
+                        role,
+                        login: &login,
+                        password: &password,
+                    };
+                    store.add_team_member(&session.actor, member, now).await?
+                }
+                None if store.backend() == store::Backend::Postgres => {
+                    return Err(anyhow!(
+                        "on a team database each person needs their own login: add --db-login LOGIN \
+                         (the password on standard input)"
+                    ))
+                }
+                None => store.add_staff(&session.actor, &email, &name, role, now).await?,
+            };
             if json {
                 output::json(&staff)?;
             } else {
                 println!("Added {} <{}> as {}", staff.name, staff.email, staff.role);
             }
         }
+        Command::Staff(StaffCommand::SetRole { email, role }) => {
+            let session = harvest::session(&store, None, now).await?;
+            let staff = store.set_staff_role(&session.actor, &email_arg(&email)?, role).await?;
+            if json {
+                output::json(&staff)?;
+            } else {
+                println!("{} <{}> is now {}", staff.name, staff.email, staff.role);
+            }
+        }
+        Command::Staff(StaffCommand::Remove { email }) => {
+            let session = harvest::session(&store, None, now).await?;
+            let staff = store.remove_staff(&session.actor, &email_arg(&email)?).await?;
+            if json {
+                output::json(&staff)?;
+            } else {
+                println!("{} <{}> can no longer sign in to this database", staff.name, staff.email);
+            }
+        }
         Command::Staff(StaffCommand::List) => output::staff(&store.all_staff().await?, json)?,
         Command::Ticket(command) => ticket(&store, command, json, now).await?,
         Command::Message { number, from, body } => {
-            store.add_thread_entry(number, ThreadKind::Message, &from, None, &body, now).await?;
+            store.add_client_message(number, &from, &body, now).await?;
             if !json {
                 println!("Message recorded on {number}");
             }
@@ -382,12 +465,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Note(args) => thread(&store, ThreadKind::Note, args, json, now).await?,
         Command::Log { number, hours, time } => {
             let request = log_request(number, &hours, time)?;
-            let harvest = harvest::open(&store).await?;
-            let (_, delivery) = logging::log_time(&store, Some(&harvest.client), &request, None, now).await?;
+            let session = harvest::session(&store, None, now).await?;
+            let (_, delivery) = logging::log_time(&session, &request, None, now).await?;
             harvest::report_delivery(&request, &delivery, json)?;
         }
-        Command::Connect { no_browser, token, account_id } => {
-            harvest::connect(&store, token, account_id, no_browser, json).await?
+        Command::Connect { no_browser, token, account_id, client_id } => {
+            harvest::connect(&store, token, account_id, client_id, no_browser, json).await?
         }
         Command::Disconnect => harvest::disconnect(&store).await?,
         Command::Whoami => harvest::whoami(&store, json).await?,
@@ -412,6 +495,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::ImportEntries { file } => {
             let entries = read_entries_file(&file)?;
+            let session = harvest::session(&store, None, now).await?;
+            session.actor.require_manager("import a Harvest export")?;
             let report = store.import_entries(&entries, now).await?;
             if json {
                 output::json(&report)?;
@@ -429,11 +514,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events => output::events(&store.events().await?, json)?,
         Command::Settings { approaching_pct, near_pct, lock_pct } => {
             let mut thresholds = store.thresholds().await?;
-            for (key, value) in
+            let changes: Vec<(&str, u32)> =
                 [("approaching_pct", approaching_pct), ("near_pct", near_pct), ("lock_pct", lock_pct)]
-            {
-                if let Some(pct) = value {
-                    thresholds = store.set_threshold(key, pct).await?;
+                    .into_iter()
+                    .filter_map(|(key, value)| value.map(|pct| (key, pct)))
+                    .collect();
+            if !changes.is_empty() {
+                let session = harvest::session(&store, None, now).await?;
+                for (key, pct) in changes {
+                    thresholds = store.set_threshold(&session.actor, key, pct).await?;
                 }
             }
             if json {
@@ -458,7 +547,7 @@ async fn ticket(
 ) -> anyhow::Result<()> {
     match command {
         TicketCommand::Create { subject, client, agent, pm, budget_hours, quoted_hours, project, actor } => {
-            let actor = actor_arg(store, actor.as_deref()).await?;
+            let session = harvest::session(store, actor.as_deref(), now).await?;
             let new = NewTicket {
                 subject,
                 client,
@@ -468,7 +557,7 @@ async fn ticket(
                 quoted: hours_arg("--quoted-hours", quoted_hours.as_deref())?,
                 project,
             };
-            let view = store.create_ticket(new, actor.as_ref(), now).await?;
+            let view = store.create_ticket(&session.actor, new, now).await?;
             if json {
                 output::json(&view)?;
             } else {
@@ -478,7 +567,7 @@ async fn ticket(
         TicketCommand::List => output::tickets(&store.tickets().await?, json)?,
         TicketCommand::Show { number } => output::ticket(&store.ticket(number).await?, json)?,
         TicketCommand::Set { number, budget_hours, quoted_hours, status, agent, pm, actor } => {
-            let actor = actor_arg(store, actor.as_deref()).await?;
+            let session = harvest::session(store, actor.as_deref(), now).await?;
             let changes = TicketChanges {
                 budget: hours_arg("--budget-hours", budget_hours.as_deref())?,
                 quoted: hours_arg("--quoted-hours", quoted_hours.as_deref())?,
@@ -486,18 +575,18 @@ async fn ticket(
                 agent: agent.as_deref().map(email_arg).transpose()?,
                 pm: pm.as_deref().map(email_arg).transpose()?,
             };
-            let view = store.update_ticket(number, changes, actor.as_ref(), now).await?;
+            let view = store.update_ticket(&session.actor, number, changes, now).await?;
             output::ticket(&view, json)?;
         }
         TicketCommand::Link { number, project, actor } => {
-            let actor = actor_arg(store, actor.as_deref()).await?;
-            let view = harvest::link(store, number, project, actor.as_ref(), now).await?;
+            let session = harvest::session(store, actor.as_deref(), now).await?;
+            let view = harvest::link(&session, number, project, now).await?;
             output::ticket(&view, json)?;
         }
         TicketCommand::RequestUnlock { number, actor, reason, hours } => {
-            let staff = acting_staff(store, actor.as_deref()).await?;
+            let session = harvest::session(store, actor.as_deref(), now).await?;
             let hours = hours_arg("--hours", hours.as_deref())?;
-            let request = store.request_unlock(number, &staff, &reason, hours, now).await?;
+            let request = store.request_unlock(&session.actor, number, &reason, hours, now).await?;
             if json {
                 output::json(&request)?;
             } else {
@@ -525,10 +614,10 @@ async fn ticket(
             }
         }
         TicketCommand::Answer { id, actor, approve, deny: _, extra_hours, note } => {
-            let staff = acting_staff(store, actor.as_deref()).await?;
+            let session = harvest::session(store, actor.as_deref(), now).await?;
             let extra = hours_arg("--extra-hours", extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
             let answered =
-                store.answer_unlock_request(id, &staff, approve, extra, note.as_deref(), now).await?;
+                store.answer_unlock_request(&session.actor, id, approve, extra, note.as_deref(), now).await?;
             if json {
                 output::json(&answered)?;
             } else {
@@ -539,9 +628,9 @@ async fn ticket(
             }
         }
         TicketCommand::Unlock { number, actor, reason, extra_hours } => {
-            let actor = store.staff(&email_arg(&actor)?).await?;
+            let session = harvest::session(store, actor.as_deref(), now).await?;
             let extra = hours_arg("--extra-hours", extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
-            let view = store.unlock(number, &actor, &reason, extra, now).await?;
+            let view = store.unlock(&session.actor, number, &reason, extra, now).await?;
             output::ticket(&view, json)?;
         }
     }
@@ -556,25 +645,17 @@ async fn thread(
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let what = if kind == ThreadKind::Note { "Note" } else { "Reply" };
+    let session = harvest::session(store, args.actor.as_deref(), now).await?;
     let Some(hours) = args.hours.as_deref() else {
-        let staff = match &args.actor {
-            Some(email) => store.staff(&email_arg(email)?).await?,
-            None => harvest::connected_staff(store, None).await?,
-        };
-        store.add_thread_entry(args.number, kind, &staff.name, Some(&staff), &args.body, now).await?;
+        store.add_thread_entry(&session.actor, args.number, kind, &args.body, now).await?;
         if !json {
             println!("{what} added to {}", args.number);
         }
         return Ok(());
     };
     let request = log_request(args.number, hours, args.time)?;
-    let harvest = harvest::open(store).await?;
-    let staff = match &args.actor {
-        Some(email) => store.staff(&email_arg(email)?).await?,
-        None => harvest::connected_staff(store, Some(&harvest.client)).await?,
-    };
-    let thread = ThreadInput { kind, staff: &staff, body: &args.body };
-    let (_, delivery) = logging::log_time(store, Some(&harvest.client), &request, Some(thread), now).await?;
+    let thread = ThreadInput { kind, body: &args.body };
+    let (_, delivery) = logging::log_time(&session, &request, Some(thread), now).await?;
     if !json {
         println!("{what} added to {}", args.number);
     }
@@ -628,19 +709,15 @@ fn hours_arg(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Hours>> {
     text.map(|t| Hours::parse(t).with_context(|| flag.to_owned())).transpose()
 }
 
-/// `--as EMAIL`, else the connected Harvest user.
-async fn acting_staff(store: &Store, email: Option<&str>) -> anyhow::Result<Staff> {
-    match email {
-        Some(email) => Ok(store.staff(&email_arg(email)?).await?),
-        None => harvest::connected_staff(store, None).await,
+/// A secret from standard input (one line), never from the command line.
+pub(crate) fn read_secret(what: &str) -> anyhow::Result<secrecy::SecretString> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).with_context(|| format!("reading {what} from standard input"))?;
+    let secret = line.trim_end_matches(['\n', '\r']);
+    if secret.is_empty() {
+        return Err(anyhow!("no {what} on standard input"));
     }
-}
-
-async fn actor_arg(store: &Store, email: Option<&str>) -> anyhow::Result<Option<Staff>> {
-    match email {
-        Some(email) => Ok(Some(store.staff(&email_arg(email)?).await?)),
-        None => Ok(None),
-    }
+    Ok(secrecy::SecretString::from(secret.to_owned()))
 }
 
 /// Reads a Harvest export: a list page `{"time_entries": […], …}` or a bare

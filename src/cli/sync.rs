@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 
-use super::harvest::open;
+use super::harvest::session;
 use super::output;
 use crate::store::Store;
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
@@ -17,7 +17,9 @@ pub async fn run(
     every: Option<Duration>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let harvest = open(store).await?;
+    let session = session(store, None, chrono::Utc::now()).await?;
+    session.client()?;
+    session.actor.may_lead_import()?;
     let show_progress = !json && std::io::stderr().is_terminal();
     let progress = move |p: Progress| {
         if show_progress {
@@ -26,7 +28,7 @@ pub async fn run(
         }
     };
     let Some(every) = every else {
-        let report = sync::run(store, &harvest.client, &options, &progress).await;
+        let report = sync::run(&session, &options, &progress).await;
         if show_progress {
             eprintln!();
         }
@@ -34,7 +36,7 @@ pub async fn run(
     };
     let mut failures = 0u32;
     loop {
-        let wait = match sync::run(store, &harvest.client, &options, &progress).await {
+        let wait = match sync::run(&session, &options, &progress).await {
             Ok(report) => {
                 failures = 0;
                 print(&report, json)?;

@@ -1,5 +1,5 @@
-//! The Harvest side of the store: the connected account (no tokens), the
-//! tasks each project offers, plain settings, and the outbox of logged time.
+//! The Harvest side of the store: staff made from Harvest users, plain
+//! settings, and the outbox of logged time (each item its logger's).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -8,18 +8,10 @@ use sqlx::FromRow;
 use super::entries::import;
 use super::tickets::{insert_thread_entry, ticket_view, Staff};
 use super::{parse_ts, ts, ImportReport, Store};
-use crate::domain::{Hours, Role, ThreadKind, TicketError, TicketNumber};
+use crate::actor::Actor;
+use crate::domain::{Hours, ThreadKind, TicketError, TicketNumber};
 use crate::error::{Error, Result};
-
-/// The Harvest user this database is connected as.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct HarvestAccount {
-    pub account_id: i64,
-    pub user_id: i64,
-    pub name: String,
-    pub email: String,
-    pub role: Role,
-}
+use crate::personal::HarvestIdentity;
 
 /// Time waiting to be created in Harvest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,7 +27,6 @@ pub struct PendingTime {
 #[derive(Clone, Debug)]
 pub struct ThreadInput<'a> {
     pub kind: ThreadKind,
-    pub staff: &'a Staff,
     pub body: &'a str,
 }
 
@@ -66,6 +57,9 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
     pub harvest_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// The staff member who logged it (none for items from before people
+    /// were told apart): only their token sends it.
+    pub logged_by: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -82,6 +76,7 @@ struct OutboxRow {
     last_error: Option<String>,
     harvest_id: Option<i64>,
     created_at: String,
+    logged_by: Option<i64>,
 }
 
 impl TryFrom<OutboxRow> for OutboxItem {
@@ -105,101 +100,31 @@ impl TryFrom<OutboxRow> for OutboxItem {
             last_error: row.last_error,
             harvest_id: row.harvest_id,
             created_at: parse_ts(&row.created_at)?,
+            logged_by: row.logged_by,
         })
     }
 }
 
 impl Store {
-    /// Remembers who is connected and makes them staff (matched by email)
-    /// with the role their Harvest access roles give.
-    pub async fn save_account(&self, account: &HarvestAccount, now: DateTime<Utc>) -> Result<Staff> {
+    /// Makes the Harvest user of a solo token staff (matched by email) with
+    /// the role their Harvest access roles give, and returns the row.
+    pub async fn upsert_harvest_staff(&self, who: &HarvestIdentity, now: DateTime<Utc>) -> Result<Staff> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO harvest_account (id, account_id, user_id, name, email, role, updated_at)
-             VALUES (1, $1, $2, $3, $4, $5, $6)
-             ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, user_id = excluded.user_id,
-                name = excluded.name, email = excluded.email, role = excluded.role, updated_at = excluded.updated_at",
-        )
-        .bind(account.account_id)
-        .bind(account.user_id)
-        .bind(&account.name)
-        .bind(account.email.to_lowercase())
-        .bind(account.role.as_str())
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO staff (email, name, role, harvest_user_id, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role,
                 harvest_user_id = excluded.harvest_user_id
              RETURNING id",
         )
-        .bind(account.email.to_lowercase())
-        .bind(&account.name)
-        .bind(account.role.as_str())
-        .bind(account.user_id)
+        .bind(who.email.to_lowercase())
+        .bind(&who.name)
+        .bind(who.role.as_str())
+        .bind(who.user_id)
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Staff { id, email: account.email.to_lowercase(), name: account.name.clone(), role: account.role })
-    }
-
-    /// The connected Harvest user, if any.
-    pub async fn account(&self) -> Result<Option<HarvestAccount>> {
-        let row: Option<(i64, i64, String, String, String)> =
-            sqlx::query_as("SELECT account_id, user_id, name, email, role FROM harvest_account WHERE id = 1")
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|(account_id, user_id, name, email, role)| {
-            Ok(HarvestAccount {
-                account_id,
-                user_id,
-                name,
-                email,
-                role: role.parse().map_err(Error::Invalid)?,
-            })
-        })
-        .transpose()
-    }
-
-    pub async fn clear_account(&self) -> Result<()> {
-        sqlx::query("DELETE FROM harvest_account").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Replaces the cached tasks of my Harvest projects.
-    pub async fn cache_tasks(&self, assignments: &[harvest::ProjectAssignment]) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM harvest_tasks").execute(&mut *tx).await?;
-        for assignment in assignments.iter().filter(|a| a.is_active) {
-            for (position, task) in assignment.active_tasks().enumerate() {
-                sqlx::query(
-                    "INSERT INTO harvest_tasks (project_id, project_name, client_name, task_id, task_name, position)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, task_id) DO NOTHING",
-                )
-                .bind(assignment.project.id)
-                .bind(&assignment.project.name)
-                .bind(assignment.client.as_ref().map(|c| c.name.clone()))
-                .bind(task.id)
-                .bind(&task.name)
-                .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The cached active tasks of a project, in Harvest's order.
-    pub async fn cached_tasks(&self, project_id: i64) -> Result<Vec<(i64, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT task_id, task_name FROM harvest_tasks WHERE project_id = $1 ORDER BY position",
-        )
-        .bind(project_id)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(Staff { id, email: who.email.to_lowercase(), name: who.name.clone(), role: who.role })
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
@@ -227,6 +152,7 @@ impl Store {
     /// durable transaction. A locked ticket refuses both.
     pub async fn enqueue_time(
         &self,
+        actor: &Actor,
         number: TicketNumber,
         time: &PendingTime,
         thread: Option<ThreadInput<'_>>,
@@ -242,8 +168,8 @@ impl Store {
                 &mut tx,
                 number,
                 thread.kind,
-                &thread.staff.name,
-                Some(thread.staff),
+                &actor.author(),
+                actor.staff(),
                 thread.body,
                 now,
             )
@@ -252,8 +178,8 @@ impl Store {
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
             "INSERT INTO outbox (id, ticket_number, project_id, task_id, spent_date, hundredths, notes, state,
-                attempts, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8)",
+                attempts, created_at, updated_at, logged_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $9)",
         )
         .bind(&id)
         .bind(number.get())
@@ -263,6 +189,7 @@ impl Store {
         .bind(time.hours.hundredths())
         .bind(&time.notes)
         .bind(ts(now))
+        .bind(actor.staff_id())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -273,7 +200,7 @@ impl Store {
     pub async fn outbox(&self, states: &[OutboxState]) -> Result<Vec<OutboxItem>> {
         let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT id, ticket_number, project_id, task_id, spent_date, hundredths, notes, state, attempts,
-                    last_error, harvest_id, created_at
+                    last_error, harvest_id, created_at, logged_by
              FROM outbox ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
@@ -289,11 +216,17 @@ impl Store {
         &self,
         id: &str,
         entry: &harvest::TimeEntry,
-        actor: Option<i64>,
+        actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
         let mut tx = self.begin().await?;
-        let report = import(&mut tx, std::slice::from_ref(entry), actor, now).await?;
+        // On a team database an agent's login may not write entries: the
+        // sync leader imports this one with the rest.
+        let report = if actor.writes_entries() {
+            import(&mut tx, std::slice::from_ref(entry), actor.staff_id(), now).await?
+        } else {
+            ImportReport::default()
+        };
         sqlx::query(
             "UPDATE outbox SET state = 'sent', harvest_id = $2, last_error = NULL, updated_at = $3 WHERE id = $1",
         )

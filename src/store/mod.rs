@@ -13,6 +13,7 @@ mod entries;
 mod harvest;
 mod requests;
 mod sync;
+mod team;
 mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -22,13 +23,15 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Executor};
 
+use crate::actor::Actor;
 use crate::domain::Thresholds;
 use crate::error::{Error, Result};
 
 pub use entries::ImportReport;
-pub use harvest::{HarvestAccount, OutboxItem, OutboxState, PendingTime, ThreadInput};
+pub use harvest::{OutboxItem, OutboxState, PendingTime, ThreadInput};
 pub use requests::{RequestNews, RequestState, UnlockRequest};
 pub use sync::{RunRecord, SyncState};
+pub use team::{NewMember, TeamSetup};
 pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView, CHANNEL};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -117,7 +120,34 @@ impl Store {
             .connect(url)
             .await
             .map_err(|source| Error::Open { url: redact(url), source })?;
-        POSTGRES_MIGRATIONS.run(&pool).await?;
+        // Only a login that may create tables (the owner) migrates; every
+        // other person's login checks that the schema is this version's.
+        let may_migrate: bool = sqlx::query_scalar::<_, i64>(
+            "SELECT CASE WHEN has_schema_privilege('public', 'CREATE') THEN 1 ELSE 0 END",
+        )
+        .fetch_one(&pool)
+        .await?
+            == 1;
+        if may_migrate {
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+        } else {
+            let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&pool)
+                .await
+                .map_err(|e| {
+                    Error::Invalid(format!(
+                        "the team database {} is not set up for Tickettime yet (its owner runs `tickettime init`): {e}",
+                        redact(url)
+                    ))
+                })?;
+            if POSTGRES_MIGRATIONS.iter().any(|m| !applied.contains(&m.version)) {
+                return Err(Error::Invalid(format!(
+                    "the team database {} has an older schema than this Tickettime: its owner runs `tickettime init` \
+                     to bring it up to date",
+                    redact(url)
+                )));
+            }
+        }
         Ok(Store { pool, backend: Backend::Postgres, path: None, url: url.to_owned() })
     }
 
@@ -146,8 +176,10 @@ impl Store {
         load_thresholds(&mut conn).await
     }
 
-    /// Changes one budget line. The lock line must stay above the others.
-    pub async fn set_threshold(&self, key: &str, pct: u32) -> Result<Thresholds> {
+    /// Changes one budget line (a PM's or admin's to do). The lock line
+    /// must stay above the others.
+    pub async fn set_threshold(&self, actor: &Actor, key: &str, pct: u32) -> Result<Thresholds> {
+        actor.require_manager("change the budget lines")?;
         let mut tx = self.begin().await?;
         let mut t = load_thresholds(&mut tx).await?;
         match key {

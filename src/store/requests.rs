@@ -8,6 +8,7 @@ use sqlx::FromRow;
 
 use super::tickets::{announce, ticket_view, unlock_in, Staff};
 use super::{parse_ts, ts, Store};
+use crate::actor::Actor;
 use crate::domain::{Hours, TicketError, TicketNumber};
 use crate::error::{Error, Result};
 
@@ -94,8 +95,8 @@ impl Store {
     /// request of theirs is pending returns that request.
     pub async fn request_unlock(
         &self,
+        actor: &Actor,
         number: TicketNumber,
-        requester: &Staff,
         reason: &str,
         hours: Option<Hours>,
         now: DateTime<Utc>,
@@ -103,6 +104,9 @@ impl Store {
         if reason.trim().is_empty() {
             return Err(TicketError::ReasonRequired.into());
         }
+        let requester = actor.staff().ok_or_else(|| {
+            Error::Invalid("an unlock request is asked by a member of staff: pass --as EMAIL".into())
+        })?;
         let mut tx = self.begin().await?;
         if !ticket_view(&mut tx, number).await?.locked {
             return Err(TicketError::NotLocked.into());
@@ -163,18 +167,14 @@ impl Store {
     /// locked) with `extra` hours, in the same transaction.
     pub async fn answer_unlock_request(
         &self,
+        answerer: &Actor,
         id: i64,
-        answerer: &Staff,
         approve: bool,
         extra: Hours,
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<UnlockRequest> {
-        if !answerer.role.manages_budgets() {
-            return Err(
-                TicketError::NotPermitted { action: "answer unlock requests", role: answerer.role }.into()
-            );
-        }
+        answerer.require_manager("answer unlock requests")?;
         let request = self.unlock_request(id).await?;
         if request.state != RequestState::Pending {
             return Err(Error::Invalid(format!("unlock request {id} was already answered")));
@@ -193,7 +193,7 @@ impl Store {
         )
         .bind(id)
         .bind(if approve { "approved" } else { "denied" })
-        .bind(answerer.id)
+        .bind(answerer.staff_id())
         .bind(note)
         .bind(approve.then_some(extra.hundredths()))
         .bind(ts(now))

@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, FromRow};
 
 use super::entries::{reattribute, recompute, Scope};
 use super::{parse_ts, ts, Store};
+use crate::actor::Actor;
 use crate::domain::{
     self, timeline, AlertLevel, Band, BudgetState, Email, EventKind, Hours, Role, ThreadKind, TicketError,
     TicketNumber, TicketStatus, Utilization,
@@ -217,14 +218,18 @@ impl Store {
         Ok((last, details))
     }
 
-    /// Adds a member of staff; emails are unique.
+    /// Adds a member of staff (an admin's to do); emails are unique. On a
+    /// team database use [`Store::add_team_member`], which also creates the
+    /// person's database login.
     pub async fn add_staff(
         &self,
+        actor: &Actor,
         email: &Email,
         name: &str,
         role: Role,
         now: DateTime<Utc>,
     ) -> Result<Staff> {
+        actor.require_admin("add staff")?;
         let name = name.trim();
         if name.is_empty() {
             return Err(TicketError::Empty("a staff member's name").into());
@@ -258,15 +263,15 @@ impl Store {
         rows.into_iter().map(Staff::try_from).collect()
     }
 
-    /// Creates a ticket. When `actor` is given it must be a PM or admin.
-    /// A linked project pulls in the entries already imported for it.
+    /// Creates a ticket (a PM's or admin's to do). A linked project pulls
+    /// in the entries already imported for it.
     pub async fn create_ticket(
         &self,
+        actor: &Actor,
         new: NewTicket,
-        actor: Option<&Staff>,
         now: DateTime<Utc>,
     ) -> Result<TicketView> {
-        require_manager(actor, "create tickets")?;
+        actor.require_manager("create tickets")?;
         let subject = new.subject.trim();
         if subject.is_empty() {
             return Err(TicketError::Empty("the subject").into());
@@ -307,7 +312,7 @@ impl Store {
             refresh_project_name(&mut tx, project).await?;
         }
         affected.push(ticket);
-        recompute(&mut tx, affected, now, None).await?;
+        recompute(&mut tx, affected, now, actor.staff_id()).await?;
         let view = ticket_view(&mut tx, ticket).await?;
         tx.commit().await?;
         Ok(view)
@@ -329,13 +334,14 @@ impl Store {
     /// lock at once (a raise past the lock line lifts it).
     pub async fn update_ticket(
         &self,
+        actor: &Actor,
         number: TicketNumber,
         changes: TicketChanges,
-        actor: Option<&Staff>,
         now: DateTime<Utc>,
     ) -> Result<TicketView> {
-        if changes.budget.is_some() || changes.quoted.is_some() || changes.pm.is_some() {
-            require_manager(actor, "change budgets, quoted hours or the PM")?;
+        let budget_change = changes.budget.is_some() || changes.quoted.is_some() || changes.pm.is_some();
+        if budget_change {
+            actor.require_manager("change budgets, quoted hours or the PM")?;
         }
         let mut tx = self.begin().await?;
         ticket_view(&mut tx, number).await?;
@@ -366,7 +372,11 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        recompute(&mut tx, vec![number], now, actor.map(|a| a.id)).await?;
+        if budget_change {
+            // Only a budget moves the lock; a status or assignee change does
+            // not (and an agent's team login may not write lock state).
+            recompute(&mut tx, vec![number], now, actor.staff_id()).await?;
+        }
         let view = ticket_view(&mut tx, number).await?;
         tx.commit().await?;
         Ok(view)
@@ -377,12 +387,12 @@ impl Store {
     /// arrive, and hours used follow.
     pub async fn link_project(
         &self,
+        actor: &Actor,
         number: TicketNumber,
         project: i64,
-        actor: Option<&Staff>,
         now: DateTime<Utc>,
     ) -> Result<TicketView> {
-        require_manager(actor, "link a Harvest project")?;
+        actor.require_manager("link a Harvest project")?;
         let project = validate_project_id(project)?;
         let mut tx = self.begin().await?;
         let before = ticket_view(&mut tx, number).await?;
@@ -401,7 +411,7 @@ impl Store {
         }
         affected.extend(reattribute(&mut tx, Scope::Project(project)).await?);
         refresh_project_name(&mut tx, project).await?;
-        recompute(&mut tx, affected, now, actor.map(|a| a.id)).await?;
+        recompute(&mut tx, affected, now, actor.staff_id()).await?;
         let view = ticket_view(&mut tx, number).await?;
         tx.commit().await?;
         Ok(view)
@@ -410,8 +420,8 @@ impl Store {
     /// A PM or admin lifts a ticket's lock with a reason and optional extra hours.
     pub async fn unlock(
         &self,
+        actor: &Actor,
         number: TicketNumber,
-        actor: &Staff,
         reason: &str,
         extra: Hours,
         now: DateTime<Utc>,
@@ -423,19 +433,33 @@ impl Store {
         Ok(view)
     }
 
-    /// Adds a client message, a response or a note. A locked ticket refuses
-    /// responses and notes, whoever asks.
+    /// Adds a response or a note, signed by `actor`. A locked ticket refuses
+    /// both, whoever asks.
     pub async fn add_thread_entry(
         &self,
+        actor: &Actor,
         number: TicketNumber,
         kind: ThreadKind,
-        author: &str,
-        staff: Option<&Staff>,
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        insert_thread_entry(&mut tx, number, kind, author, staff, body, now).await?;
+        insert_thread_entry(&mut tx, number, kind, &actor.author(), actor.staff(), body, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a message from the client (`from` names them), entered by
+    /// any member of staff.
+    pub async fn add_client_message(
+        &self,
+        number: TicketNumber,
+        from: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        insert_thread_entry(&mut tx, number, ThreadKind::Message, from, None, body, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -497,15 +521,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-}
-
-fn require_manager(actor: Option<&Staff>, action: &'static str) -> Result<()> {
-    match actor {
-        Some(staff) if !staff.role.manages_budgets() => {
-            Err(TicketError::NotPermitted { action, role: staff.role }.into())
-        }
-        _ => Ok(()),
     }
 }
 
@@ -680,13 +695,13 @@ pub(super) async fn insert_thread_entry(
 pub(super) async fn unlock_in(
     tx: &mut AnyConnection,
     number: TicketNumber,
-    actor: &Staff,
+    actor: &Actor,
     reason: &str,
     extra: Hours,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let (state, used, budget) = budget_state(tx, number).await?;
-    let state = domain::unlock(state, actor.role, reason, extra, used)?;
+    let state = domain::unlock(state, actor.role(), reason, extra, used)?;
     sqlx::query(
         "UPDATE tickets SET locked = FALSE, lock_reason = NULL, extra_hundredths = $2,
             unlocked_at_used = $3, unlocked_by = $4, unlocked_at = $5, unlock_reason = $6, updated_at = $5
@@ -695,12 +710,13 @@ pub(super) async fn unlock_in(
     .bind(number.get())
     .bind(state.extra.hundredths())
     .bind(state.unlocked_at_used.map(Hours::hundredths))
-    .bind(actor.id)
+    .bind(actor.staff_id())
     .bind(ts(now))
     .bind(reason.trim())
     .execute(&mut *tx)
     .await?;
-    record_event(tx, number, EventKind::Unlocked, Utilization::of(used, budget), Some(actor.id), now).await?;
-    recompute(tx, vec![number], now, Some(actor.id)).await?;
+    record_event(tx, number, EventKind::Unlocked, Utilization::of(used, budget), actor.staff_id(), now)
+        .await?;
+    recompute(tx, vec![number], now, actor.staff_id()).await?;
     Ok(())
 }

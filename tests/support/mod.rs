@@ -129,3 +129,27 @@ pub fn page(entries: Vec<Value>) -> Value {
 pub fn parse_entries(entries: Vec<Value>) -> Vec<harvest::TimeEntry> {
     entries.into_iter().map(|e| serde_json::from_value(e).expect("a valid Harvest entry")).collect()
 }
+
+/// The owner of a solo file with no Harvest connection (admin rights).
+pub fn owner() -> tickettime::Actor {
+    tickettime::Actor::local_owner(None)
+}
+
+/// The session of whoever `client`'s token belongs to (asked of Harvest,
+/// as every process does), on `store`.
+pub async fn session_with(store: &tickettime::Store, client: &harvest::HarvestClient) -> tickettime::Session {
+    let harvest = tickettime::connection::Harvest {
+        client: client.clone(),
+        source: tickettime::connection::Source::Environment,
+        key: format!("test-{:p}", std::sync::Arc::new(())),
+    };
+    tickettime::Session::open(
+        store.clone(),
+        Some(harvest),
+        tickettime::personal::PersonalCache::none(),
+        None,
+        Utc::now(),
+    )
+    .await
+    .expect("the token's person is resolved")
+}

@@ -441,11 +441,13 @@ impl HarvestClient {
         let fresh = oauth::refresh(&self.inner.http, &self.inner.config.id_url, app, &refresh_token)
             .await
             .map_err(|e| HarvestError::ReconnectNeeded(e.to_string()))?;
-        if let Ok(mut tokens) = current.write() {
-            *tokens = fresh.clone();
-        }
+        // IMPORTANT: kept (keychain) before it is used: a rotated refresh
+        // token that only lived in memory is lost with the process.
         if let Some(hook) = on_refresh {
             hook(&fresh);
+        }
+        if let Ok(mut tokens) = current.write() {
+            *tokens = fresh.clone();
         }
         Ok(())
     }

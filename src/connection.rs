@@ -188,7 +188,9 @@ pub async fn open(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Resul
 pub async fn open_optional(store: &Store, env: &HarvestEnv, keychain: &Keychain) -> Result<Option<Harvest>> {
     match open(store, env, keychain).await {
         Ok(harvest) => Ok(Some(harvest)),
-        Err(Error::NotConnected | Error::Keychain(crate::keychain::KeychainError::Unavailable(_))) => Ok(None),
+        Err(Error::NotConnected | Error::Keychain(crate::keychain::KeychainError::Unavailable(_))) => {
+            Ok(None)
+        }
         Err(error) => Err(error),
     }
 }

@@ -14,7 +14,7 @@ struct Cli {
 
 impl Cli {
     fn new() -> Self {
-        let cli = Cli { db: TempDb::new() };
+        let cli = Cli { db: TempDb::sqlite() };
         cli.ok(&["init"]);
         cli.ok(&["staff", "add", "--email", "pia@desk.test", "--name", "Pia PM", "--role", "pm"]);
         cli.ok(&["staff", "add", "--email", "ana@desk.test", "--name", "Ana Agent", "--role", "agent"]);
@@ -322,7 +322,7 @@ fn ticket_set_changes_fields_and_a_budget_raise_lifts_the_lock() {
 #[test]
 fn the_database_comes_from_the_db_flag_or_the_environment() {
     let cli = Cli::new();
-    let other = TempDb::new();
+    let other = TempDb::sqlite();
     let out = Command::new(env!("CARGO_BIN_EXE_tickettime"))
         .args(["--db", &other.url(), "ticket", "list", "--json"])
         .env("TICKETTIME_DB", cli.db.url())

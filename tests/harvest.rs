@@ -24,7 +24,7 @@ impl Desk {
             Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
                 .await
                 .expect("the simulator starts");
-        let desk = Desk { db: TempDb::new(), sim, token, offline: false };
+        let desk = Desk { db: TempDb::sqlite(), sim, token, offline: false };
         desk.ok(&["init"]).await;
         desk
     }
@@ -97,16 +97,19 @@ impl Desk {
         let project = projects[0]["id"].as_i64().expect("a project");
         let task = projects[0]["tasks"][0]["id"].as_i64().expect("a task");
         let number = self
-            .ok_as(Simulator::MANAGER_TOKEN, &[
-                "ticket",
-                "create",
-                "--subject",
-                "VPN drops",
-                "--budget-hours",
-                budget,
-                "--project",
-                &project.to_string(),
-            ])
+            .ok_as(
+                Simulator::MANAGER_TOKEN,
+                &[
+                    "ticket",
+                    "create",
+                    "--subject",
+                    "VPN drops",
+                    "--budget-hours",
+                    budget,
+                    "--project",
+                    &project.to_string(),
+                ],
+            )
             .await;
         (number.trim().parse().expect("a number"), project, task)
     }
@@ -190,7 +193,8 @@ async fn bad_hours_locked_tickets_and_unlinked_tickets_send_nothing() {
     assert!(error.contains("locked"), "{error}");
     let error = desk.fails(&["reply", &t, "--body", "done", "--hours", "0.25"]).await;
     assert!(error.contains("locked"), "{error}");
-    let unlinked = desk.ok_as(Simulator::MANAGER_TOKEN, &["ticket", "create", "--subject", "No project"]).await;
+    let unlinked =
+        desk.ok_as(Simulator::MANAGER_TOKEN, &["ticket", "create", "--subject", "No project"]).await;
     let error = desk.fails(&["log", unlinked.trim(), "--hours", "1"]).await;
     assert!(error.contains("no Harvest project"), "{error}");
     assert_eq!(desk.entries_for(ticket).len(), 1, "only the one good entry reached Harvest");
@@ -447,8 +451,9 @@ async fn each_persons_timer_and_role_are_their_own_on_one_file() {
     let agents: Value = serde_json::from_str(&desk.ok(&["timer", "status", "--json"]).await).expect("JSON");
     assert_eq!(agents["running"], true, "the agent's own timer runs, whoever ran whoami before");
     assert_eq!(agents["ticket"], ticket);
-    let pms: Value = serde_json::from_str(&desk.ok_as(Simulator::MANAGER_TOKEN, &["timer", "status", "--json"]).await)
-        .expect("JSON");
+    let pms: Value =
+        serde_json::from_str(&desk.ok_as(Simulator::MANAGER_TOKEN, &["timer", "status", "--json"]).await)
+            .expect("JSON");
     assert_eq!(pms["running"], false, "the PM runs no timer: the agent's is not theirs");
     let admin = desk.ok_as(Simulator::ADMIN_TOKEN, &["whoami", "--json"]).await;
     assert!(admin.contains("\"admin\""), "a third person, the admin, is an admin: {admin}");
@@ -468,7 +473,8 @@ async fn an_agents_token_cannot_change_a_budget_nor_claim_to_be_the_pm() {
     assert_eq!(error.lines().count(), 1, "one line: {error}");
     let error = desk.fails(&["ticket", "unlock", &t, "--reason", "please"]).await;
     assert!(error.contains("agent"), "nor unlock: {error}");
-    let error = desk.fails(&["staff", "add", "--email", "x@demo.test", "--name", "X", "--role", "admin"]).await;
+    let error =
+        desk.fails(&["staff", "add", "--email", "x@demo.test", "--name", "X", "--role", "admin"]).await;
     assert!(error.contains("may not add staff"), "nor add staff: {error}");
     assert_eq!(desk.json(&["ticket", "show", &t]).await["budget_hours"], 10.0, "the budget is unchanged");
     let set = desk.json_as(Simulator::MANAGER_TOKEN, &["ticket", "set", &t, "--budget-hours", "12"]).await;
@@ -476,7 +482,11 @@ async fn an_agents_token_cannot_change_a_budget_nor_claim_to_be_the_pm() {
     desk.ok(&["note", &t, "--body", "agents still write notes"]).await;
     let timeline = desk.json(&["timeline", &t]).await;
     let note = timeline.as_array().and_then(|items| items.iter().find(|i| i["kind"] == "note")).cloned();
-    assert_eq!(note.map(|n| n["author"].clone()), Some(Value::from("Ana Alvarez")), "signed by the token's person");
+    assert_eq!(
+        note.map(|n| n["author"].clone()),
+        Some(Value::from("Ana Alvarez")),
+        "signed by the token's person"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

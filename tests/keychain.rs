@@ -56,7 +56,7 @@ async fn a_connected_token_appears_in_no_file_the_app_writes() {
     let sim = Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
         .await
         .expect("simulator");
-    let db = TempDb::new();
+    let db = TempDb::sqlite();
     let home = tempfile::tempdir().expect("home");
     let service = format!("tickettime-test-leak-{}", std::process::id());
     let run = |args: Vec<String>| {
@@ -155,7 +155,7 @@ async fn a_team_databases_password_comes_from_the_keychain() {
     if admin.trim().is_empty() || !real_keyring() {
         return;
     }
-    let db = TempDb::new();
+    let db = TempDb::sqlite();
     let mut url = url::Url::parse(&db.url()).expect("url");
     let password = url.password().expect("the test URL carries a password").to_owned();
     url.set_password(None).expect("no password");

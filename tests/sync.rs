@@ -44,6 +44,10 @@ fn client(sim: &Simulator) -> HarvestClient {
 async fn desk() -> (TempDb, Store) {
     let db = TempDb::new();
     let store = Store::open(&db.url()).await.expect("opens");
+    // On a team database the tests' login is its owner: Ada, the admin
+    // whose token imports (the CLI runs below resolve her from it).
+    let ada = tickettime::domain::Email::parse("ada@demo.test").expect("email");
+    store.init_team(Some(&ada), Some("Ada Admin"), Utc::now()).await.expect("set up");
     for (subject, project, budget) in
         [("VPN", ACME_VPN_PROJECT_ID, 10), ("Invoices", GLOBEX_BILLING_PROJECT_ID, 4)]
     {
@@ -518,6 +522,7 @@ fn cli(sim: &Simulator, db: &TempDb) -> tokio::process::Command {
         .env("HARVEST_ACCESS_TOKEN", Simulator::ADMIN_TOKEN)
         .env("HARVEST_ACCOUNT_ID", Simulator::ACCOUNT_ID.to_string())
         .env("TICKETTIME_KEYCHAIN_SERVICE", "tickettime-test-sync")
+        .env("TICKETTIME_CACHE_DIR", db.dir.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);

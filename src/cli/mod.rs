@@ -421,13 +421,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     };
                     store.add_team_member(&session.actor, member, now).await?
                 }
-                None if store.backend() == store::Backend::Postgres => {
-                    return Err(anyhow!(
-                        "on a team database each person needs their own login: add --db-login LOGIN \
-                         (the password on standard input)"
-                    ))
+                None => {
+                    let staff = store.add_staff(&session.actor, &email, &name, role, now).await?;
+                    if store.backend() == store::Backend::Postgres {
+                        eprintln!(
+                            "note: {email} has no database login yet, so cannot sign in; give them one with \
+                             `tickettime staff add --email {email} --name … --role {role} --db-login LOGIN`"
+                        );
+                    }
+                    staff
                 }
-                None => store.add_staff(&session.actor, &email, &name, role, now).await?,
             };
             if json {
                 output::json(&staff)?;

@@ -30,6 +30,13 @@ impl TempDb {
         TempDb { dir, postgres }
     }
 
+    /// A SQLite file whatever `TICKETTIME_TEST_PG` says: for the solo
+    /// contracts (one file, people told apart by their tokens). The team's
+    /// per-login contract is tests/team.rs's.
+    pub fn sqlite() -> Self {
+        TempDb { dir: tempfile::tempdir().expect("a temporary directory"), postgres: None }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }
@@ -138,6 +145,12 @@ pub fn owner() -> tickettime::Actor {
 /// The session of whoever `client`'s token belongs to (asked of Harvest,
 /// as every process does), on `store`.
 pub async fn session_with(store: &tickettime::Store, client: &harvest::HarvestClient) -> tickettime::Session {
+    if store.backend() == tickettime::store::Backend::Postgres {
+        // A team database: its owner's login (the tests') is the token's person.
+        let me = client.me().await.expect("users/me");
+        let email = tickettime::domain::Email::parse(&me.email).expect("an email");
+        store.init_team(Some(&email), Some(&me.name()), Utc::now()).await.expect("the team is set up");
+    }
     let harvest = tickettime::connection::Harvest {
         client: client.clone(),
         source: tickettime::connection::Source::Environment,

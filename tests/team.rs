@@ -323,3 +323,251 @@ async fn while_a_leader_imports_another_desktop_skips() {
     .await
     .expect("the lock is free again");
 }
+
+// Per-person logins: `init` by the owner, `staff add --db-login` by an
+// admin, then each person's own `postgres://LOGIN:PW@host/db`. The core's
+// rules hold for each, and PostgreSQL itself refuses an agent's raw SQL.
+
+struct Logins {
+    db: TempDb,
+    sim: Simulator,
+    pia: String,
+    ana: String,
+}
+
+fn url_as(db: &TempDb, login: &str, password: &str) -> String {
+    let mut url = url::Url::parse(&db.url()).expect("a URL");
+    url.set_username(login).expect("a user");
+    url.set_password(Some(password)).expect("a password");
+    url.to_string()
+}
+
+async fn tickettime(
+    url: &str,
+    sim: &Simulator,
+    token: Option<&str>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"));
+    command
+        .args(args)
+        .env("TICKETTIME_DB", url)
+        .env("HARVEST_API_URL", sim.url())
+        .env("HARVEST_ID_URL", sim.url())
+        .env("HARVEST_ACCOUNT_ID", Simulator::ACCOUNT_ID.to_string())
+        .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-team-{}", std::process::id()))
+        .env(
+            "TICKETTIME_CACHE_DIR",
+            std::env::temp_dir().join(format!("tt-team-cache-{}", std::process::id())),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    match token {
+        Some(token) => command.env("HARVEST_ACCESS_TOKEN", token),
+        None => command.env_remove("HARVEST_ACCESS_TOKEN"),
+    };
+    let mut child = command.spawn().expect("tickettime runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.expect("stdin written");
+    }
+    drop(input);
+    child.wait_with_output().await.expect("tickettime ends")
+}
+
+async fn ok(url: &str, sim: &Simulator, token: Option<&str>, args: &[&str]) -> String {
+    let out = tickettime(url, sim, token, args, None).await;
+    assert!(out.status.success(), "`{}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+async fn refused(url: &str, sim: &Simulator, token: Option<&str>, args: &[&str]) -> String {
+    let out = tickettime(url, sim, token, args, None).await;
+    assert!(!out.status.success(), "`{}` must be refused", args.join(" "));
+    let error = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(error.trim().lines().count(), 1, "one line: {error}");
+    error
+}
+
+/// A team database set up by its owner, with Pia (pm) and Ana (agent) on
+/// logins of their own, and ticket #1 (4 h) created by Pia.
+async fn logins() -> Option<Logins> {
+    if std::env::var("TICKETTIME_TEST_PG").map_or(true, |v| v.trim().is_empty()) {
+        eprintln!("TICKETTIME_TEST_PG is not set: team-mode tests need PostgreSQL (scripts/test sets it)");
+        return None;
+    }
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let db = TempDb::new();
+    let sim = Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
+        .await
+        .expect("simulator");
+    let owner = db.url();
+    let init = ok(&owner, &sim, None, &["init", "--email", "ada@demo.test", "--name", "Ada Admin"]).await;
+    let password = url::Url::parse(&owner).expect("URL").password().expect("a password").to_owned();
+    assert!(!init.contains(&format!(":{password}@")), "init never prints the password: {init}");
+    let (pia, ana) =
+        (format!("tt_{}_{n}_pia", std::process::id()), format!("tt_{}_{n}_ana", std::process::id()));
+    for (email, name, role, login) in
+        [("pia@demo.test", "Pia Park", "pm", &pia), ("ana@demo.test", "Ana Alvarez", "agent", &ana)]
+    {
+        let args = ["staff", "add", "--email", email, "--name", name, "--role", role, "--db-login", login];
+        let out = tickettime(&owner, &sim, None, &args, Some("secret-pw-1\n")).await;
+        assert!(out.status.success(), "staff add: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("secret-pw-1"), "no password echoed");
+    }
+    let pia_url = url_as(&db, &pia, "secret-pw-1");
+    ok(
+        &pia_url,
+        &sim,
+        None,
+        &["ticket", "create", "--subject", "Invoices", "--budget-hours", "4", "--pm", "pia@demo.test"],
+    )
+    .await;
+    Some(Logins { db, sim, pia, ana })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_login_acts_as_its_person_and_an_agent_may_only_do_an_agents_part() {
+    let Some(team) = logins().await else { return };
+    let (sim, ana) = (&team.sim, url_as(&team.db, &team.ana, "secret-pw-1"));
+    let pia = url_as(&team.db, &team.pia, "secret-pw-1");
+    assert!(ok(&ana, sim, None, &["whoami"]).await.contains("Ana Alvarez"), "the login is the person");
+    assert!(ok(&pia, sim, None, &["whoami"]).await.contains("Pia Park"));
+    ok(&ana, sim, None, &["note", "1", "--body", "Looking at it"]).await;
+    assert!(refused(&ana, sim, None, &["ticket", "set", "1", "--budget-hours", "99"])
+        .await
+        .contains("agent"));
+    assert!(refused(&ana, sim, None, &["ticket", "create", "--subject", "Mine"]).await.contains("agent"));
+    assert!(refused(&ana, sim, None, &["ticket", "link", "1", "--project", "5"]).await.contains("agent"));
+    assert!(refused(&ana, sim, None, &["settings", "--lock-pct", "500"]).await.contains("agent"));
+    let error = refused(&ana, sim, None, &["note", "1", "--body", "as Pia", "--as", "pia@demo.test"]).await;
+    assert!(error.contains("as yourself"), "nobody claims another's name: {error}");
+    let out = tickettime(
+        &ana,
+        sim,
+        None,
+        &[
+            "staff",
+            "add",
+            "--email",
+            "e@demo.test",
+            "--name",
+            "E",
+            "--role",
+            "admin",
+            "--db-login",
+            "tt_evil",
+        ],
+        Some("secret-pw-2\n"),
+    )
+    .await;
+    assert!(!out.status.success(), "an agent's login adds no staff");
+    let set = ok(&pia, sim, None, &["ticket", "set", "1", "--budget-hours", "5", "--json"]).await;
+    assert!(set.contains("\"budget_hours\": 5.0"), "the PM's own login may: {set}");
+    let timeline = ok(&pia, sim, None, &["timeline", "1", "--json"]).await;
+    assert!(
+        timeline.contains("Ana Alvarez") && timeline.contains("Looking at it"),
+        "signed by Ana: {timeline}"
+    );
+    assert!(!timeline.contains("as Pia"), "the refused note was not written");
+
+    // A Harvest token must be the login's own person's.
+    let error = refused(&ana, sim, Some(Simulator::MANAGER_TOKEN), &["whoami"]).await;
+    assert!(error.contains("belongs to Pia Park"), "a borrowed token is explained: {error}");
+    // An agent's desktop never imports: the leader's token does.
+    let error = refused(&ana, sim, Some(Simulator::MEMBER_TOKEN), &["sync"]).await;
+    assert!(error.contains("sees the whole account"), "{error}");
+
+    // The admin moves Ana to PM, then revokes her login.
+    let owner = team.db.url();
+    ok(&owner, sim, None, &["staff", "set-role", "--email", "ana@demo.test", "--role", "pm"]).await;
+    ok(&ana, sim, None, &["ticket", "set", "1", "--budget-hours", "6"]).await;
+    ok(&owner, sim, None, &["staff", "remove", "--email", "ana@demo.test"]).await;
+    let out = tickettime(&ana, sim, None, &["ticket", "show", "1"], None).await;
+    assert!(!out.status.success(), "a removed login cannot sign in");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_login_changes_nothing_with_raw_sql() {
+    let Some(team) = logins().await else { return };
+    let sim = &team.sim;
+    let ana_url = url_as(&team.db, &team.ana, "secret-pw-1");
+    ok(&ana_url, sim, None, &["note", "1", "--body", "mine"]).await;
+    ok(&ana_url, sim, None, &["message", "1", "--from", "Client", "--body", "hello"]).await;
+    let owner = Store::open(&team.db.url()).await.expect("owner");
+    let pia_id: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE email = 'pia@demo.test'")
+        .fetch_one(owner.pool())
+        .await
+        .expect("pia");
+    async fn dump(store: &Store) -> Vec<String> {
+        let mut rows = Vec::new();
+        for table in [
+            "staff",
+            "tickets",
+            "thread_entries",
+            "time_entries",
+            "events",
+            "settings",
+            "sync_state",
+            "unlock_requests",
+            "outbox",
+        ] {
+            let text: Option<String> = sqlx::query_scalar(&format!(
+                "SELECT string_agg(t::text, '|' ORDER BY t::text) FROM {table} t"
+            ))
+            .fetch_one(store.pool())
+            .await
+            .expect("dump");
+            rows.push(format!("{table}: {}", text.unwrap_or_default()));
+        }
+        rows
+    }
+    let before = dump(&owner).await;
+    let agent = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&ana_url)
+        .await
+        .expect("ana connects");
+    let attempts = [
+        "UPDATE tickets SET budget_hundredths = 999900".to_owned(),
+        "UPDATE tickets SET locked = FALSE, extra_hundredths = 100000".to_owned(),
+        "UPDATE tickets SET harvest_project_id = 5, pm_id = NULL".to_owned(),
+        "DELETE FROM tickets".to_owned(),
+        "UPDATE staff SET role = 'admin'".to_owned(),
+        "DELETE FROM staff".to_owned(),
+        "UPDATE thread_entries SET body = 'rewritten'".to_owned(),
+        "DELETE FROM thread_entries".to_owned(),
+        "UPDATE time_entries SET hundredths = 0".to_owned(),
+        "DELETE FROM time_entries".to_owned(),
+        "UPDATE events SET kind = 'unlocked'".to_owned(),
+        "DELETE FROM events".to_owned(),
+        "UPDATE settings SET value = '1000'".to_owned(),
+        "INSERT INTO settings (key, value) VALUES ('lock_pct', '1000')".to_owned(),
+        "DELETE FROM settings".to_owned(),
+        "UPDATE sync_state SET watermark = NULL".to_owned(),
+        "DELETE FROM sync_state".to_owned(),
+        "UPDATE unlock_requests SET state = 'approved'".to_owned(),
+        "DELETE FROM unlock_requests".to_owned(),
+        "UPDATE outbox SET hundredths = 1".to_owned(),
+        "DELETE FROM outbox".to_owned(),
+        "DELETE FROM _sqlx_migrations".to_owned(),
+        format!("INSERT INTO thread_entries (ticket_number, kind, author, staff_id, body, created_at) VALUES (1, 'note', 'Pia Park', {pia_id}, 'forged', '2026-12-01T00:00:00.000000Z')"),
+        format!("INSERT INTO unlock_requests (ticket_number, requested_by, reason, state, created_at) VALUES (1, {pia_id}, 'forged', 'pending', 'x')"),
+        "INSERT INTO events (ticket_number, kind, at) VALUES (1, 'unlocked', 'x')".to_owned(),
+        "SELECT tickettime_add_staff('e@demo.test', 'E', 'admin', 'tt_evil', 'secret-pw-3', 'x')".to_owned(),
+        "CREATE TABLE owned (x int)".to_owned(),
+        "ALTER TABLE tickets DISABLE ROW LEVEL SECURITY".to_owned(),
+    ];
+    for sql in &attempts {
+        let outcome = sqlx::query(sql).execute(&agent).await;
+        match outcome {
+            Err(_) => {}
+            Ok(done) => assert_eq!(done.rows_affected(), 0, "`{sql}` must change nothing"),
+        }
+    }
+    assert_eq!(dump(&owner).await, before, "an agent's raw SQL changed nothing");
+}

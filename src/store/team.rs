@@ -79,6 +79,8 @@ impl Store {
         loop {
             let mut tx = self.pool.begin().await?;
             let outcome = async {
+                // One set-up at a time on this database ("init" in the key's bytes).
+                (&mut *tx).execute("SELECT pg_advisory_xact_lock(1768843636)").await?;
                 (&mut *tx).execute(TEAM_SQL).await?;
                 (&mut *tx)
                     .execute(format!("GRANT tickettime_admin TO \"{}\"", login.replace('"', "\"\"")).as_str())
@@ -90,7 +92,7 @@ impl Store {
                     tx.commit().await?;
                     break;
                 }
-                Err(error) if tries < 5 => {
+                Err(error) if tries < 8 => {
                     drop(tx);
                     tries += 1;
                     tracing_retry(&error);

@@ -35,6 +35,11 @@ pub struct Notice {
 
 /// The notices for `me` since the last call, oldest first; advances the mark.
 pub async fn take_notices(store: &Store, me: &Staff) -> Result<Vec<Notice>> {
+    if !me.role.manages_budgets() {
+        // Budget notices are PMs' (an agent is never a ticket's PM), and an
+        // agent's team login may not keep a mark in the settings.
+        return Ok(Vec::new());
+    }
     let (last, events) = store.events_since_mark(&mark_key(me.id)).await?;
     let Some(last) = last else {
         // First start: nothing old is replayed.

@@ -155,7 +155,7 @@ async fn a_team_databases_password_comes_from_the_keychain() {
     if admin.trim().is_empty() || !real_keyring() {
         return;
     }
-    let db = TempDb::sqlite();
+    let db = TempDb::new();
     let mut url = url::Url::parse(&db.url()).expect("url");
     let password = url.password().expect("the test URL carries a password").to_owned();
     url.set_password(None).expect("no password");
@@ -211,4 +211,23 @@ fn the_desktops_team_database_is_saved_without_its_password() {
         ""
     );
     assert_eq!(tickettime::connection::desktop_database_at(&file), None, "empty: this computer's own file");
+}
+
+#[test]
+fn the_agencys_oauth_app_is_entered_once_and_found_after_a_restart_with_no_environment() {
+    if !real_keyring() {
+        return;
+    }
+    let keychain = Keychain::with_service(&format!("tickettime-test-app-{}", std::process::id()));
+    let env = tickettime::connection::HarvestEnv::default();
+    assert!(env.oauth_app(&keychain).is_err(), "no app known yet: the error says how to enter one");
+    tickettime::connection::save_oauth_app(&keychain, "agency-app", &SecretString::from("s3cret".to_owned()))
+        .expect("kept");
+    let app = env.oauth_app(&keychain).expect("found again with no environment");
+    assert_eq!(app.client_id, "agency-app");
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&app.client_secret), "s3cret");
+    assert!(
+        tickettime::connection::save_oauth_app(&keychain, " ", &SecretString::from("x".to_owned())).is_err(),
+        "an empty id is refused"
+    );
 }

@@ -571,3 +571,16 @@ async fn an_agents_login_changes_nothing_with_raw_sql() {
     }
     assert_eq!(dump(&owner).await, before, "an agent's raw SQL changed nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_never_writes_to_a_team_database_and_only_the_owner_sets_it_up() {
+    let Some(team) = logins().await else { return };
+    let owner = Store::open(&team.db.url()).await.expect("owner");
+    let error = tickettime::demo::start(&owner, 0).await.err().expect("refused").to_string();
+    assert!(error.contains("never writes to a team database"), "{error}");
+    assert_eq!(owner.tickets().await.expect("tickets").len(), 1, "no demo tickets arrived");
+    let pia = url_as(&team.db, &team.pia, "secret-pw-1");
+    let error = refused(&pia, &team.sim, None, &["init"]).await;
+    assert!(error.contains("must run as its owner"), "{error}");
+    assert!(!error.contains("secret-pw-1"), "no password in errors: {error}");
+}

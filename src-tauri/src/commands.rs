@@ -517,8 +517,22 @@ pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Reply<SyncStatus> {
     Ok(app.state::<Live>().sync())
 }
 
+/// The agency's OAuth app, entered once on this computer (kept in the keychain).
+#[derive(Deserialize)]
+pub struct OAuthAppInput {
+    client_id: String,
+    client_secret: String,
+}
+
 #[tauri::command]
-pub async fn connect_oauth<R: Runtime>(app: AppHandle<R>) -> Reply<()> {
+pub async fn connect_oauth<R: Runtime>(app: AppHandle<R>, input: Option<OAuthAppInput>) -> Reply<()> {
+    if let Some(input) = input {
+        tickettime::connection::save_oauth_app(
+            &tickettime::keychain::Keychain::default(),
+            &input.client_id,
+            &secrecy::SecretString::from(input.client_secret),
+        )?;
+    }
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         let store = handle.state::<Store>().inner().clone();

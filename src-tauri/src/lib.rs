@@ -464,6 +464,15 @@ mod tests {
     use tickettime::domain::{Email, Hours, Role};
     use tickettime::store::NewTicket;
 
+    #[test]
+    fn the_demo_never_opens_the_configured_database() {
+        // IMPORTANT: even with TICKETTIME_DB set, --demo uses a throw-away file.
+        std::env::set_var(tickettime::store::DB_ENV, "postgres://team@db.example/tickettime");
+        let url = database_url(true).expect("a demo database");
+        std::env::remove_var(tickettime::store::DB_ENV);
+        assert!(url.contains("tickettime-demo-") && url.ends_with("demo.db"), "a temporary file: {url}");
+    }
+
     fn call(
         webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
         cmd: &str,

@@ -259,7 +259,9 @@ export const unlockRequests = (input: UnlockRequestsQuery) => call<UnlockRequest
 /** PM/admin only; approving unlocks the ticket with the extra hours. */
 export const answerUnlockRequest = (input: UnlockAnswer) => call<UnlockRequest>('answer_unlock_request', input);
 export const syncNow = () => call<SyncStatus>('sync_now');
-export const connectOauth = () => call<null>('connect_oauth');
+/** Signs in in the system browser; `oauthApp` (entered once) is kept in the keychain. */
+export const connectOauth = (oauthApp?: { client_id: string; client_secret: string }) =>
+  call<null>('connect_oauth', oauthApp);
 export const connectToken = (token: string, account_id: number) =>
   call<AppState>('connect_token', { token, account_id });
 export const startDemo = () => call<AppState>('start_demo');

@@ -438,6 +438,8 @@ async fn each_login_acts_as_its_person_and_an_agent_may_only_do_an_agents_part()
     assert!(ok(&ana, sim, None, &["whoami"]).await.contains("Ana Alvarez"), "the login is the person");
     assert!(ok(&pia, sim, None, &["whoami"]).await.contains("Pia Park"));
     ok(&ana, sim, None, &["note", "1", "--body", "Looking at it"]).await;
+    let status = ok(&ana, sim, None, &["ticket", "set", "1", "--status", "pending", "--json"]).await;
+    assert!(status.contains("\"pending\""), "an agent may change a ticket's status: {status}");
     assert!(refused(&ana, sim, None, &["ticket", "set", "1", "--budget-hours", "99"])
         .await
         .contains("agent"));

@@ -353,25 +353,41 @@ impl Store {
             Some(email) => Some(pm_required(&mut tx, email).await?.id),
             None => None,
         };
-        sqlx::query(
-            "UPDATE tickets SET
-                budget_hundredths = COALESCE($2, budget_hundredths),
-                quoted_hundredths = COALESCE($3, quoted_hundredths),
-                status = COALESCE($4, status),
-                agent_id = COALESCE($5, agent_id),
-                pm_id = COALESCE($6, pm_id),
-                updated_at = $7
-             WHERE number = $1",
-        )
-        .bind(number.get())
-        .bind(changes.budget.map(Hours::hundredths))
-        .bind(changes.quoted.map(Hours::hundredths))
-        .bind(changes.status.map(TicketStatus::as_str))
-        .bind(agent)
-        .bind(pm)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
+        // Only the columns this change may touch are named: on a team
+        // database an agent's login may update a ticket's status and agent,
+        // and PostgreSQL checks every column a statement sets.
+        if budget_change {
+            sqlx::query(
+                "UPDATE tickets SET
+                    budget_hundredths = COALESCE($2, budget_hundredths),
+                    quoted_hundredths = COALESCE($3, quoted_hundredths),
+                    status = COALESCE($4, status),
+                    agent_id = COALESCE($5, agent_id),
+                    pm_id = COALESCE($6, pm_id),
+                    updated_at = $7
+                 WHERE number = $1",
+            )
+            .bind(number.get())
+            .bind(changes.budget.map(Hours::hundredths))
+            .bind(changes.quoted.map(Hours::hundredths))
+            .bind(changes.status.map(TicketStatus::as_str))
+            .bind(agent)
+            .bind(pm)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "UPDATE tickets SET status = COALESCE($2, status), agent_id = COALESCE($3, agent_id), updated_at = $4
+                 WHERE number = $1",
+            )
+            .bind(number.get())
+            .bind(changes.status.map(TicketStatus::as_str))
+            .bind(agent)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
         if budget_change {
             // Only a budget moves the lock; a status or assignee change does
             // not (and an agent's team login may not write lock state).

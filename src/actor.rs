@@ -221,15 +221,11 @@ impl Actor {
         }
     }
 
-    /// May this actor lead a team's import and move its watermark? Solo:
-    /// anyone with a token (deletions are judged per [`Actor::judges_only`]).
-    /// Team: a PM or admin whose Harvest token sees the whole account.
+    /// May this actor try to lead a team's import? Solo: anyone with a
+    /// token. Team: a PM or admin with a Harvest token; whether the token
+    /// sees every entry it would judge is checked by [`crate::sync::run`].
     pub fn may_lead_import(&self) -> Result<()> {
-        if !self.is_team() {
-            return Ok(());
-        }
-        let sees_all = self.harvest.as_ref().is_some_and(|h| h.sees_whole_account);
-        if self.role.manages_budgets() && sees_all {
+        if !self.is_team() || (self.role.manages_budgets() && self.harvest.is_some()) {
             Ok(())
         } else {
             Err(Error::ImportNotPermitted(self.describe()))

@@ -37,11 +37,16 @@ pub enum Error {
     #[error("{0}")]
     NeedsConfirmation(String),
     #[error(
-        "on a team database only a PM or admin whose Harvest token sees the whole account (a Harvest \
-         administrator) imports, and {0} is not one: ask the team's sync leader (a PM's or admin's desktop, or \
-         `tickettime sync --every 5m` with an administrator's token)"
+        "on a team database only a PM or admin whose Harvest token sees every entry of the linked projects (a \
+         Harvest administrator, or a manager of every linked project) imports, and {0} is not one: ask the \
+         team's sync leader (a PM's or admin's desktop, or `tickettime sync --every 5m` with their token)"
     )]
     ImportNotPermitted(String),
+    #[error(
+        "nobody who can import is online: a PM's or admin's Tickettime desktop imports for the team; ask one to \
+         open it, or run `tickettime sync --every 5m` with their token"
+    )]
+    NoLeader,
     #[error("another import is running on this database; skipped (it will have fetched the same entries)")]
     SyncBusy,
     #[error("ticket {0} has no Harvest project; link one with `tickettime ticket link {n} --project ID`", n = .0.get())]

@@ -79,9 +79,9 @@ pub struct Progress {
 
 /// Runs one import as `session`'s person. A second import on the same
 /// database waits up to `options.wait`, then reports [`Error::SyncBusy`].
-/// On a team database only a PM or admin whose token sees the whole
-/// account leads ([`crate::Actor::may_lead_import`]); a token that sees
-/// only some entries judges only its own person's entries missing.
+/// On a team database only a PM or admin whose token sees every entry it
+/// judges leads ([`judgement`]); elsewhere a token that sees only some
+/// entries judges only its own person's entries missing.
 pub async fn run(
     session: &Session,
     options: &SyncOptions,
@@ -90,7 +90,7 @@ pub async fn run(
     session.actor.may_lead_import()?;
     let store = &session.store;
     let client = session.client()?;
-    let only_mine = session.actor.judges_only();
+    let only_mine = judgement(session, client).await?;
     let lock = SyncLock::acquire(store, client.account_id(), options.wait).await?;
     let started = Instant::now();
     let calls_before = client.calls();
@@ -196,6 +196,47 @@ async fn import(
         report.watermark = store.sync_state().await?.watermark;
     }
     Ok(())
+}
+
+/// Whose entries an import with this session's token may judge missing:
+/// `None` (everyone's) for an administrator's token, or a manager's that
+/// manages every project the import reconciles (Harvest shows a manager
+/// every entry of the projects they manage); else the token's own person's.
+/// On a team database only a token of the first two kinds may lead.
+pub async fn judgement(session: &Session, client: &HarvestClient) -> Result<Option<i64>> {
+    let Some(harvest) = session.actor.harvest() else {
+        return Err(Error::NotConnected);
+    };
+    if harvest.sees_whole_account {
+        return Ok(None);
+    }
+    if harvest.role == crate::domain::Role::Pm {
+        let managed: HashSet<i64> = client
+            .my_project_assignments()
+            .await?
+            .iter()
+            .filter(|a| a.is_active && a.is_project_manager)
+            .map(|a| a.project.id)
+            .collect();
+        if session.store.reconcile_projects().await?.iter().all(|p| managed.contains(p)) {
+            return Ok(None);
+        }
+    }
+    if session.actor.is_team() {
+        return Err(Error::ImportNotPermitted(session.actor.describe()));
+    }
+    Ok(Some(harvest.user_id))
+}
+
+/// Whether this session may answer another desktop's ask for an import
+/// ([`crate::watch::Heard::SyncAsked`]): it may lead, and its token sees
+/// what the import judges. A leader answers with
+/// [`crate::watch::acknowledge`], imports, then [`crate::watch::answered`].
+pub async fn may_answer(session: &Session) -> bool {
+    match session.client_opt() {
+        Some(client) => session.actor.may_lead_import().is_ok() && judgement(session, client).await.is_ok(),
+        None => false,
+    }
 }
 
 /// Re-lists one project's entries (of `only_mine`'s Harvest user alone when

@@ -534,3 +534,54 @@ async fn queued_time_goes_out_only_with_its_loggers_token() {
     assert_eq!(sent.len(), 1, "the agent's own token sends it, once");
     assert_eq!(sent[0]["user"]["id"], Simulator::MEMBER_ID, "as the agent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_managers_full_sync_judges_every_entry_of_the_projects_they_manage_and_no_other() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, project, task) = desk.ticket("10").await;
+    let agents_entry = |project_id: i64, notes: &str| {
+        desk.sim.add_entry(NewEntry {
+            user_id: Simulator::MEMBER_ID,
+            project_id,
+            task_id: task,
+            spent_date: chrono::Local::now().date_naive(),
+            hours: Some(1.0),
+            notes: Some(notes.into()),
+            external_reference: None,
+        })["id"]
+            .as_i64()
+            .expect("an id")
+    };
+    let used = |number: i64| {
+        let desk = &desk;
+        async move { desk.json(&["ticket", "show", &number.to_string()]).await["hours_used"].as_f64() }
+    };
+    // Pia manages the ticket's project: her token sees every entry on it.
+    let fixed = agents_entry(project, "Agent's fix");
+    desk.ok_as(Simulator::MANAGER_TOKEN, &["sync"]).await;
+    let before = used(ticket).await.expect("hours");
+    desk.sim.delete_entry(fixed);
+    desk.ok_as(Simulator::MANAGER_TOKEN, &["sync", "--full"]).await;
+    assert_eq!(used(ticket).await, Some(before - 1.0), "deleted in Harvest: it leaves the ticket");
+
+    // A project Pia does not manage: she sees only her own entries on it.
+    let mut audit = harvest_sim::NewProject::new(harvest_sim::seed::ACME_ID, "Acme audit");
+    audit.task_ids = vec![task];
+    audit.user_ids = vec![Simulator::MEMBER_ID, Simulator::MANAGER_ID];
+    let audit = desk.sim.add_project(audit);
+    let number = desk
+        .ok_as(
+            Simulator::ADMIN_TOKEN,
+            &["ticket", "create", "--subject", "Audit", "--project", &audit.to_string()],
+        )
+        .await;
+    let number: i64 = number.trim().parse().expect("a number");
+    let checked = agents_entry(audit, "Audit checks");
+    desk.ok_as(Simulator::ADMIN_TOKEN, &["sync"]).await;
+    assert_eq!(used(number).await, Some(1.0), "the administrator's sync brought it");
+    desk.sim.delete_entry(checked);
+    desk.ok_as(Simulator::MANAGER_TOKEN, &["sync", "--full"]).await;
+    assert_eq!(used(number).await, Some(1.0), "Pia's token cannot see it, so it may not judge it missing");
+    desk.ok_as(Simulator::ADMIN_TOKEN, &["sync", "--full"]).await;
+    assert_eq!(used(number).await, Some(0.0), "the administrator's may");
+}

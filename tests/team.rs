@@ -480,9 +480,9 @@ async fn each_login_acts_as_its_person_and_an_agent_may_only_do_an_agents_part()
     // A Harvest token must be the login's own person's.
     let error = refused(&ana, sim, Some(Simulator::MANAGER_TOKEN), &["whoami"]).await;
     assert!(error.contains("belongs to Pia Park"), "a borrowed token is explained: {error}");
-    // An agent's desktop never imports: the leader's token does.
+    // An agent's desktop never imports: it asks the leader, and none is online.
     let error = refused(&ana, sim, Some(Simulator::MEMBER_TOKEN), &["sync"]).await;
-    assert!(error.contains("sees the whole account"), "{error}");
+    assert!(error.contains("nobody who can import is online"), "{error}");
 
     // The admin moves Ana to PM, then revokes her login.
     let owner = team.db.url();
@@ -491,6 +491,73 @@ async fn each_login_acts_as_its_person_and_an_agent_may_only_do_an_agents_part()
     ok(&owner, sim, None, &["staff", "remove", "--email", "ana@demo.test"]).await;
     let out = tickettime(&ana, sim, None, &["ticket", "show", "1"], None).await;
     assert!(!out.status.success(), "a removed login cannot sign in");
+}
+
+/// A leader's desktop as the desktop's background task runs it: it hears
+/// asks for an import and, when its token may judge them, answers, imports
+/// and says it is done.
+fn leader_desktop(url: String, sim: &Simulator, token: &'static str) {
+    let config = Config { api_url: sim.url(), id_url: sim.url(), ..Config::default() };
+    let client = HarvestClient::new(
+        config,
+        Simulator::ACCOUNT_ID,
+        Credentials::Personal(SecretString::from(token.to_owned())),
+        None,
+    )
+    .expect("client");
+    tokio::spawn(async move {
+        let store = Store::open(&url).await.expect("the leader's login");
+        let session = support::session_with(&store, &client).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let follower = store.clone();
+        tokio::spawn(async move {
+            let _ = follow(&follower, move |h| {
+                let _ = tx.send(h);
+            })
+            .await;
+        });
+        while let Some(h) = rx.recv().await {
+            let Heard::SyncAsked(id) = h else { continue };
+            if !sync::may_answer(&session).await {
+                continue;
+            }
+            tickettime::watch::acknowledge(&store, &id).await.expect("ack");
+            let _ = sync::run(&session, &SyncOptions::default(), &|_| {}).await;
+            tickettime::watch::answered(&store, &id).await.expect("done");
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_sync_asks_the_leader_who_manages_every_linked_project() {
+    let Some(team) = logins().await else { return };
+    let sim = &team.sim;
+    let (ana, pia) = (url_as(&team.db, &team.ana, "secret-pw-1"), url_as(&team.db, &team.pia, "secret-pw-1"));
+    let manager = Some(Simulator::MANAGER_TOKEN);
+    let member = Some(Simulator::MEMBER_TOKEN);
+    let project = GLOBEX_BILLING_PROJECT_ID.to_string();
+    ok(&pia, sim, manager, &["ticket", "link", "1", "--project", &project]).await;
+    // Pia manages Globex billing in Harvest: her desktop leads.
+    leader_desktop(pia.clone(), sim, Simulator::MANAGER_TOKEN);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    log_in_harvest(sim, 1.5);
+    let asked = ok(&ana, sim, member, &["sync", "--json"]).await;
+    assert!(asked.contains("\"asked_leader\": true"), "{asked}");
+    let shown = ok(&ana, sim, member, &["ticket", "show", "1", "--json"]).await;
+    // Globex billing's seeded 0.5 h and 0.75 h, and Ana's new 1.5 h.
+    assert!(shown.contains("\"hours_used\": 2.75"), "the leader imported everyone's entries: {shown}");
+
+    // A project Pia does not manage: her token no longer sees every entry
+    // the import judges, so nobody who is online may lead.
+    let mut other = harvest_sim::NewProject::new(harvest_sim::seed::ACME_ID, "Acme audit");
+    other.task_ids = vec![SUPPORT_TASK_ID];
+    other.user_ids = vec![MEMBER_ID];
+    let other = sim.add_project(other).to_string();
+    ok(&team.db.url(), sim, None, &["ticket", "create", "--subject", "Audit", "--project", &other]).await;
+    let error = refused(&ana, sim, member, &["sync"]).await;
+    assert!(error.contains("nobody who can import is online"), "{error}");
+    let error = refused(&pia, sim, manager, &["sync", "--every", "10s"]).await;
+    assert!(error.contains("manager of every linked project"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

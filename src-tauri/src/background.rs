@@ -16,7 +16,10 @@ use crate::link::HarvestLink;
 use crate::live::Live;
 
 enum Command {
+    /// Sync now: this desktop imports, or (when it may not) asks the leader.
     SyncNow(oneshot::Sender<()>),
+    /// Another desktop asked for an import: this one leads it.
+    Lead(oneshot::Sender<()>),
     RefreshTimer,
     Reschedule,
 }
@@ -43,6 +46,14 @@ impl Importer {
         }
     }
 
+    /// Imports for another desktop that asked, and waits for it.
+    pub async fn lead(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.commands.send(Command::Lead(done)).await.is_ok() {
+            let _ = finished.await;
+        }
+    }
+
     /// Asks Harvest for the running timer (start-up, window focus).
     pub fn refresh_timer(&self) {
         let _ = self.commands.try_send(Command::RefreshTimer);
@@ -63,7 +74,7 @@ async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) 
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {
-                failures = if cycle(&app).await { 0 } else { failures + 1 };
+                failures = if cycle(&app, false).await { 0 } else { failures + 1 };
                 next = Instant::now() + wait(&app, failures).await;
             }
             // The minute tick only moves the running timer's elapsed time.
@@ -73,8 +84,8 @@ async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) 
                 }
             }
             command = inbox.recv() => match command {
-                Some(Command::SyncNow(done)) => {
-                    failures = if cycle(&app).await { 0 } else { failures + 1 };
+                Some(Command::SyncNow(done) | Command::Lead(done)) => {
+                    failures = if cycle(&app, true).await { 0 } else { failures + 1 };
                     next = Instant::now() + wait(&app, failures).await;
                     let _ = done.send(());
                 }
@@ -114,8 +125,10 @@ async fn wait<R: Runtime>(app: &AppHandle<R>, failures: u32) -> Duration {
 }
 
 /// One import: the entries, the running timer, the notifications; then the
-/// window and the tray are told. Returns false when Harvest failed.
-async fn cycle<R: Runtime>(app: &AppHandle<R>) -> bool {
+/// window and the tray are told. Returns false when Harvest failed. A team
+/// desktop that may not import shows the leader's last result, and when
+/// `asked` (Sync now) asks the leader for a new one.
+async fn cycle<R: Runtime>(app: &AppHandle<R>, asked: bool) -> bool {
     let Ok(session) = app.state::<HarvestLink>().session().await else {
         publish(app).await;
         return true;
@@ -129,14 +142,20 @@ async fn cycle<R: Runtime>(app: &AppHandle<R>) -> bool {
     let live = app.state::<Live>();
     live.set_sync(|s| s.running = true);
     publish(app).await;
-    // An agent's team desktop never imports: it asks the leader (who
-    // hears the change of the shared sync state) and shows its result.
-    let outcome = match session.actor.may_lead_import() {
-        Ok(()) => tickettime::sync::run(&session, &SyncOptions::default(), &|_| {}).await,
-        Err(_) => Err(tickettime::Error::SyncBusy),
+    let outcome = match tickettime::sync::run(&session, &SyncOptions::default(), &|_| {}).await {
+        // An agent's team desktop never imports: its Sync now asks the
+        // leader; either way it shows the leader's result.
+        Err(tickettime::Error::ImportNotPermitted(_)) if asked => {
+            match tickettime::watch::ask_leader(&store, tickettime::watch::Patience::default()).await {
+                Ok(_) => Err(tickettime::Error::SyncBusy),
+                Err(error) => Err(error),
+            }
+        }
+        Err(tickettime::Error::ImportNotPermitted(_)) => Err(tickettime::Error::SyncBusy),
+        outcome => outcome,
     };
     let ok = match &outcome {
-        Ok(_) | Err(tickettime::Error::SyncBusy) => true,
+        Ok(_) | Err(tickettime::Error::SyncBusy | tickettime::Error::NoLeader) => true,
         Err(error) => {
             log::warn!("import failed: {error}");
             false
@@ -224,6 +243,10 @@ async fn follow_team<R: Runtime>(app: AppHandle<R>) {
         }
     });
     while let Some(h) = heard.recv().await {
+        if let tickettime::watch::Heard::SyncAsked(id) = h {
+            answer(&app, &store, id);
+            continue;
+        }
         if let Ok(session) = app.state::<HarvestLink>().session().await {
             notify(&app, &session).await;
         }
@@ -232,8 +255,29 @@ async fn follow_team<R: Runtime>(app: AppHandle<R>) {
             tickettime::watch::Heard::Missed => {
                 store.tickets().await.map(|t| t.iter().map(|t| t.number).collect()).unwrap_or_default()
             }
+            tickettime::watch::Heard::SyncAsked(_) => continue,
         };
         let _ = app.emit("tickets-changed", changed);
         publish(&app).await;
     }
+}
+
+/// Another desktop asked for an import: when this one may lead it, it says
+/// so at once, imports through its own loop, then says it is done.
+fn answer<R: Runtime>(app: &AppHandle<R>, store: &Store, id: String) {
+    let (app, store) = (app.clone(), store.clone());
+    tauri::async_runtime::spawn(async move {
+        let Ok(session) = app.state::<HarvestLink>().session().await else { return };
+        if !tickettime::sync::may_answer(&session).await {
+            return;
+        }
+        if let Err(error) = tickettime::watch::acknowledge(&store, &id).await {
+            log::warn!("cannot answer an ask for an import: {error}");
+            return;
+        }
+        app.state::<Importer>().lead().await;
+        if let Err(error) = tickettime::watch::answered(&store, &id).await {
+            log::warn!("cannot say an asked import finished: {error}");
+        }
+    });
 }

@@ -59,7 +59,7 @@ impl From<Error> for CommandError {
             | Error::StaffExists(_)
             | Error::NoProject(_) => Code::Invalid,
             Error::Open { .. } | Error::Database(_) | Error::Migrate(_) => Code::Storage,
-            Error::Harvest(_) | Error::SyncBusy => Code::Harvest,
+            Error::Harvest(_) | Error::SyncBusy | Error::NoLeader => Code::Harvest,
             Error::ImportNotPermitted(_) => Code::Forbidden,
             Error::NeedsConfirmation(_) => Code::Confirm,
             Error::NotConnected | Error::Keychain(_) => Code::NotConnected,

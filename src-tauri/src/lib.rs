@@ -387,9 +387,8 @@ pub fn main() -> std::process::ExitCode {
         if let Ok(session) = link.session().await {
             if session.actor.is_team() && session.actor.may_lead_import().is_err() {
                 notices.push(
-                    "Team mode: this desktop does not import (only a PM's or admin's desktop whose Harvest token \
-                     sees the whole account does, or a `tickettime sync --every 5m` worker with an administrator's \
-                     token). Sync now shows the leader's last result."
+                    "Team mode: this desktop does not import (a PM's or admin's desktop does, or a `tickettime \
+                     sync --every 5m` worker with their token). Sync now asks the leader and shows its result."
                         .into(),
                 );
             }

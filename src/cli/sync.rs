@@ -18,6 +18,9 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<()> {
     let session = session(store, None, chrono::Utc::now()).await?;
+    if every.is_none() && session.actor.is_team() && session.actor.may_lead_import().is_err() {
+        return ask_leader(store, json).await;
+    }
     session.client()?;
     session.actor.may_lead_import()?;
     let show_progress = !json && std::io::stderr().is_terminal();
@@ -32,7 +35,13 @@ pub async fn run(
         if show_progress {
             eprintln!();
         }
-        return print(&report?, json);
+        return match report {
+            // A PM whose token does not see every linked project asks too.
+            Err(crate::Error::ImportNotPermitted(_)) if session.actor.is_team() => {
+                ask_leader(store, json).await
+            }
+            report => print(&report?, json),
+        };
     };
     let mut failures = 0u32;
     loop {
@@ -42,6 +51,8 @@ pub async fn run(
                 print(&report, json)?;
                 every
             }
+            // Not a passing failure: this token may not lead at all.
+            Err(error @ crate::Error::ImportNotPermitted(_)) => return Err(error.into()),
             Err(error) => {
                 failures += 1;
                 eprintln!("sync failed: {error}");
@@ -52,6 +63,31 @@ pub async fn run(
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+/// A team member who may not import asks the leader and shows its result.
+async fn ask_leader(store: &Store, json: bool) -> anyhow::Result<()> {
+    if !json && std::io::stderr().is_terminal() {
+        eprintln!("You do not import on this team database: asking the sync leader…");
+    }
+    let state = crate::watch::ask_leader(store, crate::watch::Patience::default()).await?;
+    if json {
+        return output::json(&serde_json::json!({
+            "asked_leader": true, "last_run_at": state.last_run_at, "new": state.new,
+            "updated": state.updated, "deleted": state.deleted, "unattributed": state.unattributed,
+            "last_error": state.last_error,
+        }));
+    }
+    match &state.last_error {
+        Some(error) => Err(anyhow!("the sync leader's import failed: {error}")),
+        None => {
+            println!(
+                "Imported by the sync leader: {} new, {} updated, {} deleted, {} unattributed",
+                state.new, state.updated, state.deleted, state.unattributed
+            );
+            Ok(())
         }
     }
 }

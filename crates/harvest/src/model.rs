@@ -191,6 +191,9 @@ pub struct ProjectAssignment {
     pub id: i64,
     #[serde(default = "yes")]
     pub is_active: bool,
+    /// The user manages this project (and sees every entry on it).
+    #[serde(default)]
+    pub is_project_manager: bool,
     pub project: IdName,
     #[serde(default)]
     pub client: Option<IdName>,

@@ -3,9 +3,11 @@
 //! Time is first written to the outbox, in the same durable transaction as
 //! the reply or note it came with; then it is pushed. Each entry carries an
 //! external reference naming its ticket, with the outbox id in its
-//! permalink, so after any failure that may have reached Harvest the push
-//! looks the entry up before sending it again. Harvest's refusals (422, 403)
-//! mark the item failed: shown to the user, never retried on its own.
+//! permalink; each item is claimed before its request (see
+//! [`crate::store::Pusher`]), so after any failure or crash that may have
+//! reached Harvest the push looks the entry up before sending it again, and
+//! two pushers never send one item. Harvest's refusals (422, 403) mark the
+//! item failed: shown to the user, never retried on its own.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use harvest::{HarvestClient, HarvestError, NewTimeEntry, ReferenceInput};
@@ -14,7 +16,7 @@ use crate::domain::attribution::REFERENCE_GROUP;
 use crate::domain::ThreadKind;
 use crate::domain::{LoggedHours, TicketError, TicketNumber};
 use crate::session::Session;
-use crate::store::{OutboxItem, OutboxState, PendingTime, ThreadInput};
+use crate::store::{ClaimRules, Claimed, OutboxItem, OutboxState, PendingTime, ThreadInput};
 use crate::{Error, Result};
 
 /// Hours to log on a ticket.
@@ -44,7 +46,10 @@ pub enum Delivery {
 pub struct PushReport {
     pub sent: usize,
     pub failed: usize,
+    /// This person's items still waiting after the push.
     pub pending: usize,
+    /// Items another running pusher was sending meanwhile.
+    pub busy: usize,
     /// Why pushing stopped early, if it did.
     pub stopped: Option<String>,
 }
@@ -85,8 +90,8 @@ pub async fn log_time(
     if session.harvest.is_none() {
         return Ok((id, Delivery::Queued { reason: "not connected to Harvest".into() }));
     }
-    let report = push(session, now).await?;
-    let item = store.outbox(&[]).await?.into_iter().find(|i| i.id == id);
+    let report = push(session).await?;
+    let item = store.outbox_item(&id).await?;
     let delivery = match item {
         Some(OutboxItem { state: OutboxState::Sent, harvest_id: Some(harvest_id), .. }) => {
             Delivery::Sent { harvest_id }
@@ -128,57 +133,84 @@ pub async fn resolve_task(session: &Session, project: i64, task: Option<i64>) ->
     }
 }
 
-/// Sends the session's person's pending outbox items, oldest first — never
-/// anyone else's (their time goes out with their own token). Stops at the
-/// first failure that Harvest may recover from, so items keep their order.
-pub async fn push(session: &Session, now: DateTime<Utc>) -> Result<PushReport> {
+/// How a push claims and waits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PushOptions {
+    pub rules: ClaimRules,
+    /// Wait for an item a crashed pusher left to settle, then resolve it
+    /// (the CLI's `outbox push`); otherwise leave it for the next push.
+    pub wait_for_settling: bool,
+}
+
+/// Sends the session's person's waiting outbox items, oldest first — never
+/// anyone else's (their time goes out with their own token). Each item is
+/// claimed before its request; an item an earlier try may have created is
+/// looked up in Harvest by its permalink first. Stops at the first failure
+/// Harvest may recover from, so items keep their order.
+pub async fn push(session: &Session) -> Result<PushReport> {
+    push_with(session, &PushOptions::default()).await
+}
+
+/// [`push`] with explicit claim rules.
+pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushReport> {
     let store = &session.store;
     let client = session.client()?;
-    let mut report = PushReport::default();
     let me = session.actor.staff_id();
-    let pending: Vec<OutboxItem> = store
-        .outbox(&[OutboxState::Pending])
-        .await?
-        .into_iter()
-        .filter(|item| item.logged_by.is_none() || item.logged_by == me)
-        .collect();
-    if pending.is_empty() {
+    let mut report = PushReport::default();
+    if store.outbox_waiting(me).await? == 0 {
         return Ok(report);
     }
+    let pusher = store.start_pusher().await?;
     let user_id = session.actor.harvest().map(|h| h.user_id);
-    for (index, item) in pending.iter().enumerate() {
-        match push_one(client, item, user_id).await {
+    loop {
+        let outcome = store.claim_outbox(&pusher, me, &options.rules, Utc::now()).await?;
+        let Some(claimed) = outcome.claimed else {
+            match outcome.settling_until {
+                Some(until) if options.wait_for_settling => {
+                    let wait = (until - Utc::now()).to_std().unwrap_or_default();
+                    tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+                _ => {}
+            }
+            report.busy = outcome.held_elsewhere;
+            break;
+        };
+        let id = &claimed.item.id;
+        match deliver(client, &claimed, user_id).await {
             Ok(entry) => {
-                store.complete_outbox(&item.id, &entry, &session.actor, now).await?;
+                store.complete_outbox(id, &entry, &session.actor, Utc::now()).await?;
                 report.sent += 1;
             }
             Err(error)
                 if error.is_transient()
                     || matches!(error, HarvestError::Unauthorized | HarvestError::ReconnectNeeded(_)) =>
             {
-                store.outbox_attempted(&item.id, &error.to_string(), now).await?;
-                report.pending = pending.len() - index;
+                store.release_outbox(&pusher, id, &error.to_string(), Utc::now()).await?;
                 report.stopped = Some(error.to_string());
                 break;
             }
             Err(error) => {
-                store.outbox_failed(&item.id, &error.to_string(), now).await?;
+                store.outbox_failed(&pusher, id, &error.to_string(), Utc::now()).await?;
                 report.failed += 1;
             }
         }
     }
+    report.pending = store.outbox_waiting(me).await?;
     Ok(report)
 }
 
-async fn push_one(
+async fn deliver(
     client: &HarvestClient,
-    item: &OutboxItem,
+    claimed: &Claimed,
     user_id: Option<i64>,
 ) -> harvest::Result<harvest::TimeEntry> {
+    let item = &claimed.item;
     let reference = reference(item.ticket, &item.id);
-    if item.attempts > 0 {
+    if claimed.look_up_first {
         // IMPORTANT: an earlier try may have created the entry before its
-        // answer was lost; re-sending blindly would log the time twice.
+        // answer was lost (or its process died); re-sending blindly would
+        // log the time twice.
         let found = client.entries_by_reference(&reference.id, user_id).await?;
         let mine = found.into_iter().find(|e| {
             e.external_reference.as_ref().and_then(|r| r.permalink.as_deref())

@@ -11,7 +11,7 @@ use crate::keychain::Keychain;
 use crate::logging::{self, Delivery, LogRequest};
 use crate::personal::PersonalCache;
 use crate::session::Session;
-use crate::store::{OutboxState, Store};
+use crate::store::Store;
 use crate::timer;
 
 /// This OS user's Harvest connection for this database, if any: the
@@ -32,7 +32,7 @@ pub async fn session(store: &Store, label: Option<&str>, now: DateTime<Utc>) -> 
 async fn connected(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Session> {
     let session = session(store, None, now).await?;
     session.client()?;
-    if let Ok(report) = logging::push(&session, now).await {
+    if let Ok(report) = logging::push(&session).await {
         if report.sent > 0 {
             eprintln!(
                 "Sent {} queued time entr{} to Harvest.",
@@ -304,22 +304,34 @@ pub async fn outbox(
         }
         OutboxCommand::Push => {
             let session = session(store, None, now).await?;
-            let report = logging::push(&session, now).await?;
+            // A crashed push's item is resolved here, after it settles.
+            let options = logging::PushOptions { wait_for_settling: true, ..logging::PushOptions::default() };
+            let report = logging::push_with(&session, &options).await?;
             if json {
                 return output::json(&json!({
-                    "sent": report.sent, "failed": report.failed, "pending": report.pending, "stopped": report.stopped
+                    "sent": report.sent, "failed": report.failed, "pending": report.pending,
+                    "busy": report.busy, "stopped": report.stopped
                 }));
             }
-            println!("{} sent, {} refused, {} still pending", report.sent, report.failed, report.pending);
+            println!("{} sent, {} refused, {} still waiting", report.sent, report.failed, report.pending);
+            if report.busy > 0 {
+                println!("{} being sent by another Tickettime right now.", report.busy);
+            }
             if let Some(reason) = report.stopped {
                 println!("Stopped: {reason}");
             }
             Ok(())
         }
         OutboxCommand::Retry { id } => {
-            store.outbox_retry(&id, now).await?;
-            let pending = store.outbox(&[OutboxState::Pending]).await?.len();
-            println!("Item {id} is back in line ({pending} pending); it goes out with the next `tickettime outbox push`.");
+            let session = session(store, None, now).await?;
+            store.outbox_retry(&session.actor, &id, now).await?;
+            println!("Item {id} is back in line; it goes out with the next push (`tickettime outbox push`).");
+            Ok(())
+        }
+        OutboxCommand::Discard { id } => {
+            let session = session(store, None, now).await?;
+            store.outbox_discard(&session.actor, &id, now).await?;
+            println!("Item {id} is discarded: it will not be sent.");
             Ok(())
         }
     }

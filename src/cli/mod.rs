@@ -340,6 +340,8 @@ enum OutboxCommand {
     Push,
     /// Put a failed item back in line.
     Retry { id: String },
+    /// Give up a waiting or refused item: it is never sent.
+    Discard { id: String },
 }
 
 /// Runs the CLI; returns the process exit code.

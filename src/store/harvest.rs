@@ -1,17 +1,13 @@
 //! The Harvest side of the store: staff made from Harvest users, plain
-//! settings, and the outbox of logged time (each item its logger's).
+//! settings, and queueing logged time in the outbox (see [`super::outbox`]).
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use sqlx::FromRow;
-
-use super::entries::import;
 use super::tickets::{insert_thread_entry, ticket_view, Staff};
-use super::{parse_ts, ts, ImportReport, Store};
+use super::{ts, Store};
 use crate::actor::Actor;
 use crate::domain::{Hours, ThreadKind, TicketError, TicketNumber};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::personal::HarvestIdentity;
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// Time waiting to be created in Harvest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,81 +24,6 @@ pub struct PendingTime {
 pub struct ThreadInput<'a> {
     pub kind: ThreadKind,
     pub body: &'a str,
-}
-
-/// Where an outbox item is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutboxState {
-    /// Not yet confirmed by Harvest; pushed on the next chance.
-    Pending,
-    /// Created in Harvest (`harvest_id` set).
-    Sent,
-    /// Refused by Harvest (validation, permission); never retried on its own.
-    Failed,
-}
-
-/// One item of the outbox.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct OutboxItem {
-    pub id: String,
-    pub ticket: i64,
-    pub project_id: i64,
-    pub task_id: i64,
-    pub spent_date: NaiveDate,
-    pub hours: f64,
-    pub notes: Option<String>,
-    pub state: OutboxState,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub harvest_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    /// The staff member who logged it (none for items from before people
-    /// were told apart): only their token sends it.
-    pub logged_by: Option<i64>,
-}
-
-#[derive(FromRow)]
-struct OutboxRow {
-    id: String,
-    ticket_number: i64,
-    project_id: i64,
-    task_id: i64,
-    spent_date: String,
-    hundredths: i64,
-    notes: Option<String>,
-    state: String,
-    attempts: i64,
-    last_error: Option<String>,
-    harvest_id: Option<i64>,
-    created_at: String,
-    logged_by: Option<i64>,
-}
-
-impl TryFrom<OutboxRow> for OutboxItem {
-    type Error = Error;
-    fn try_from(row: OutboxRow) -> Result<Self> {
-        Ok(OutboxItem {
-            id: row.id,
-            ticket: row.ticket_number,
-            project_id: row.project_id,
-            task_id: row.task_id,
-            spent_date: NaiveDate::parse_from_str(&row.spent_date, "%Y-%m-%d")
-                .map_err(|e| Error::Invalid(format!("outbox date `{}`: {e}", row.spent_date)))?,
-            hours: Hours::from_hundredths(row.hundredths).as_f64(),
-            notes: row.notes,
-            state: match row.state.as_str() {
-                "pending" => OutboxState::Pending,
-                "sent" => OutboxState::Sent,
-                _ => OutboxState::Failed,
-            },
-            attempts: row.attempts,
-            last_error: row.last_error,
-            harvest_id: row.harvest_id,
-            created_at: parse_ts(&row.created_at)?,
-            logged_by: row.logged_by,
-        })
-    }
 }
 
 impl Store {
@@ -194,96 +115,5 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(id)
-    }
-
-    /// Outbox items in `states` (all when empty), oldest first.
-    pub async fn outbox(&self, states: &[OutboxState]) -> Result<Vec<OutboxItem>> {
-        let rows: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT id, ticket_number, project_id, task_id, spent_date, hundredths, notes, state, attempts,
-                    last_error, harvest_id, created_at, logged_by
-             FROM outbox ORDER BY created_at, id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(OutboxItem::try_from)
-            .filter(|item| item.as_ref().map_or(true, |i| states.is_empty() || states.contains(&i.state)))
-            .collect()
-    }
-
-    /// Harvest confirmed the item: store its entry and mark it sent, together.
-    pub async fn complete_outbox(
-        &self,
-        id: &str,
-        entry: &harvest::TimeEntry,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<ImportReport> {
-        let mut tx = self.begin().await?;
-        // On a team database an agent's login may not write entries: the
-        // sync leader imports this one with the rest.
-        let report = if actor.writes_entries() {
-            import(&mut tx, std::slice::from_ref(entry), actor.staff_id(), now).await?
-        } else {
-            ImportReport::default()
-        };
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', harvest_id = $2, last_error = NULL, updated_at = $3 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(entry.id)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(report)
-    }
-
-    /// A try that may have reached Harvest failed: count it; the next push
-    /// looks the entry up before sending it again.
-    pub async fn outbox_attempted(&self, id: &str, error: &str, now: DateTime<Utc>) -> Result<()> {
-        self.outbox_update(id, "pending", 1, error, now).await
-    }
-
-    /// Harvest refused the item: it stays visible and is not retried on its own.
-    pub async fn outbox_failed(&self, id: &str, error: &str, now: DateTime<Utc>) -> Result<()> {
-        self.outbox_update(id, "failed", 1, error, now).await
-    }
-
-    /// Puts a failed item back in line (the user asked to retry it).
-    pub async fn outbox_retry(&self, id: &str, now: DateTime<Utc>) -> Result<()> {
-        let changed = sqlx::query(
-            "UPDATE outbox SET state = 'pending', updated_at = $2 WHERE id = $1 AND state = 'failed'",
-        )
-        .bind(id)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(Error::Invalid(format!("no failed outbox item `{id}`")));
-        }
-        Ok(())
-    }
-
-    async fn outbox_update(
-        &self,
-        id: &str,
-        state: &str,
-        attempts: i64,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = $2, attempts = attempts + $3, last_error = $4, updated_at = $5 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(state)
-        .bind(attempts)
-        .bind(error)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }

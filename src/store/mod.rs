@@ -11,6 +11,7 @@
 
 mod entries;
 mod harvest;
+mod outbox;
 mod requests;
 mod sync;
 mod team;
@@ -28,7 +29,8 @@ use crate::domain::Thresholds;
 use crate::error::{Error, Result};
 
 pub use entries::ImportReport;
-pub use harvest::{OutboxItem, OutboxState, PendingTime, ThreadInput};
+pub use harvest::{PendingTime, ThreadInput};
+pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher};
 pub use requests::{RequestNews, RequestState, UnlockRequest};
 pub use sync::{RunRecord, SyncState};
 pub use team::{NewMember, TeamSetup};

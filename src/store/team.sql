@@ -129,12 +129,15 @@ GRANT USAGE ON SCHEMA public TO tickettime_agent, tickettime_pm, tickettime_admi
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO tickettime_agent, tickettime_pm, tickettime_admin;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO tickettime_agent, tickettime_pm, tickettime_admin;
 GRANT INSERT ON thread_entries, outbox, unlock_requests TO tickettime_agent;
-GRANT UPDATE (state, attempts, last_error, harvest_id, updated_at) ON outbox TO tickettime_agent;
+GRANT UPDATE (state, attempts, last_error, harvest_id, updated_at, claimed_by, attempted_at, lease_until, permalink)
+  ON outbox TO tickettime_agent;
 GRANT UPDATE (requester_notified) ON unlock_requests TO tickettime_agent;
 GRANT UPDATE (status, agent_id, updated_at) ON tickets TO tickettime_agent;
 GRANT INSERT, UPDATE ON tickets, thread_entries, time_entries, events, settings, sync_state, unlock_requests, outbox
   TO tickettime_pm, tickettime_admin;
-GRANT DELETE ON settings TO tickettime_pm, tickettime_admin;
+GRANT DELETE ON settings, quarantine TO tickettime_pm, tickettime_admin;
+GRANT INSERT, UPDATE ON quarantine TO tickettime_pm, tickettime_admin;
+GRANT INSERT ON notices_delivered TO tickettime_pm, tickettime_admin;
 GRANT INSERT, UPDATE ON staff TO tickettime_admin;
 
 -- Row security: an agent writes only as themselves, never on a locked
@@ -142,6 +145,12 @@ GRANT INSERT, UPDATE ON staff TO tickettime_admin;
 ALTER TABLE thread_entries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE unlock_requests ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notices_delivered ENABLE ROW LEVEL SECURITY;
+
+-- Each PM marks only their own notices shown.
+DROP POLICY IF EXISTS tt_own ON notices_delivered;
+CREATE POLICY tt_own ON notices_delivered TO tickettime_pm, tickettime_admin
+  USING (staff_id = tickettime_me()) WITH CHECK (staff_id = tickettime_me());
 
 DROP POLICY IF EXISTS tt_read ON thread_entries;
 DROP POLICY IF EXISTS tt_manage ON thread_entries;

@@ -105,6 +105,9 @@ async fn inject(State(app): State<App>, Json(request): Json<FaultRequest>) -> Re
         "delay" => FaultKind::Delay(Duration::from_millis(request.delay_ms.unwrap_or(1000))),
         "drop" => FaultKind::Drop,
         "drop_after_handling" => FaultKind::DropAfterHandling,
+        "delay_after_handling" => {
+            FaultKind::DelayAfterHandling(Duration::from_millis(request.delay_ms.unwrap_or(1000)))
+        }
         "too_many_requests" => FaultKind::TooManyRequests { retry_after: request.retry_after },
         "garbage" => FaultKind::Garbage,
         other => {

@@ -52,6 +52,11 @@ pub(crate) async fn gate(State(app): State<App>, request: Request, next: Next) -
             set_status(&app, index, handled.status().as_u16());
             return dropped();
         }
+        Some(FaultKind::DelayAfterHandling(wait)) => {
+            let handled = guarded(&app, request, next).await;
+            tokio::time::sleep(wait).await;
+            handled
+        }
     };
     set_status(&app, index, response.status().as_u16());
     response

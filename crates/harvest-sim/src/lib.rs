@@ -106,6 +106,9 @@ pub enum FaultKind {
     Drop,
     /// Handle the request (e.g. create the entry), then close the connection: the ambiguous POST.
     DropAfterHandling,
+    /// Handle the request, then wait before answering: a client killed meanwhile never hears
+    /// that its entry was created.
+    DelayAfterHandling(Duration),
     /// 429 with an empty text/html body; `Retry-After` only when `Some` (seconds or HTTP-date).
     TooManyRequests { retry_after: Option<String> },
     /// 200 with `Content-Type: text/html` and a non-JSON body.

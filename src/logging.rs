@@ -177,7 +177,20 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
             break;
         };
         let id = &claimed.item.id;
-        match deliver(client, &claimed, user_id).await {
+        let outcome = match look_up(client, &claimed, user_id).await {
+            Ok(Some(entry)) => Ok(entry),
+            Ok(None) => send(client, &claimed.item).await,
+            Err(error) => {
+                // Not knowing whether Harvest has it, the item waits: a
+                // refused look-up must not mark sent time failed.
+                store
+                    .release_outbox(&pusher, id, &format!("looking the entry up: {error}"), Utc::now())
+                    .await?;
+                report.stopped = Some(error.to_string());
+                break;
+            }
+        };
+        match outcome {
             Ok(entry) => {
                 store.complete_outbox(id, &entry, &session.actor, Utc::now()).await?;
                 report.sent += 1;
@@ -200,33 +213,35 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
     Ok(report)
 }
 
-async fn deliver(
+/// When an earlier try may have created the entry, Harvest's copy (found
+/// by the item's permalink), if any.
+async fn look_up(
     client: &HarvestClient,
     claimed: &Claimed,
     user_id: Option<i64>,
-) -> harvest::Result<harvest::TimeEntry> {
-    let item = &claimed.item;
-    let reference = reference(item.ticket, &item.id);
-    if claimed.look_up_first {
-        // IMPORTANT: an earlier try may have created the entry before its
-        // answer was lost (or its process died); re-sending blindly would
-        // log the time twice.
-        let found = client.entries_by_reference(&reference.id, user_id).await?;
-        let mine = found.into_iter().find(|e| {
-            e.external_reference.as_ref().and_then(|r| r.permalink.as_deref())
-                == Some(reference.permalink.as_str())
-        });
-        if let Some(entry) = mine {
-            return Ok(entry);
-        }
+) -> harvest::Result<Option<harvest::TimeEntry>> {
+    if !claimed.look_up_first {
+        return Ok(None);
     }
+    // IMPORTANT: an earlier try may have created the entry before its
+    // answer was lost (or its process died); re-sending blindly would log
+    // the time twice.
+    let reference = reference(claimed.item.ticket, &claimed.item.id);
+    let found = client.entries_by_reference(&reference.id, user_id).await?;
+    Ok(found.into_iter().find(|e| {
+        e.external_reference.as_ref().and_then(|r| r.permalink.as_deref())
+            == Some(reference.permalink.as_str())
+    }))
+}
+
+async fn send(client: &HarvestClient, item: &OutboxItem) -> harvest::Result<harvest::TimeEntry> {
     let entry = NewTimeEntry {
         project_id: item.project_id,
         task_id: item.task_id,
         spent_date: item.spent_date,
         hours: Some(item.hours),
         notes: item.notes.clone(),
-        external_reference: Some(reference),
+        external_reference: Some(reference(item.ticket, &item.id)),
     };
     client.create_time_entry(&entry).await
 }

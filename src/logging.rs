@@ -195,17 +195,22 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
                 store.complete_outbox(id, &entry, &session.actor, Utc::now()).await?;
                 report.sent += 1;
             }
-            Err(error)
-                if error.is_transient()
-                    || matches!(error, HarvestError::Unauthorized | HarvestError::ReconnectNeeded(_)) =>
-            {
+            // Harvest read the entry and said no: shown, never retried on its own.
+            Err(
+                error @ (HarvestError::Validation(_)
+                | HarvestError::Forbidden(_)
+                | HarvestError::NotFound(_)
+                | HarvestError::Rejected { .. }),
+            ) => {
+                store.outbox_failed(&pusher, id, &error.to_string(), Utc::now()).await?;
+                report.failed += 1;
+            }
+            // Anything else (an outage, no or an unreadable answer, a token
+            // to renew) may have created it: it waits, and is looked up first.
+            Err(error) => {
                 store.release_outbox(&pusher, id, &error.to_string(), Utc::now()).await?;
                 report.stopped = Some(error.to_string());
                 break;
-            }
-            Err(error) => {
-                store.outbox_failed(&pusher, id, &error.to_string(), Utc::now()).await?;
-                report.failed += 1;
             }
         }
     }

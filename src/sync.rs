@@ -62,6 +62,8 @@ pub struct SyncReport {
     pub updated: u64,
     pub deleted: u64,
     pub unattributed: u64,
+    /// Entries of this run kept aside (see [`crate::store::Store::quarantine`]).
+    pub quarantined: u64,
     pub api_calls: u64,
     pub pages: u64,
     pub entries_seen: u64,
@@ -145,7 +147,8 @@ async fn import(
             total_pages: page.total_pages,
             entries: report.entries_seen,
         });
-        seen.extend(page.items.iter().map(|e| e.id));
+        // An unreadable entry was seen too: it is quarantined, not missing.
+        seen.extend(page.items.iter().map(|e| e.id).chain(page.rejected.iter().filter_map(|r| r.id)));
         newest = page.items.iter().map(|e| e.updated_at).chain(newest).max();
         let known = store.known_ids(&page.items.iter().map(|e| e.id).collect::<Vec<_>>()).await?;
         let kept: Vec<TimeEntry> = page
@@ -166,7 +169,8 @@ async fn import(
         } else {
             None
         };
-        let imported = store.import_page(&kept, watermark, Utc::now()).await?;
+        let imported = store.import_page(&kept, &page.rejected, watermark, Utc::now()).await?;
+        report.quarantined += imported.quarantined;
         report.new += imported.new;
         report.updated += imported.updated;
         report.unattributed += imported.unattributed;
@@ -255,8 +259,8 @@ async fn reconcile_project(
     let mut total = None;
     while let Some(page) = pager.next_page().await? {
         total = total.or(page.total_entries);
-        present.extend(page.items.iter().map(|e| e.id));
-        store.import_page(&page.items, None, Utc::now()).await?;
+        present.extend(page.items.iter().map(|e| e.id).chain(page.rejected.iter().filter_map(|r| r.id)));
+        store.import_page(&page.items, &page.rejected, None, Utc::now()).await?;
     }
     if total.is_some_and(|t| present.len() as u64 != t) {
         // Rows shifted between pages: deleting now could delete a live entry.

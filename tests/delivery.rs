@@ -18,29 +18,28 @@ struct Desk {
     ticket: String,
 }
 
-const TOKEN: &str = Simulator::MEMBER_TOKEN;
+/// Ada, a Harvest administrator: she logs time and leads the import.
+const TOKEN: &str = Simulator::ADMIN_TOKEN;
 
 impl Desk {
-    /// Ticket #1 on Acme VPN support (10 h), logged to by Ana (a member).
+    /// Ticket #1 on Acme VPN support (10 h), logged to by Ada.
     async fn new(db: TempDb) -> Desk {
         let sim =
             Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
                 .await
                 .expect("the simulator starts");
         let mut desk = Desk { db, sim, ticket: String::new() };
-        // Solo: a PM creates the ticket. Team: the owner's login is Ana's.
-        let creator = if desk.db.is_postgres() {
-            desk.ok(None, &["init", "--email", "ana@demo.test", "--name", "Ana Alvarez"]).await;
-            TOKEN
+        // Team: the owner's login is Ada's.
+        if desk.db.is_postgres() {
+            desk.ok(None, &["init", "--email", "ada@demo.test", "--name", "Ada Admin"]).await;
         } else {
             desk.ok(None, &["init"]).await;
-            Simulator::MANAGER_TOKEN
-        };
+        }
         let project = ACME_VPN_PROJECT_ID.to_string();
         let args =
             ["ticket", "create", "--subject", "VPN drops", "--budget-hours", "10", "--project", &project];
-        desk.ticket = desk.ok(Some(creator), &args).await.trim().to_owned();
-        desk.ok(Some(TOKEN), &["projects"]).await; // Ana's tasks, cached for offline use
+        desk.ticket = desk.ok(Some(TOKEN), &args).await.trim().to_owned();
+        desk.ok(Some(TOKEN), &["projects"]).await; // Ada's tasks, cached for offline use
         desk
     }
 
@@ -195,5 +194,63 @@ async fn five_entries_queued_offline_then_two_pushes_at_once_send_five() {
         hours.sort_by(f64::total_cmp);
         assert_eq!(hours, vec![0.25, 0.5, 0.75, 1.0, 1.25], "each item once");
         assert!(desk.outbox().await.iter().all(|i| i["state"] == "sent"), "every item sent");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_tickettime_cannot_accept_is_quarantined_and_the_rest_imports() {
+    for desk in desks().await {
+        let hours_used = |shown: String| {
+            serde_json::from_str::<Value>(&shown).expect("json")["hours_used"].as_f64().expect("hours")
+        };
+        desk.ok(Some(TOKEN), &["sync"]).await;
+        let before = hours_used(desk.ok(Some(TOKEN), &["ticket", "show", &desk.ticket, "--json"]).await);
+        let entry = |hours: f64, notes: &str| {
+            desk.sim.add_entry(harvest_sim::NewEntry {
+                user_id: Simulator::MEMBER_ID,
+                project_id: ACME_VPN_PROJECT_ID,
+                task_id: SUPPORT_TASK_ID,
+                spent_date: chrono::Local::now().date_naive(),
+                hours: Some(hours),
+                notes: Some(notes.into()),
+                external_reference: None,
+            })["id"]
+                .as_i64()
+                .expect("an id")
+        };
+        let bad = entry(-1.0, "negative");
+        entry(1.0, "fine");
+        let out = desk.run(Some(TOKEN), &["sync"]).await;
+        assert!(
+            out.status.success(),
+            "one bad entry does not stop the sync: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(&format!("Harvest entry {bad} not imported")), "named with its id: {said}");
+        let after = hours_used(desk.ok(Some(TOKEN), &["ticket", "show", &desk.ticket, "--json"]).await);
+        assert!((after - before - 1.0).abs() < 1e-9, "the rest of the page imported: {before} → {after}");
+        let status: Value =
+            serde_json::from_str(&desk.ok(Some(TOKEN), &["sync", "status", "--json"]).await).expect("json");
+        assert_eq!(status["quarantined"][0]["harvest_id"], bad, "{status}");
+        assert!(status["quarantined"][0]["reason"].as_str().is_some_and(|r| r.contains("hours")), "{status}");
+
+        // The stream goes on: a later entry imports, and the watermark moved.
+        entry(0.5, "later");
+        desk.ok(Some(TOKEN), &["sync"]).await;
+        let later = hours_used(desk.ok(Some(TOKEN), &["ticket", "show", &desk.ticket, "--json"]).await);
+        assert!((later - after - 0.5).abs() < 1e-9, "{after} → {later}");
+
+        // Fixed in Harvest: imported, and out of the quarantine.
+        desk.sim.edit_entry(
+            bad,
+            harvest_sim::EntryEdit { hours: Some(2.0), ..harvest_sim::EntryEdit::default() },
+        );
+        desk.ok(Some(TOKEN), &["sync"]).await;
+        let fixed = hours_used(desk.ok(Some(TOKEN), &["ticket", "show", &desk.ticket, "--json"]).await);
+        assert!((fixed - later - 2.0).abs() < 1e-9, "{later} → {fixed}");
+        let status: Value =
+            serde_json::from_str(&desk.ok(Some(TOKEN), &["sync", "status", "--json"]).await).expect("json");
+        assert_eq!(status["quarantined"], serde_json::json!([]), "{status}");
     }
 }

@@ -307,18 +307,25 @@ async fn an_older_version_of_an_entry_never_overwrites_a_newer_one() {
 }
 
 #[tokio::test]
-async fn a_malformed_entry_changes_nothing() {
+async fn a_malformed_entry_is_quarantined_and_the_rest_of_its_batch_imports() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
     store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 1)).await.expect("import");
     let mut bad = parse_entries(vec![entry(2, 100, 1.0, at(2, 2)), entry(3, 100, 1.0, at(2, 2))]);
     bad[1].hours = f64::NAN;
-    assert!(store.import_entries(&bad, at(2, 3)).await.is_err(), "NaN hours are refused");
-    let rows: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
-    assert_eq!(rows, 1, "the good entry of a bad batch is not stored either");
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 1.0);
+    let report = store.import_entries(&bad, at(2, 3)).await.expect("one bad entry does not fail the batch");
+    assert_eq!((report.new, report.quarantined), (1, 1));
+    let stored: Vec<i64> = sqlx::query_scalar("SELECT harvest_id FROM time_entries ORDER BY harvest_id")
+        .fetch_all(store.pool())
+        .await
+        .expect("ids");
+    assert_eq!(stored, vec![1, 2], "the good entry is stored, the bad one is not");
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 2.0);
+    let held = store.quarantine().await.expect("quarantine");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].harvest_id, 3);
+    assert!(held[0].reason.contains("time entry 3"), "names the entry and why: {}", held[0].reason);
 }
 
 #[tokio::test]

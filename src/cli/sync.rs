@@ -7,7 +7,7 @@ use anyhow::{anyhow, Context};
 
 use super::harvest::session;
 use super::output;
-use crate::store::Store;
+use crate::store::{Quarantined, Store};
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
 
 /// Runs the import once, or every `every` until Ctrl-C (backing off while it fails).
@@ -18,6 +18,7 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<()> {
     let session = session(store, None, chrono::Utc::now()).await?;
+    push_first(&session).await;
     if every.is_none() && session.actor.is_team() && session.actor.may_lead_import().is_err() {
         return ask_leader(store, json).await;
     }
@@ -40,15 +41,19 @@ pub async fn run(
             Err(crate::Error::ImportNotPermitted(_)) if session.actor.is_team() => {
                 ask_leader(store, json).await
             }
-            report => print(&report?, json),
+            report => print(&report?, &store.quarantine().await?, json),
         };
     };
     let mut failures = 0u32;
+    let mut first = true;
     loop {
+        if !std::mem::take(&mut first) {
+            push_first(&session).await;
+        }
         let wait = match sync::run(&session, &options, &progress).await {
             Ok(report) => {
                 failures = 0;
-                print(&report, json)?;
+                print(&report, &store.quarantine().await?, json)?;
                 every
             }
             // Not a passing failure: this token may not lead at all.
@@ -64,6 +69,20 @@ pub async fn run(
             _ = tokio::time::sleep(wait) => {}
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
+    }
+}
+
+/// This person's queued time goes out before the import (which then finds it).
+async fn push_first(session: &crate::Session) {
+    if session.client_opt().is_none() {
+        return;
+    }
+    match crate::logging::push(session).await {
+        Ok(r) if r.sent > 0 || r.failed > 0 => {
+            eprintln!("Outbox: {} sent, {} refused by Harvest (see `tickettime outbox`)", r.sent, r.failed)
+        }
+        Ok(_) => {}
+        Err(error) => eprintln!("Outbox not pushed: {error}"),
     }
 }
 
@@ -92,14 +111,15 @@ async fn ask_leader(store: &Store, json: bool) -> anyhow::Result<()> {
     }
 }
 
-fn print(report: &SyncReport, json: bool) -> anyhow::Result<()> {
+fn print(report: &SyncReport, held: &[Quarantined], json: bool) -> anyhow::Result<()> {
     if json {
         return output::json(&serde_json::json!({
             "new": report.new, "updated": report.updated, "deleted": report.deleted,
             "unattributed": report.unattributed, "api_calls": report.api_calls, "pages": report.pages,
-            "reconciled": report.reconciled, "watermark": report.watermark,
+            "reconciled": report.reconciled, "watermark": report.watermark, "quarantined": held,
         }));
     }
+    print_quarantine(held);
     println!(
         "Imported: {} new, {} updated, {} deleted, {} unattributed · {} API call{}{}",
         report.new,
@@ -113,10 +133,26 @@ fn print(report: &SyncReport, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Entries kept aside, one line each (on stderr: the run itself went on).
+fn print_quarantine(held: &[Quarantined]) {
+    for q in held {
+        eprintln!(
+            "Harvest entry {} not imported: {} (fix it in Harvest; the next sync imports it)",
+            q.harvest_id, q.reason
+        );
+    }
+}
+
 pub async fn status(store: &Store, json: bool) -> anyhow::Result<()> {
     let state = store.sync_state().await?;
+    let held = store.quarantine().await?;
     if json {
-        return output::json(&state);
+        let mut value = serde_json::to_value(&state)?;
+        value["quarantined"] = serde_json::to_value(&held)?;
+        return output::json(&value);
+    }
+    for q in &held {
+        println!("Not imported: Harvest entry {} — {}", q.harvest_id, q.reason);
     }
     let Some(last) = state.last_run_at else {
         println!("No import has run yet. Run `tickettime sync`.");

@@ -24,6 +24,9 @@ pub struct ImportReport {
     pub unchanged: u64,
     /// Entries of this import that belong to no ticket.
     pub unattributed: u64,
+    /// Entries Tickettime cannot accept (kept aside with the reason: see
+    /// [`Store::quarantine`]); the rest were imported.
+    pub quarantined: u64,
 }
 
 /// One Harvest entry, checked and converted, ready to store.
@@ -126,9 +129,19 @@ pub(super) async fn import(
     actor: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<ImportReport> {
-    let rows = entries.iter().map(Row::from_harvest).collect::<Result<Vec<_>>>()?;
-    let links = load_links(tx).await?;
     let mut report = ImportReport::default();
+    let mut rows = Vec::with_capacity(entries.len());
+    let mut refused = Vec::new();
+    for entry in entries {
+        match Row::from_harvest(entry) {
+            Ok(row) => rows.push(row),
+            Err(error) => refused.push((entry.id, error.to_string())),
+        }
+    }
+    report.quarantined = refused.len() as u64;
+    quarantine(tx, &refused, now).await?;
+    release_from_quarantine(tx, rows.iter().map(|r| r.harvest_id)).await?;
+    let links = load_links(tx).await?;
     let mut affected = BTreeSet::new();
     let mut projects = BTreeSet::new();
     for row in &rows {
@@ -194,6 +207,40 @@ pub(super) async fn import(
     let affected = affected.into_iter().filter_map(TicketNumber::new).collect();
     recompute(tx, affected, now, actor).await?;
     Ok(report)
+}
+
+/// Keeps entries Tickettime cannot accept aside, with the reason.
+pub(super) async fn quarantine(
+    tx: &mut AnyConnection,
+    refused: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for (id, reason) in refused {
+        sqlx::query(
+            "INSERT INTO quarantine (harvest_id, reason, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (harvest_id) DO UPDATE SET reason = excluded.reason, last_seen_at = excluded.last_seen_at",
+        )
+        .bind(id)
+        .bind(reason)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Entries that imported: fixed upstream, they leave the quarantine. Writes
+/// only when one of them was there.
+async fn release_from_quarantine(tx: &mut AnyConnection, ids: impl Iterator<Item = i64>) -> Result<()> {
+    let held: Vec<i64> = sqlx::query_scalar("SELECT harvest_id FROM quarantine").fetch_all(&mut *tx).await?;
+    if held.is_empty() {
+        return Ok(());
+    }
+    let held: std::collections::HashSet<i64> = held.into_iter().collect();
+    for id in ids.filter(|id| held.contains(id)) {
+        sqlx::query("DELETE FROM quarantine WHERE harvest_id = $1").bind(id).execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 async fn upsert(conn: &mut AnyConnection, row: &Row, ticket: Option<i64>) -> Result<()> {

@@ -13,6 +13,16 @@ use crate::domain::attribution::Links;
 use crate::domain::{Hours, TicketNumber};
 use crate::error::Result;
 
+/// A Harvest entry the import could not accept: the rest of its page was
+/// imported; when it is fixed in Harvest the next sync imports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Quarantined {
+    pub harvest_id: i64,
+    pub reason: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
 /// The import's last run, as `sync status --json` prints it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SyncState {
@@ -112,11 +122,16 @@ impl Store {
     pub async fn import_page(
         &self,
         entries: &[harvest::TimeEntry],
+        unreadable: &[harvest::Rejected],
         watermark: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
         let mut tx = self.begin().await?;
-        let report = import(&mut tx, entries, None, now).await?;
+        let mut report = import(&mut tx, entries, None, now).await?;
+        let unreadable: Vec<(i64, String)> =
+            unreadable.iter().filter_map(|r| r.id.map(|id| (id, r.reason.clone()))).collect();
+        super::entries::quarantine(&mut tx, &unreadable, now).await?;
+        report.quarantined += unreadable.len() as u64;
         if let Some(watermark) = watermark {
             // Never backwards: a stream that saw only older entries keeps the mark.
             sqlx::query(
@@ -128,6 +143,25 @@ impl Store {
         }
         tx.commit().await?;
         Ok(report)
+    }
+
+    /// Harvest entries the import keeps aside, with why, oldest first.
+    pub async fn quarantine(&self) -> Result<Vec<Quarantined>> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT harvest_id, reason, first_seen_at, last_seen_at FROM quarantine ORDER BY first_seen_at, harvest_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(harvest_id, reason, first, last)| {
+                Ok(Quarantined {
+                    harvest_id,
+                    reason,
+                    first_seen_at: parse_ts(&first)?,
+                    last_seen_at: parse_ts(&last)?,
+                })
+            })
+            .collect()
     }
 
     /// The projects whose stored entries a reconcile pass re-lists: every

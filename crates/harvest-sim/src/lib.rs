@@ -203,6 +203,11 @@ impl Simulator {
         world.entries.get(&id).map(|e| world.entry_json(e))
     }
 
+    /// From now on answers `value` for `field` of entry `id` (a field type the client does not expect).
+    pub fn corrupt_entry_field(&self, id: i64, field: &str, value: Value) {
+        self.shared.world().corrupt_entry_field(id, field, value);
+    }
+
     /// Deletes an entry as if in Harvest; false if there was none.
     pub fn delete_entry(&self, id: i64) -> bool {
         self.shared.world().entries.remove(&id).is_some()

@@ -252,6 +252,9 @@ pub(crate) struct World {
     pub hits: HashMap<String, VecDeque<Instant>>,
     pub now_offset: chrono::Duration,
     pub next: NextIds,
+    /// Fields answered in place of an entry's own (a type Harvest once sent
+    /// unannounced, say): entry id → field → value.
+    pub entry_overrides: HashMap<i64, serde_json::Map<String, Value>>,
 }
 
 pub(crate) fn round2(hours: f64) -> f64 {
@@ -317,6 +320,7 @@ impl World {
             faults: VecDeque::new(),
             hits: HashMap::new(),
             now_offset: chrono::Duration::zero(),
+            entry_overrides: HashMap::new(),
             next: NextIds {
                 entry: 2_380_000_001,
                 project: 41_068_301,
@@ -564,7 +568,20 @@ impl World {
 
     // ---- rendering -------------------------------------------------------------------------------
 
+    /// Answers `value` for `field` of entry `id` from now on, whatever the entry holds.
+    pub fn corrupt_entry_field(&mut self, id: i64, field: &str, value: Value) {
+        self.entry_overrides.entry(id).or_default().insert(field.to_owned(), value);
+    }
+
     pub fn entry_json(&self, entry: &Entry) -> Value {
+        let mut value = self.plain_entry_json(entry);
+        if let (Some(fields), Some(object)) = (self.entry_overrides.get(&entry.id), value.as_object_mut()) {
+            object.extend(fields.clone());
+        }
+        value
+    }
+
+    fn plain_entry_json(&self, entry: &Entry) -> Value {
         let now = self.now();
         let user = self.user(entry.user_id);
         let project = self.project(entry.project_id);

@@ -31,6 +31,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Per request, from connect to the last byte.
     pub timeout: Duration,
+    /// The largest answer read (a full page of 2,000 entries is a few MiB).
+    pub max_body_bytes: usize,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             rate_limit: RateLimit::HARVEST,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
+            max_body_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -486,6 +489,28 @@ struct Response {
     date: Option<DateTime<Utc>>,
 }
 
+/// The body, read chunk by chunk and refused past `limit` bytes.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<String> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(HarvestError::TooLarge { limit });
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(HarvestError::TooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(HarvestError::Ambiguous(format!("the answer was cut off: {e}"))),
+        }
+    }
+    String::from_utf8(body)
+        .map_err(|e| HarvestError::InvalidResponse(format!("the answer is not UTF-8: {e}")))
+}
+
 async fn read(response: reqwest::Response, config: &Config) -> Result<Response> {
     let status = response.status();
     let headers = response.headers().clone();
@@ -494,11 +519,10 @@ async fn read(response: reqwest::Response, config: &Config) -> Result<Response> 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
         .map(|d| d.with_timezone(&Utc));
-    let body = match response.text().await {
+    let body = match read_capped(response, config.max_body_bytes).await {
         Ok(body) => body,
-        Err(e) if status.is_success() => {
-            return Err(HarvestError::Ambiguous(format!("the answer was cut off: {e}")))
-        }
+        Err(error @ HarvestError::TooLarge { .. }) => return Err(error),
+        Err(e) if status.is_success() => return Err(e),
         Err(_) => String::new(),
     };
     if status.is_success() {
@@ -599,11 +623,21 @@ pub(crate) fn parse_base(base: &str) -> Result<Url> {
 #[derive(Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Items of the page this client cannot read, each with its id (when
+    /// it has one) and why; the rest of the page is still given.
+    pub rejected: Vec<Rejected>,
     pub page: Option<u64>,
     pub total_pages: Option<u64>,
     pub total_entries: Option<u64>,
     /// The server's `Date` header: the clock to clamp watermarks to.
     pub server_date: Option<DateTime<Utc>>,
+}
+
+/// An item of a page this client could not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    pub id: Option<i64>,
+    pub reason: String,
 }
 
 /// Walks a list endpoint by following `links.next` exactly as given.
@@ -625,13 +659,25 @@ impl<T: DeserializeOwned> Pager<T> {
         let Some(url) = self.next.take() else { return Ok(None) };
         let response = self.client.send_url(Method::GET, url.clone(), None).await?;
         let mut envelope: serde_json::Map<String, serde_json::Value> = decode(&response.body)?;
-        let items = match envelope.remove(self.key) {
+        let raw: Vec<serde_json::Value> = match envelope.remove(self.key) {
             Some(items) => serde_json::from_value(items)
                 .map_err(|e| HarvestError::InvalidResponse(format!("{} page: {e}", self.key)))?,
             None => {
                 return Err(HarvestError::InvalidResponse(format!("the page has no `{}` list", self.key)))
             }
         };
+        // One unreadable item must not stop the rest of the page.
+        let mut items = Vec::with_capacity(raw.len());
+        let mut rejected = Vec::new();
+        for value in raw {
+            let id = value.get("id").and_then(serde_json::Value::as_i64);
+            match serde_json::from_value(value) {
+                Ok(item) => items.push(item),
+                Err(e) => {
+                    rejected.push(Rejected { id, reason: format!("unreadable {} item: {e}", self.key) })
+                }
+            }
+        }
         let number = |key: &str| envelope.get(key).and_then(serde_json::Value::as_u64);
         let next = envelope
             .get("links")
@@ -652,6 +698,7 @@ impl<T: DeserializeOwned> Pager<T> {
         self.next = next;
         Ok(Some(Page {
             items,
+            rejected,
             page: number("page"),
             total_pages: number("total_pages"),
             total_entries: number("total_entries"),

@@ -32,6 +32,8 @@ pub enum HarvestError {
     Ambiguous(String),
     #[error("Harvest sent an answer this app cannot read: {0}")]
     InvalidResponse(String),
+    #[error("Harvest's answer is larger than {} MiB; it was not read", .limit / (1024 * 1024))]
+    TooLarge { limit: usize },
     #[error("the Harvest sign-in failed: {0}")]
     OAuth(String),
 }

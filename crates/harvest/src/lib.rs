@@ -15,7 +15,8 @@ pub mod model;
 pub mod oauth;
 
 pub use client::{
-    Config, Credentials, HarvestClient, OAuthApp, OAuthTokens, Page, Pager, RetryPolicy, TimeEntryQuery,
+    Config, Credentials, HarvestClient, OAuthApp, OAuthTokens, Page, Pager, Rejected, RetryPolicy,
+    TimeEntryQuery,
 };
 pub use error::HarvestError;
 pub use limiter::RateLimit;

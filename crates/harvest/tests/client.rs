@@ -489,3 +489,42 @@ async fn two_hundred_fifty_calls_never_put_more_than_100_in_a_15_second_window()
         assert!(in_window <= 100, "{in_window} requests within 15 s of request {i}");
     }
 }
+
+#[tokio::test]
+async fn an_answer_past_the_size_cap_is_refused_and_an_unreadable_item_spares_its_page() {
+    let sim = sim().await;
+    let small = Config { max_body_bytes: 512, ..config(&sim) };
+    let capped = HarvestClient::new(
+        small,
+        Simulator::ACCOUNT_ID,
+        Credentials::Personal(SecretString::from(Simulator::ADMIN_TOKEN.to_owned())),
+        None,
+    )
+    .expect("a client");
+    let mut pager = capped.time_entries(&TimeEntryQuery::default()).expect("a pager");
+    let error = pager.next_page().await.expect_err("the seeded page is larger than 512 bytes");
+    assert!(matches!(error, HarvestError::TooLarge { limit: 512 }), "{error:?}");
+    assert!(error.to_string().contains("larger than"), "{error}");
+
+    // An item whose hours are text: the other entries of the page still come.
+    let odd = sim.add_entry(NewEntry {
+        user_id: Simulator::ADMIN_ID,
+        project_id: harvest_sim::seed::ACME_VPN_PROJECT_ID,
+        task_id: harvest_sim::seed::SUPPORT_TASK_ID,
+        spent_date: today(),
+        hours: Some(1.0),
+        notes: None,
+        external_reference: None,
+    })["id"]
+        .as_i64()
+        .expect("an id");
+    sim.corrupt_entry_field(odd, "hours", serde_json::json!("one"));
+    let client = client(&sim, Simulator::ADMIN_TOKEN);
+    let page =
+        client.time_entries(&TimeEntryQuery::default()).expect("pager").next_page().await.expect("a page");
+    let page = page.expect("one page");
+    assert_eq!(page.rejected.len(), 1, "{:?}", page.rejected);
+    assert_eq!(page.rejected[0].id, Some(odd));
+    assert!(page.rejected[0].reason.contains("time_entries"), "{:?}", page.rejected);
+    assert!(!page.items.is_empty(), "the rest of the page is read");
+}

@@ -4,10 +4,11 @@
 //! A PM hears of their tickets passing the near line (90 %) and locking; in
 //! solo use a ticket without a PM goes to the local user when they are a PM
 //! or admin. Events the user caused themselves are skipped. Each event is
-//! told once per PM: the last notified event id is kept in the database per
-//! staff member (and, on PostgreSQL, row-locked while it moves), so a restart
-//! or a second desktop of the same PM never repeats one, and a first start
-//! does not replay history.
+//! told once per PM: the events shown are recorded per staff member in the
+//! database, each taken by one caller, so a restart or a second desktop of
+//! the same PM never repeats one; it is a delivered set, not a high-water
+//! id, so an event whose transaction commits late is never skipped; a first
+//! start does not replay history.
 
 use serde::Serialize;
 
@@ -15,8 +16,8 @@ use crate::domain::EventKind;
 use crate::store::{Staff, Store};
 use crate::Result;
 
-/// The setting holding the last event id already considered for one staff
-/// member (each PM has their own mark, shared by all their desktops).
+/// The setting holding the floor below which events are not shown to one
+/// staff member (set at their first start; each PM has their own).
 pub fn mark_key(staff_id: i64) -> String {
     format!("notified_event_id:{staff_id}")
 }
@@ -40,14 +41,12 @@ pub async fn take_notices(store: &Store, me: &Staff) -> Result<Vec<Notice>> {
         // agent's team login may not keep a mark in the settings.
         return Ok(Vec::new());
     }
-    let (last, events) = store.events_since_mark(&mark_key(me.id)).await?;
-    let Some(last) = last else {
+    let Some(events) = store.take_undelivered_events(me.id, &mark_key(me.id)).await? else {
         // First start: nothing old is replayed.
         return Ok(Vec::new());
     };
     let notices = events
         .into_iter()
-        .filter(|e| e.id > last)
         .filter(|e| matches!(e.kind, EventKind::Near | EventKind::Locked))
         .filter(|e| e.actor_id != Some(me.id))
         .filter(|e| match &e.pm_email {

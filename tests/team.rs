@@ -324,6 +324,38 @@ async fn while_a_leader_imports_another_desktop_skips() {
     .expect("the lock is free again");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_that_commits_after_a_later_one_is_still_notified_once() {
+    let Some(team) = team().await else { return };
+    let (store, pm) = (&team.leader, &team.pm);
+    assert!(take_notices(store, pm).await.expect("notices").is_empty(), "a first start replays nothing");
+    let record = "INSERT INTO events (ticket_number, kind, utilization_bp, actor_id, at)
+                  VALUES (1, $1, $2, NULL, '2026-12-03T06:00:00Z') RETURNING id";
+    // Writer A takes the lower id and holds its transaction open...
+    let mut a = store.pool().begin().await.expect("a transaction");
+    let first: i64 =
+        sqlx::query_scalar(record).bind("near").bind(9000_i64).fetch_one(&mut *a).await.expect("A's event");
+    // ...while writer B records a later event and commits first.
+    let second: i64 = sqlx::query_scalar(record)
+        .bind("locked")
+        .bind(10000_i64)
+        .fetch_one(store.pool())
+        .await
+        .expect("B's event");
+    assert!(first < second);
+    let shown: Vec<i64> =
+        take_notices(store, pm).await.expect("notices").iter().map(|n| n.event_id).collect();
+    assert_eq!(shown, vec![second], "only what has committed");
+    a.commit().await.expect("A commits late");
+    // Two desktops of the PM ask at once: the late event is shown once.
+    let other = Store::open(&team.db.url()).await.expect("another desktop");
+    let (x, y) = tokio::join!(take_notices(store, pm), take_notices(&other, pm));
+    let mut late: Vec<i64> = x.expect("x").into_iter().chain(y.expect("y")).map(|n| n.event_id).collect();
+    late.sort_unstable();
+    assert_eq!(late, vec![first], "a high-water mark would have skipped it; a set shows it once");
+    assert!(take_notices(store, pm).await.expect("notices").is_empty(), "and never again");
+}
+
 // Per-person logins: `init` by the owner, `staff add --db-login` by an
 // admin, then each person's own `postgres://LOGIN:PW@host/db`. The core's
 // rules hold for each, and PostgreSQL itself refuses an agent's raw SQL.

@@ -167,37 +167,62 @@ pub struct EventDetail {
 type EventDetailRow = (i64, i64, String, Option<i64>, Option<i64>, Option<String>, String, i64, Option<i64>);
 
 impl Store {
-    /// The events after the mark kept in setting `mark`, and moves the mark to
-    /// the newest event, in one transaction. With no mark yet, sets it and
-    /// returns `None` (nothing before it is news).
-    pub async fn events_since_mark(&self, mark: &str) -> Result<(Option<i64>, Vec<EventDetail>)> {
+    /// The budget events `staff_id` has not been shown yet (near and lock
+    /// events after the floor kept under `floor_key`), each taken for this
+    /// caller alone: it is recorded as delivered in the same transaction, so
+    /// two desktops of one person never both get it, and an event whose
+    /// transaction commits after a later one is still delivered. The first
+    /// call sets the floor (nothing old is replayed) and returns `None`.
+    pub async fn take_undelivered_events(
+        &self,
+        staff_id: i64,
+        floor_key: &str,
+    ) -> Result<Option<Vec<EventDetail>>> {
         let mut tx = self.begin().await?;
-        // Two desktops of one PM read the same mark: on PostgreSQL the row
-        // lock makes the second wait, then see the moved mark (SQLite's
-        // BEGIN IMMEDIATE already serialises writers).
-        let lock = if self.backend == super::Backend::Postgres { " FOR UPDATE" } else { "" };
-        let last: Option<String> =
-            sqlx::query_scalar(&format!("SELECT value FROM settings WHERE key = $1{lock}"))
-                .bind(mark)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let last = last.and_then(|v| v.parse::<i64>().ok());
-        let rows: Vec<EventDetailRow> = sqlx::query_as(
-            "SELECT e.id, e.ticket_number, e.kind, e.utilization_bp, e.actor_id, p.email, t.subject,
-                    t.used_hundredths, t.budget_hundredths
-             FROM events e JOIN tickets t ON t.number = e.ticket_number LEFT JOIN staff p ON p.id = t.pm_id
-             WHERE e.id > $1 ORDER BY e.id",
-        )
-        .bind(last.unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await?;
-        let newest: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(&mut *tx).await?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(mark)
+        let floor: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(floor_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(floor) = floor.and_then(|v| v.parse::<i64>().ok()) else {
+            let newest: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(floor_key)
             .bind(newest.unwrap_or(0).to_string())
             .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let candidates: Vec<EventDetailRow> = sqlx::query_as(
+            "SELECT e.id, e.ticket_number, e.kind, e.utilization_bp, e.actor_id, p.email, t.subject,
+                    t.used_hundredths, t.budget_hundredths
+             FROM events e JOIN tickets t ON t.number = e.ticket_number LEFT JOIN staff p ON p.id = t.pm_id
+             WHERE e.id > $1 AND e.kind IN ('near', 'locked')
+               AND NOT EXISTS (SELECT 1 FROM notices_delivered d WHERE d.staff_id = $2 AND d.event_id = e.id)
+             ORDER BY e.id",
+        )
+        .bind(floor)
+        .bind(staff_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut rows = Vec::with_capacity(candidates.len());
+        for row in candidates {
+            // Another desktop of this person may have taken it meanwhile.
+            let taken = sqlx::query(
+                "INSERT INTO notices_delivered (staff_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(staff_id)
+            .bind(row.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if taken == 1 {
+                rows.push(row);
+            }
+        }
         tx.commit().await?;
         let details = rows
             .into_iter()
@@ -215,7 +240,7 @@ impl Store {
                 })
             })
             .collect();
-        Ok((last, details))
+        Ok(Some(details))
     }
 
     /// Adds a member of staff (an admin's to do); emails are unique. On a

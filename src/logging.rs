@@ -109,9 +109,13 @@ pub async fn log_time(
 /// refreshes the cache; when Harvest is unreachable, the cache answers.
 pub async fn resolve_task(session: &Session, project: i64, task: Option<i64>) -> Result<i64> {
     let client = session.client_opt();
+    let mut reached = false;
     if let Some(client) = client {
         match client.my_project_assignments().await {
-            Ok(assignments) => session.cache_tasks(&assignments),
+            Ok(assignments) => {
+                session.cache_tasks(&assignments);
+                reached = true;
+            }
             Err(e) if e.is_transient() => {}
             Err(e) => return Err(e.into()),
         }
@@ -124,7 +128,7 @@ pub async fn resolve_task(session: &Session, project: i64, task: Option<i64>) ->
             tasks.iter().map(|(id, name)| format!("{id} ({name})")).collect::<Vec<_>>().join(", ")
         ))),
         None => tasks.first().map(|(id, _)| *id).ok_or_else(|| {
-            Error::Invalid(if client.is_some() {
+            Error::Invalid(if reached {
                 format!("you have no active task on Harvest project {project}; ask a PM to assign you, or pass --task ID")
             } else {
                 format!("Harvest is unreachable and no task is known for project {project}; pass --task ID")

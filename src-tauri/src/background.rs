@@ -1,8 +1,10 @@
-//! The background import: one task that owns its handle and a channel of
-//! commands, looping on `select!` over the next sync, a minute tick (for the
-//! tray's elapsed time) and commands ("Sync now", "refresh the timer"). A
-//! failing Harvest makes it back off (doubling, capped at an hour, jittered),
-//! never spin. Nothing here touches the webview.
+//! The background import and delivery: one task that owns its handle and a
+//! channel of commands, looping on `select!` over the next sync, the next
+//! delivery of queued time, a minute tick (for the tray's elapsed time) and
+//! commands ("Sync now", "deliver", "refresh the timer"). A failing Harvest
+//! makes it back off (doubling, capped, jittered), never spin; queued time
+//! goes out at start, while Harvest fails on its backoff, and as soon as an
+//! import succeeds again. Nothing here touches the webview.
 
 use std::time::Duration;
 
@@ -20,6 +22,8 @@ enum Command {
     SyncNow(oneshot::Sender<()>),
     /// Another desktop asked for an import: this one leads it.
     Lead(oneshot::Sender<()>),
+    /// Send queued time now (some was just queued or put back in line).
+    Deliver,
     RefreshTimer,
     Reschedule,
 }
@@ -59,6 +63,11 @@ impl Importer {
         let _ = self.commands.try_send(Command::RefreshTimer);
     }
 
+    /// Sends this person's queued time now (in the background).
+    pub fn deliver(&self) {
+        let _ = self.commands.try_send(Command::Deliver);
+    }
+
     /// The interval changed: plan the next import again.
     pub fn reschedule(&self) {
         let _ = self.commands.try_send(Command::Reschedule);
@@ -68,6 +77,9 @@ impl Importer {
 async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) {
     let mut failures = 0u32;
     let mut next = Instant::now();
+    // Queued time goes out at start, then on its own backoff while Harvest fails.
+    let mut deliver_at = Instant::now();
+    let mut delivery_failures = 0u32;
     let mut minute = tokio::time::interval(Duration::from_secs(60));
     // IMPORTANT: without Skip, a machine waking from sleep fires every missed tick at once.
     minute.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -76,6 +88,14 @@ async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) 
             _ = tokio::time::sleep_until(next) => {
                 failures = if cycle(&app, false).await { 0 } else { failures + 1 };
                 next = Instant::now() + wait(&app, failures).await;
+                if failures == 0 {
+                    // Harvest answers again: what waits goes out now.
+                    deliver_at = deliver_at.min(Instant::now());
+                }
+            }
+            _ = tokio::time::sleep_until(deliver_at) => {
+                delivery_failures = if deliver(&app).await { 0 } else { delivery_failures + 1 };
+                deliver_at = Instant::now() + delivery_wait(delivery_failures);
             }
             // The minute tick only moves the running timer's elapsed time.
             _ = minute.tick() => {
@@ -89,6 +109,7 @@ async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) 
                     next = Instant::now() + wait(&app, failures).await;
                     let _ = done.send(());
                 }
+                Some(Command::Deliver) => deliver_at = Instant::now(),
                 Some(Command::RefreshTimer) => {
                     refresh_timer(&app).await;
                     publish(&app).await;
@@ -122,6 +143,51 @@ async fn wait<R: Runtime>(app: &AppHandle<R>, failures: u32) -> Duration {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_millis()),
     );
     backoff + Duration::from_millis(jitter * 10)
+}
+
+/// How long until the next delivery: a minute's look while nothing fails
+/// (a cheap count), else a backoff from `TICKETTIME_SYNC_INTERVAL_SECS` (for
+/// tests) or 30 s, doubling up to 15 minutes.
+fn delivery_wait(failures: u32) -> Duration {
+    if failures == 0 {
+        return Duration::from_secs(60);
+    }
+    let base = std::env::var("TICKETTIME_SYNC_INTERVAL_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::from_secs(30), |s| Duration::from_secs(s.clamp(1, 30)));
+    base.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(10))).min(Duration::from_secs(900))
+}
+
+/// Sends this person's queued time, if any; false when Harvest failed.
+async fn deliver<R: Runtime>(app: &AppHandle<R>) -> bool {
+    let Ok(session) = app.state::<HarvestLink>().session().await else { return true };
+    if session.harvest.is_none() {
+        return true;
+    }
+    let waiting = session.store.outbox_waiting(session.actor.staff_id()).await.unwrap_or_default();
+    if waiting == 0 {
+        return true;
+    }
+    let outcome = tickettime::logging::push(&session).await;
+    let ok = match &outcome {
+        Ok(report) => {
+            if report.sent > 0 || report.failed > 0 {
+                log::info!("outbox: {} sent, {} refused by Harvest", report.sent, report.failed);
+                if let Ok(tickets) = session.store.tickets().await {
+                    let numbers: Vec<i64> = tickets.iter().map(|t| t.number).collect();
+                    let _ = app.emit("tickets-changed", numbers);
+                }
+            }
+            report.stopped.is_none()
+        }
+        Err(error) => {
+            log::warn!("outbox not pushed: {error}");
+            false
+        }
+    };
+    publish(app).await;
+    ok
 }
 
 /// One import: the entries, the running timer, the notifications; then the

@@ -111,6 +111,27 @@ pub struct Me {
     account_id: Option<i64>,
 }
 
+/// This person's time on its way to Harvest.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct OutboxSummary {
+    /// Waiting to be sent (it goes out on its own when Harvest answers).
+    pub waiting: usize,
+    /// Refused by Harvest: shown with Retry and Discard.
+    pub refused: usize,
+}
+
+/// This desktop's person's outbox counts.
+pub async fn outbox_summary<R: Runtime>(app: &AppHandle<R>) -> OutboxSummary {
+    let Ok(session) = app.state::<HarvestLink>().session().await else { return OutboxSummary::default() };
+    match session.store.outbox_counts(session.actor.staff_id()).await {
+        Ok((waiting, refused)) => OutboxSummary { waiting, refused },
+        Err(error) => {
+            log::warn!("cannot count the outbox: {error}");
+            OutboxSummary::default()
+        }
+    }
+}
+
 /// The whole picture the window starts from.
 #[derive(Clone, Debug, Serialize)]
 pub struct AppState {
@@ -118,6 +139,9 @@ pub struct AppState {
     me: Option<Me>,
     timer: TimerStatus,
     sync: SyncStatus,
+    outbox: OutboxSummary,
+    /// Harvest entries the import keeps aside (see `sync status`).
+    quarantined: usize,
     settings: Settings,
     notice: Option<String>,
 }
@@ -136,6 +160,8 @@ pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> 
         me,
         timer: live.timer(),
         sync: live.sync(),
+        outbox: outbox_summary(app).await,
+        quarantined: store.quarantine().await.map(|q| q.len()).unwrap_or_default(),
         settings: Settings::load(&store).await?,
         notice: live.take_notice(),
     })
@@ -415,6 +441,10 @@ pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> R
             DeliveryDto { state: "failed", harvest_id: None, message: Some(message) }
         }
     };
+    if dto.state == "queued" {
+        // Sent on its own as soon as Harvest answers again.
+        app.state::<Importer>().deliver();
+    }
     if dto.state != "none" {
         // Right after logging time, import (and so recompute) in the background.
         let handle = app.clone();
@@ -509,6 +539,37 @@ pub async fn unlock_ticket<R: Runtime>(app: AppHandle<R>, input: UnlockInput) ->
         .await?;
     publish(&app).await;
     Ok(view)
+}
+
+/// This person's time that waits for Harvest or that Harvest refused.
+#[tauri::command]
+pub async fn outbox_items<R: Runtime>(app: AppHandle<R>) -> Reply<Vec<tickettime::store::OutboxItem>> {
+    let session = session(&app).await?;
+    Ok(session.store.outbox_open(session.actor.staff_id()).await?)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OutboxInput {
+    id: String,
+}
+
+/// Puts a refused item back in line and sends it now.
+#[tauri::command]
+pub async fn outbox_retry<R: Runtime>(app: AppHandle<R>, input: OutboxInput) -> Reply<()> {
+    let session = session(&app).await?;
+    session.store.outbox_retry(&session.actor, &input.id, Utc::now()).await?;
+    app.state::<Importer>().deliver();
+    publish(&app).await;
+    Ok(())
+}
+
+/// Gives an item up: it is never sent (the window asks first).
+#[tauri::command]
+pub async fn outbox_discard<R: Runtime>(app: AppHandle<R>, input: OutboxInput) -> Reply<()> {
+    let session = session(&app).await?;
+    session.store.outbox_discard(&session.actor, &input.id, Utc::now()).await?;
+    publish(&app).await;
+    Ok(())
 }
 
 #[tauri::command]

@@ -76,6 +76,9 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
             commands::request_unlock,
             commands::unlock_requests,
             commands::answer_unlock_request,
+            commands::outbox_items,
+            commands::outbox_retry,
+            commands::outbox_discard,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

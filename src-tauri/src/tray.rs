@@ -122,6 +122,7 @@ async fn rebuild<R: Runtime>(app: &AppHandle<R>) -> anyhow::Result<()> {
     let tickets = store.tickets().await?;
     let lines = store.thresholds().await?;
     let running = timer.ticket.and_then(|n| tickets.iter().find(|t| t.number == n));
+    let waiting = waiting_text(crate::commands::outbox_summary(app).await.waiting);
 
     let mut items: Vec<Box<dyn tauri::menu::IsMenuItem<R>>> = Vec::new();
     if timer.running {
@@ -141,12 +142,18 @@ async fn rebuild<R: Runtime>(app: &AppHandle<R>) -> anyhow::Result<()> {
     let mut start_items: Vec<Box<dyn tauri::menu::IsMenuItem<R>>> = Vec::new();
     for ticket in recent.iter().take(6) {
         if let Some(number) = TicketNumber::new(ticket.number) {
-            let label = format!("#{} {}", ticket.number, short(&ticket.subject));
+            // A locked ticket stays in the list: choosing it offers to ask
+            // its PM to unlock it (or, for a PM, to open it).
+            let label = if ticket.locked {
+                format!("🔒 #{} {} — locked: request unlock…", ticket.number, short(&ticket.subject))
+            } else {
+                format!("#{} {}", ticket.number, short(&ticket.subject))
+            };
             start_items.push(Box::new(MenuItem::with_id(
                 app,
                 TrayItem::Start(number),
                 label,
-                !ticket.locked,
+                true,
                 None::<&str>,
             )?));
         }
@@ -162,6 +169,16 @@ async fn rebuild<R: Runtime>(app: &AppHandle<R>) -> anyhow::Result<()> {
     let start_refs: Vec<&dyn tauri::menu::IsMenuItem<R>> = start_items.iter().map(|i| i.as_ref()).collect();
     items.push(Box::new(Submenu::with_items(app, "▶ Start on…", true, &start_refs)?));
     items.push(Box::new(MenuItem::with_id(app, TrayItem::LogTime, "Log time…", true, None::<&str>)?));
+    if let Some(waiting) = &waiting {
+        // Opens the window, where the waiting items are listed.
+        items.push(Box::new(MenuItem::with_id(
+            app,
+            TrayItem::Open,
+            format!("⏳ {waiting} for Harvest"),
+            true,
+            None::<&str>,
+        )?));
+    }
     let last = sync
         .last_run_at
         .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
@@ -178,12 +195,15 @@ async fn rebuild<R: Runtime>(app: &AppHandle<R>) -> anyhow::Result<()> {
     let refs: Vec<&dyn tauri::menu::IsMenuItem<R>> = items.iter().map(|i| i.as_ref()).collect();
     tray.set_menu(Some(Menu::with_items(app, &refs)?))?;
 
-    let (icon_name, text) = if timer.running {
+    let (icon_name, mut text) = if timer.running {
         let band = running.and_then(|t| t.band).map_or("running", |b| b.as_str());
         (band, title(running, timer.elapsed_hours.unwrap_or(0.0), lines.near, lines.lock))
     } else {
         ("idle", String::new())
     };
+    if let Some(waiting) = waiting {
+        text = if text.is_empty() { waiting } else { format!("{text} · {waiting}") };
+    }
     tray.set_icon(Some(icon(icon_name)?))?;
     tray.set_title(if text.is_empty() { None } else { Some(text.clone()) })?;
     let tooltip = match (&text, &sync.last_error) {
@@ -194,6 +214,15 @@ async fn rebuild<R: Runtime>(app: &AppHandle<R>) -> anyhow::Result<()> {
     tray.set_tooltip(Some(tooltip))?;
     let _ = app.emit("tray-refreshed", ());
     Ok(())
+}
+
+/// "1 entry waiting", "2 entries waiting"; nothing when none wait.
+fn waiting_text(waiting: usize) -> Option<String> {
+    match waiting {
+        0 => None,
+        1 => Some("1 entry waiting".to_owned()),
+        n => Some(format!("{n} entries waiting")),
+    }
 }
 
 fn short(subject: &str) -> String {

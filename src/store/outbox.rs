@@ -365,6 +365,32 @@ impl Store {
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
+    /// How many of `logged_by`'s items wait, and how many Harvest refused.
+    pub async fn outbox_counts(&self, logged_by: Option<i64>) -> Result<(usize, usize)> {
+        let (waiting, refused): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN state IN ('pending', 'sending') THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0)
+             FROM outbox WHERE state IN ('pending', 'sending', 'failed') AND (logged_by = $1 OR logged_by IS NULL)",
+        )
+        .bind(logged_by)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((usize::try_from(waiting).unwrap_or(0), usize::try_from(refused).unwrap_or(0)))
+    }
+
+    /// `logged_by`'s items (and nobody's) that wait or were refused, oldest first.
+    pub async fn outbox_open(&self, logged_by: Option<i64>) -> Result<Vec<OutboxItem>> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM outbox
+             WHERE state IN ('pending', 'sending', 'failed') AND (logged_by = $1 OR logged_by IS NULL)
+             ORDER BY created_at, id"
+        ))
+        .bind(logged_by)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(OutboxItem::try_from).collect()
+    }
+
     /// One item, if it exists.
     pub async fn outbox_item(&self, id: &str) -> Result<Option<OutboxItem>> {
         let row: Option<OutboxRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))

@@ -374,11 +374,67 @@ async function journeyTray({ s, tray, trayItemsBefore }) {
   log(`simulator entry: ${describeEntry(stopped)}`);
 }
 
+async function journeyOffline({ s, tray, trayItemsBefore }) {
+  const item = await tray.waitFor(
+    async () => (await tray.items()).find((i) => !trayItemsBefore.includes(i)),
+    15_000,
+    'the app to register its tray item',
+  );
+  const onTicket1 = (e) =>
+    e.external_reference?.group_id === 'tickettime' && String(e.external_reference?.id) === '1' && Math.abs(Number(e.hours) - 0.75) < 1e-9;
+  const before = (await simEntries()).filter(onTicket1).length;
+
+  await openTicket(s, 1);
+  await openLogTime(s, 'note'); // the tasks come (and are kept) while Harvest answers
+  await s.type(sel('logtime-hours'), '0.75');
+  await s.type(sel('entry-body'), `E2E offline note ${Date.now()}`);
+  // Harvest goes down: every API call answers 503.
+  await sim('POST', '/__sim/faults', { path_prefix: '/v2/', kind: 'status', status: 503, times: 100000 });
+  await s.click(sel('submit-entry'));
+
+  const waiting = await waitUntil(
+    'the window to say the entry waits (outbox-status)',
+    async () => {
+      const text = (await s.page(`return visible(byTestId('outbox-status')) ? byTestId('outbox-status').textContent : '';`)) || '';
+      return /1 entry waiting/.test(text) ? text.trim() : null;
+    },
+    { timeoutMs: 15_000 },
+  );
+  log(`window: ${waiting}`);
+  const title = await tray.waitFor(
+    async () => {
+      const t = trayTitle(await tray.props(item));
+      return /1 entry waiting/.test(t) ? t : null;
+    },
+    10_000,
+    'the tray title to say "1 entry waiting"',
+  ).catch(async (error) => {
+    throw new Failure(`${error.message}; props: ${JSON.stringify(await tray.props(item).catch((e) => e.message))}`);
+  });
+  log(`tray title: ${title}`);
+  check((await simEntries()).filter(onTicket1).length === before, 'nothing reached Harvest while it was down');
+
+  // Harvest is back: the entry goes out on its own, once.
+  await sim('DELETE', '/__sim/faults');
+  const arrived = await waitForEntry('the queued 0.75 h entry on #1 to arrive without any user action', onTicket1, 60_000);
+  log(`simulator entry: ${describeEntry(arrived)}`);
+  check(userOf(arrived) === PM_USER, `logged for user ${userOf(arrived)}, expected Pia (${PM_USER})`);
+  await waitUntil(
+    'the window to stop saying an entry waits',
+    async () => !(await s.page(`return visible(byTestId('outbox-status'));`)),
+    { timeoutMs: 15_000 },
+  );
+  await sleep(3_000); // a second delivery would have happened by now
+  const copies = (await simEntries()).filter(onTicket1).length - before;
+  check(copies === 1, `the entry reached Harvest ${copies} times, expected once`);
+}
+
 const JOURNEYS = [
   { name: 'log', run: journeyLog, about: 'log 0.5 h from the Note tab' },
   { name: 'timer', run: journeyTimer, about: 'timer from the Log Time panel across tabs' },
   { name: 'over-budget', aliases: ['import', 'budget'], run: journeyOverBudget, about: 'over budget through a background import: badge, lock, notification' },
   { name: 'tray', run: journeyTray, about: 'tray title and Stop from the tray menu' },
+  { name: 'offline', aliases: ['outbox'], run: journeyOffline, about: 'Harvest down: log 0.75 h, it waits (window, tray), then arrives once on its own' },
 ];
 
 // ---------------------------------------------------------------------------

@@ -69,11 +69,42 @@ export interface Settings {
 
 export type Connection = 'connected' | 'demo' | 'disconnected';
 
+/** This person's time on its way to Harvest. */
+export interface OutboxSummary {
+  /** Waiting to be sent: it goes out on its own when Harvest answers. */
+  waiting: number;
+  /** Refused by Harvest: shown with Retry and Discard. */
+  refused: number;
+}
+
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'discarded';
+
+export interface OutboxItem {
+  id: string;
+  ticket: number;
+  project_id: number;
+  task_id: number;
+  spent_date: string;
+  hours: number;
+  notes: string | null;
+  state: OutboxState;
+  attempts: number;
+  /** Harvest's message for the last try that failed. */
+  last_error: string | null;
+  harvest_id: number | null;
+  created_at: string;
+  logged_by: number | null;
+  attempted_at: string | null;
+}
+
 export interface AppState {
   connection: Connection;
   me: Me | null;
   timer: TimerState;
   sync: SyncStatus;
+  outbox: OutboxSummary;
+  /** Harvest entries the import keeps aside (`tickettime sync status` lists them). */
+  quarantined: number;
   settings: Settings;
   /** Shown once, e.g. "No system tray: …" or a keychain warning. */
   notice: string | null;
@@ -259,6 +290,12 @@ export const unlockRequests = (input: UnlockRequestsQuery) => call<UnlockRequest
 /** PM/admin only; approving unlocks the ticket with the extra hours. */
 export const answerUnlockRequest = (input: UnlockAnswer) => call<UnlockRequest>('answer_unlock_request', input);
 export const syncNow = () => call<SyncStatus>('sync_now');
+/** This person's time waiting for Harvest or refused by it, oldest first. */
+export const outboxItems = () => call<OutboxItem[]>('outbox_items');
+/** Puts a refused item back in line; it is sent at once. */
+export const outboxRetry = (id: string) => call<null>('outbox_retry', { id });
+/** Gives an item up: it is never sent. */
+export const outboxDiscard = (id: string) => call<null>('outbox_discard', { id });
 /** Signs in in the system browser; `oauthApp` (entered once) is kept in the keychain. */
 export const connectOauth = (oauthApp?: { client_id: string; client_secret: string }) =>
   call<null>('connect_oauth', oauthApp);

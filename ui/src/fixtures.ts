@@ -29,6 +29,8 @@ export function appStateFixture(overrides: Partial<AppState> = {}): AppState {
     me: { name: 'Sam Agent', email: 'sam@example.com', role: 'agent', account_id: 123456 },
     timer: { running: false, ticket: null, harvest_id: null, started_at: null, elapsed_hours: null },
     sync: { last_run_at: null, last_error: null, running: false },
+    outbox: { waiting: 0, refused: 0 },
+    quarantined: 0,
     settings: {
       sync_interval_minutes: 5,
       approaching_pct: 75,

@@ -27,6 +27,9 @@ const COMMANDS = [
   'unlockRequests',
   'answerUnlockRequest',
   'syncNow',
+  'outboxItems',
+  'outboxRetry',
+  'outboxDiscard',
   'connectOauth',
   'connectToken',
   'startDemo',
@@ -51,4 +54,5 @@ export function installApiDefaults(api: typeof Api): void {
   vi.mocked(api.timeline).mockResolvedValue({ items: [], total: 0, start: 0 });
   vi.mocked(api.submitEntry).mockResolvedValue({ state: 'none', harvest_id: null, message: null });
   vi.mocked(api.unlockRequests).mockResolvedValue([]);
+  vi.mocked(api.outboxItems).mockResolvedValue([]);
 }

@@ -1,5 +1,5 @@
 // Text for the header's sync and connection state.
-import type { Connection, SyncStatus } from '../api';
+import type { Connection, OutboxSummary, SyncStatus } from '../api';
 import { formatClock } from './format';
 
 export function syncText(sync: SyncStatus): string {
@@ -14,3 +14,11 @@ export const CONNECTION_LABEL: Record<Connection, string> = {
   demo: 'Demo data',
   disconnected: 'Not connected',
 };
+
+/** "2 entries waiting", "1 refused by Harvest", both, or null when nothing waits. */
+export function outboxText(outbox: OutboxSummary): string | null {
+  const parts: string[] = [];
+  if (outbox.waiting > 0) parts.push(`${outbox.waiting} ${outbox.waiting === 1 ? 'entry' : 'entries'} waiting`);
+  if (outbox.refused > 0) parts.push(`${outbox.refused} refused by Harvest`);
+  return parts.length > 0 ? parts.join(' · ') : null;
+}

@@ -384,3 +384,25 @@ fn an_agent_requests_an_unlock_and_a_pm_answers_it_from_the_command_line() {
     assert_eq!(cli.json(&["ticket", "show", "1"])["locked"], false, "approval unlocked the ticket");
     assert_eq!(cli.json(&["ticket", "requests"]), serde_json::json!([]), "nothing pending any more");
 }
+
+#[test]
+fn a_usage_error_is_one_line_that_says_where_to_look() {
+    let cli = Cli::new();
+    for (args, says) in [
+        (&["tickt"][..], "'ticket'"),
+        (&["log"][..], "--hours"),
+        (&["ticket", "create", "--bogus", "x"][..], "--bogus"),
+        (&["log", "1", "--hours"][..], "--hours"),
+    ] {
+        let out = cli.run(args);
+        assert_eq!(out.status.code(), Some(2), "`{}` is a usage error", args.join(" "));
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(error.trim().lines().count(), 1, "one line: {error}");
+        assert!(error.contains(says) && error.contains("tickettime --help"), "{error}");
+    }
+    let help = cli.run(&["--help"]);
+    assert!(
+        help.status.success() && String::from_utf8_lossy(&help.stdout).contains("Usage:"),
+        "help prints as ever"
+    );
+}

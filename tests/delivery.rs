@@ -94,11 +94,8 @@ impl Desk {
 /// A desk on a SQLite file, and one on PostgreSQL when a server is configured.
 async fn desks() -> Vec<Desk> {
     let mut desks = vec![Desk::new(TempDb::sqlite()).await];
-    let db = TempDb::new();
-    if db.is_postgres() {
-        desks.push(Desk::new(db).await);
-    } else {
-        eprintln!("TICKETTIME_TEST_PG is not set: the PostgreSQL half is skipped (scripts/test sets it)");
+    if support::postgres_or_skip("delivery on PostgreSQL (tests/delivery.rs)") {
+        desks.push(Desk::new(TempDb::new()).await);
     }
     desks
 }

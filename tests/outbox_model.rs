@@ -228,10 +228,7 @@ fn every_item_reaches_harvest_once_or_fails_visibly_through_crashes_and_two_push
 
 #[test]
 fn the_same_holds_on_postgresql() {
-    if std::env::var("TICKETTIME_TEST_PG").map_or(true, |v| v.trim().is_empty()) {
-        eprintln!(
-            "TICKETTIME_TEST_PG is not set: the PostgreSQL model run is skipped (scripts/test sets it)"
-        );
+    if !support::postgres_or_skip("the outbox model on PostgreSQL") {
         return;
     }
     check(true, 16);

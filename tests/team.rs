@@ -31,8 +31,7 @@ struct Team {
 /// A team database with a PM and ticket #1 on Globex billing (4 h); `None`
 /// (and a note) when no PostgreSQL server is configured.
 async fn team() -> Option<Team> {
-    if std::env::var("TICKETTIME_TEST_PG").map_or(true, |v| v.trim().is_empty()) {
-        eprintln!("TICKETTIME_TEST_PG is not set: team-mode tests need PostgreSQL (scripts/test sets it)");
+    if !support::postgres_or_skip("team-mode tests (tests/team.rs)") {
         return None;
     }
     let db = TempDb::new();
@@ -427,8 +426,7 @@ async fn refused(url: &str, sim: &Simulator, token: Option<&str>, args: &[&str])
 /// A team database set up by its owner, with Pia (pm) and Ana (agent) on
 /// logins of their own, and ticket #1 (4 h) created by Pia.
 async fn logins() -> Option<Logins> {
-    if std::env::var("TICKETTIME_TEST_PG").map_or(true, |v| v.trim().is_empty()) {
-        eprintln!("TICKETTIME_TEST_PG is not set: team-mode tests need PostgreSQL (scripts/test sets it)");
+    if !support::postgres_or_skip("per-person logins (tests/team.rs)") {
         return None;
     }
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -344,9 +344,44 @@ enum OutboxCommand {
     Discard { id: String },
 }
 
+/// Help and the version print as clap writes them; a usage error is one
+/// line on stderr, like every other error, with where to look (exit code 2).
+fn usage_error(error: &clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = error.print();
+        return std::process::ExitCode::SUCCESS;
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = error.print();
+        return std::process::ExitCode::from(2);
+    }
+    let rendered = error.render().to_string();
+    // The message and its indented details (e.g. the missing arguments), up to the blank line.
+    let first: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("tip: "))
+        .collect();
+    let first = first.join(" ");
+    let first = first.strip_prefix("error: ").unwrap_or(&first);
+    let tip = rendered
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(|t| format!("; {t}"))
+        .unwrap_or_default();
+    eprintln!("error: {first}{tip} (see `tickettime --help`)");
+    std::process::ExitCode::from(2)
+}
+
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -168,3 +168,33 @@ pub async fn session_with(store: &tickettime::Store, client: &harvest::HarvestCl
     .await
     .expect("the token's person is resolved")
 }
+
+/// A suite that cannot run here says so — on stderr and, when
+/// `TICKETTIME_SKIP_LOG` names a file, there (scripts/test prints the list)
+/// — and fails instead when `TICKETTIME_REQUIRE_ALL=1` (CI): a test that
+/// did not run must not count as passed.
+pub fn skipped(what: &str, missing: &str) {
+    if std::env::var("TICKETTIME_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("{what} must run here, but {missing} (TICKETTIME_REQUIRE_ALL=1)");
+    }
+    let line = format!("SKIPPED: {what}: {missing}");
+    eprintln!("{line}");
+    if let Ok(path) = std::env::var("TICKETTIME_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(file, "{line}");
+        }
+    }
+}
+
+/// Whether PostgreSQL tests can run (`TICKETTIME_TEST_PG`); says what is
+/// skipped when not.
+pub fn postgres_or_skip(what: &str) -> bool {
+    let set = std::env::var("TICKETTIME_TEST_PG").is_ok_and(|v| !v.trim().is_empty());
+    // scripts/test runs the PostgreSQL halves in a pass of their own.
+    let apart = std::env::var("TICKETTIME_PG_RUN_APART").is_ok_and(|v| v == "1");
+    if !set && !apart {
+        skipped(what, "TICKETTIME_TEST_PG names no PostgreSQL server (scripts/test sets it)");
+    }
+    set
+}

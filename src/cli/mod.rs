@@ -67,7 +67,7 @@ enum Command {
     /// Log hours on a ticket to Harvest (on its linked project).
     Log {
         number: TicketNumber,
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         hours: String,
         #[command(flatten)]
         time: TimeArgs,
@@ -197,9 +197,9 @@ enum TicketCommand {
         agent: Option<String>,
         #[arg(long, value_name = "EMAIL")]
         pm: Option<String>,
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         budget_hours: Option<String>,
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         quoted_hours: Option<String>,
         /// Harvest project id.
         #[arg(long, value_name = "ID")]
@@ -215,9 +215,9 @@ enum TicketCommand {
     /// Change a ticket's budget, quoted hours, status or assignees.
     Set {
         number: TicketNumber,
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         budget_hours: Option<String>,
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         quoted_hours: Option<String>,
         #[arg(long)]
         status: Option<TicketStatus>,
@@ -245,7 +245,7 @@ enum TicketCommand {
         #[arg(long)]
         reason: String,
         /// Extra hours asked for.
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         hours: Option<String>,
     },
     /// List unlock requests: pending ones, of one ticket or all.
@@ -264,7 +264,7 @@ enum TicketCommand {
         approve: bool,
         #[arg(long)]
         deny: bool,
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         extra_hours: Option<String>,
         #[arg(long)]
         note: Option<String>,
@@ -276,7 +276,7 @@ enum TicketCommand {
         actor: Option<String>,
         #[arg(long)]
         reason: String,
-        #[arg(long, value_name = "H")]
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
         extra_hours: Option<String>,
     },
 }
@@ -290,7 +290,7 @@ struct ThreadArgs {
     #[arg(long)]
     body: String,
     /// Hours to log to Harvest with it (0.25 steps, at most 24).
-    #[arg(long, value_name = "H")]
+    #[arg(long, value_name = "H", allow_negative_numbers = true)]
     hours: Option<String>,
     #[command(flatten)]
     time: TimeArgs,

@@ -258,6 +258,7 @@ async fn send(client: &HarvestClient, item: &OutboxItem) -> harvest::Result<harv
 /// Time given with a reply or note: hours typed in, or the entry of a timer
 /// the user ran (and stopped) for it.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TimeInput {
     pub hours: Option<String>,
     pub task_id: Option<i64>,

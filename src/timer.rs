@@ -16,6 +16,7 @@ use crate::{Error, Result};
 
 /// The running timer as `timer status --json` prints it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TimerStatus {
     pub running: bool,
     pub ticket: Option<i64>,

@@ -11,12 +11,12 @@ use tickettime::timer::TimerStatus;
 use tickettime::{Error, Session, Store};
 
 use crate::background::{publish, Importer};
-use crate::link::HarvestLink;
+use crate::link::{HarvestLink, Mode};
 use crate::live::{Live, SyncStatus};
 use crate::settings::Settings;
 
 /// What the UI switches on when a command fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     NotFound,
@@ -30,7 +30,7 @@ pub enum Code {
 }
 
 /// An error as it crosses IPC: `{ code, message }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct CommandError {
     code: Code,
     message: String,
@@ -103,7 +103,7 @@ async fn require_client(link: &HarvestLink) -> Reply<harvest::HarvestClient> {
     link.client().await.ok_or_else(|| Error::NotConnected.into())
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct Me {
     name: String,
     email: String,
@@ -112,7 +112,7 @@ pub struct Me {
 }
 
 /// This person's time on its way to Harvest.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, specta::Type)]
 pub struct OutboxSummary {
     /// Waiting to be sent (it goes out on its own when Harvest answers).
     pub waiting: usize,
@@ -133,9 +133,9 @@ pub async fn outbox_summary<R: Runtime>(app: &AppHandle<R>) -> OutboxSummary {
 }
 
 /// The whole picture the window starts from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct AppState {
-    connection: &'static str,
+    connection: Mode,
     me: Option<Me>,
     timer: TimerStatus,
     sync: SyncStatus,
@@ -156,7 +156,7 @@ pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> 
         account_id: s.actor.harvest().map(|h| h.account_id),
     });
     Ok(AppState {
-        connection: app.state::<HarvestLink>().mode().await.as_str(),
+        connection: app.state::<HarvestLink>().mode().await,
         me,
         timer: live.timer(),
         sync: live.sync(),
@@ -168,27 +168,29 @@ pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> 
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn app_state<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
     build_app_state(&app).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn list_tickets(store: State<'_, Store>) -> Reply<Vec<TicketView>> {
     Ok(store.tickets().await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct NumberInput {
     number: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct Task {
     id: i64,
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct TicketDetail {
     ticket: TicketView,
     can_manage: bool,
@@ -197,6 +199,7 @@ pub struct TicketDetail {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn get_ticket<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<TicketDetail> {
     let store = app.state::<Store>();
     let number = ticket_number(input.number)?;
@@ -222,14 +225,14 @@ pub async fn get_ticket<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Re
     Ok(TicketDetail { ticket, can_manage, project_url, tasks })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct TimelineInput {
     number: i64,
     limit: usize,
     before: Option<usize>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct TimelineItem {
     kind: tickettime::domain::timeline::ItemKind,
     at: chrono::DateTime<Utc>,
@@ -240,7 +243,7 @@ pub struct TimelineItem {
     harvest_id: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct TimelinePage {
     items: Vec<TimelineItem>,
     total: usize,
@@ -248,6 +251,7 @@ pub struct TimelinePage {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn timeline(store: State<'_, Store>, input: TimelineInput) -> Reply<TimelinePage> {
     let zone = Local::now().offset().fix();
     let all = store.timeline(ticket_number(input.number)?, zone).await?;
@@ -269,7 +273,7 @@ pub async fn timeline(store: State<'_, Store>, input: TimelineInput) -> Reply<Ti
     Ok(TimelinePage { items, total, start })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct CreateTicketInput {
     subject: String,
     client: Option<String>,
@@ -288,6 +292,7 @@ fn email(field: &str, text: Option<String>) -> Reply<Option<Email>> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn create_ticket<R: Runtime>(app: AppHandle<R>, input: CreateTicketInput) -> Reply<TicketView> {
     let store = app.state::<Store>();
     let session = session(&app).await?;
@@ -309,7 +314,7 @@ pub async fn create_ticket<R: Runtime>(app: AppHandle<R>, input: CreateTicketInp
     Ok(view)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct UpdateTicketInput {
     number: i64,
     budget_hours: Option<String>,
@@ -318,6 +323,7 @@ pub struct UpdateTicketInput {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn update_ticket<R: Runtime>(app: AppHandle<R>, input: UpdateTicketInput) -> Reply<TicketView> {
     let store = app.state::<Store>();
     let session = session(&app).await?;
@@ -332,7 +338,7 @@ pub async fn update_ticket<R: Runtime>(app: AppHandle<R>, input: UpdateTicketInp
     Ok(view)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct LinkInput {
     number: i64,
     project_id: i64,
@@ -343,6 +349,7 @@ async fn link(session: &Session, number: TicketNumber, project: i64) -> Reply<Ti
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn link_project<R: Runtime>(app: AppHandle<R>, input: LinkInput) -> Reply<TicketView> {
     let session = session(&app).await?;
     let view = link(&session, ticket_number(input.number)?, input.project_id).await?;
@@ -350,13 +357,14 @@ pub async fn link_project<R: Runtime>(app: AppHandle<R>, input: LinkInput) -> Re
     Ok(view)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct HarvestClientDto {
     id: i64,
     name: String,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn harvest_clients(link: State<'_, HarvestLink>) -> Reply<Vec<HarvestClientDto>> {
     let client = require_client(&link).await?;
     let clients = client.clients().await.map_err(Error::from)?;
@@ -367,13 +375,14 @@ pub async fn harvest_clients(link: State<'_, HarvestLink>) -> Reply<Vec<HarvestC
         .collect())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct CreateProjectInput {
     number: i64,
     client_id: i64,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn create_harvest_project<R: Runtime>(
     app: AppHandle<R>,
     input: CreateProjectInput,
@@ -385,7 +394,7 @@ pub async fn create_harvest_project<R: Runtime>(
     Ok(view)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct MessageInput {
     number: i64,
     from: String,
@@ -393,6 +402,7 @@ pub struct MessageInput {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn record_message<R: Runtime>(app: AppHandle<R>, input: MessageInput) -> Reply<()> {
     let store = app.state::<Store>();
     let number = ticket_number(input.number)?;
@@ -400,27 +410,49 @@ pub async fn record_message<R: Runtime>(app: AppHandle<R>, input: MessageInput) 
     Ok(())
 }
 
-#[derive(Deserialize)]
+/// What the person writes on a ticket from the window.
+#[derive(Clone, Copy, Debug, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    Response,
+    Note,
+}
+
+#[derive(Deserialize, specta::Type)]
 pub struct EntryInput {
     number: i64,
-    kind: String,
+    kind: EntryKind,
     body: String,
     time: Option<TimeInput>,
 }
 
-#[derive(Serialize)]
+/// What became of the time given with a reply or note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// In Harvest.
+    Sent,
+    /// Waiting for Harvest; it goes out on its own.
+    Queued,
+    /// Refused by Harvest (see the message).
+    Failed,
+    /// No time was given.
+    None,
+}
+
+#[derive(Serialize, specta::Type)]
 pub struct DeliveryDto {
-    state: &'static str,
+    state: DeliveryState,
     harvest_id: Option<i64>,
     message: Option<String>,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> Reply<DeliveryDto> {
-    let kind = match input.kind.as_str() {
-        "response" => ThreadKind::Response,
-        "note" => ThreadKind::Note,
-        other => return Err(invalid(format!("unknown entry kind `{other}`"))),
+    let kind = match input.kind {
+        EntryKind::Response => ThreadKind::Response,
+        EntryKind::Note => ThreadKind::Note,
     };
     let number = ticket_number(input.number)?;
     let session = session(&app).await?;
@@ -430,22 +462,22 @@ pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> R
             .await?;
     crate::remember_ticket(&app, input.number);
     let dto = match delivery {
-        None => DeliveryDto { state: "none", harvest_id: None, message: None },
+        None => DeliveryDto { state: DeliveryState::None, harvest_id: None, message: None },
         Some(Delivery::Sent { harvest_id }) => {
-            DeliveryDto { state: "sent", harvest_id: Some(harvest_id), message: None }
+            DeliveryDto { state: DeliveryState::Sent, harvest_id: Some(harvest_id), message: None }
         }
         Some(Delivery::Queued { reason }) => {
-            DeliveryDto { state: "queued", harvest_id: None, message: Some(reason) }
+            DeliveryDto { state: DeliveryState::Queued, harvest_id: None, message: Some(reason) }
         }
         Some(Delivery::Failed { message }) => {
-            DeliveryDto { state: "failed", harvest_id: None, message: Some(message) }
+            DeliveryDto { state: DeliveryState::Failed, harvest_id: None, message: Some(message) }
         }
     };
-    if dto.state == "queued" {
+    if dto.state == DeliveryState::Queued {
         // Sent on its own as soon as Harvest answers again.
         app.state::<Importer>().deliver();
     }
-    if dto.state != "none" {
+    if dto.state != DeliveryState::None {
         // Right after logging time, import (and so recompute) in the background.
         let handle = app.clone();
         tauri::async_runtime::spawn(async move { handle.state::<Importer>().sync_now().await });
@@ -454,7 +486,7 @@ pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> R
     Ok(dto)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct TimerStartInput {
     number: i64,
     task_id: Option<i64>,
@@ -478,11 +510,12 @@ pub async fn start_timer<R: Runtime>(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn timer_start<R: Runtime>(app: AppHandle<R>, input: TimerStartInput) -> Reply<TimerStatus> {
     start_timer(&app, ticket_number(input.number)?, input.task_id, input.confirmed).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct TimerStopInput {
     notes: Option<String>,
 }
@@ -504,16 +537,18 @@ pub async fn stop_timer<R: Runtime>(app: &AppHandle<R>, notes: Option<String>) -
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn timer_stop<R: Runtime>(app: AppHandle<R>, input: TimerStopInput) -> Reply<TimerStatus> {
     stop_timer(&app, input.notes).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct TextInput {
     text: String,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn summarize(input: TextInput) -> Reply<tickettime::summarize::Note> {
     if input.text.trim().is_empty() {
         return Err(invalid("write the reply or note first; ✦ summarizes it"));
@@ -522,7 +557,7 @@ pub async fn summarize(input: TextInput) -> Reply<tickettime::summarize::Note> {
     Ok(tickettime::summarize::summarize(&input.text, llm.as_ref()).await)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct UnlockInput {
     number: i64,
     reason: String,
@@ -530,6 +565,7 @@ pub struct UnlockInput {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn unlock_ticket<R: Runtime>(app: AppHandle<R>, input: UnlockInput) -> Reply<TicketView> {
     let session = session(&app).await?;
     let extra = hours("extra hours", input.extra_hours.as_deref())?.unwrap_or(Hours::ZERO);
@@ -543,18 +579,20 @@ pub async fn unlock_ticket<R: Runtime>(app: AppHandle<R>, input: UnlockInput) ->
 
 /// This person's time that waits for Harvest or that Harvest refused.
 #[tauri::command]
+#[specta::specta]
 pub async fn outbox_items<R: Runtime>(app: AppHandle<R>) -> Reply<Vec<tickettime::store::OutboxItem>> {
     let session = session(&app).await?;
     Ok(session.store.outbox_open(session.actor.staff_id()).await?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, specta::Type)]
 pub struct OutboxInput {
     id: String,
 }
 
 /// Puts a refused item back in line and sends it now.
 #[tauri::command]
+#[specta::specta]
 pub async fn outbox_retry<R: Runtime>(app: AppHandle<R>, input: OutboxInput) -> Reply<()> {
     let session = session(&app).await?;
     session.store.outbox_retry(&session.actor, &input.id, Utc::now()).await?;
@@ -565,6 +603,7 @@ pub async fn outbox_retry<R: Runtime>(app: AppHandle<R>, input: OutboxInput) -> 
 
 /// Gives an item up: it is never sent (the window asks first).
 #[tauri::command]
+#[specta::specta]
 pub async fn outbox_discard<R: Runtime>(app: AppHandle<R>, input: OutboxInput) -> Reply<()> {
     let session = session(&app).await?;
     session.store.outbox_discard(&session.actor, &input.id, Utc::now()).await?;
@@ -573,19 +612,21 @@ pub async fn outbox_discard<R: Runtime>(app: AppHandle<R>, input: OutboxInput) -
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Reply<SyncStatus> {
     app.state::<Importer>().sync_now().await;
     Ok(app.state::<Live>().sync())
 }
 
 /// The agency's OAuth app, entered once on this computer (kept in the keychain).
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct OAuthAppInput {
     client_id: String,
     client_secret: String,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn connect_oauth<R: Runtime>(app: AppHandle<R>, input: Option<OAuthAppInput>) -> Reply<()> {
     if let Some(input) = input {
         tickettime::connection::save_oauth_app(
@@ -611,13 +652,14 @@ pub async fn connect_oauth<R: Runtime>(app: AppHandle<R>, input: Option<OAuthApp
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct TokenInput {
     token: String,
     account_id: i64,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn connect_token<R: Runtime>(app: AppHandle<R>, input: TokenInput) -> Reply<AppState> {
     let store = app.state::<Store>();
     if let Some(warning) =
@@ -630,6 +672,7 @@ pub async fn connect_token<R: Runtime>(app: AppHandle<R>, input: TokenInput) -> 
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn start_demo<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
     let store = app.state::<Store>();
     app.state::<HarvestLink>().start_demo(&store, 0).await?;
@@ -638,6 +681,7 @@ pub async fn start_demo<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn disconnect<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
     let store = app.state::<Store>();
     if let Some(warning) = app.state::<HarvestLink>().disconnect(&store).await? {
@@ -649,6 +693,7 @@ pub async fn disconnect<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: Settings) -> Reply<Settings> {
     let store = app.state::<Store>();
     let session = session(&app).await.ok();
@@ -664,6 +709,7 @@ pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: Settings) -> Re
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn open_project<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<()> {
     let store = app.state::<Store>();
     let ticket = store.ticket(ticket_number(input.number)?).await?;
@@ -684,7 +730,7 @@ pub async fn open_project<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> 
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct RequestUnlockInput {
     number: i64,
     reason: String,
@@ -692,6 +738,7 @@ pub struct RequestUnlockInput {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn request_unlock<R: Runtime>(
     app: AppHandle<R>,
     input: RequestUnlockInput,
@@ -706,12 +753,13 @@ pub async fn request_unlock<R: Runtime>(
     Ok(request)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct RequestsInput {
     number: Option<i64>,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn unlock_requests(
     store: State<'_, Store>,
     input: RequestsInput,
@@ -721,7 +769,7 @@ pub async fn unlock_requests(
     Ok(store.unlock_requests(number, number.is_none()).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, specta::Type)]
 pub struct AnswerInput {
     id: i64,
     approve: bool,
@@ -730,6 +778,7 @@ pub struct AnswerInput {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn answer_unlock_request<R: Runtime>(
     app: AppHandle<R>,
     input: AnswerInput,

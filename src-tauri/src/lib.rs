@@ -41,6 +41,34 @@ pub struct Launch {
     pub hidden: bool,
 }
 
+/// The IPC contract: every command of `command_list.rs`, with the types it
+/// takes and returns, as the invoke handler and as TypeScript
+/// (`ui/src/bindings.ts`, written by `scripts/bindings`). Errors are thrown
+/// as `CommandError`; ids and counts are below 2^53, so they travel as numbers.
+pub fn ipc<Rt: Runtime>() -> tauri_specta::Builder<Rt> {
+    // The list's `::<R>` names the runtime the types are read with (they do
+    // not depend on it); the invoke handler serves `Rt`.
+    type R = tauri::Wry;
+    macro_rules! commands {
+        ($($name:ident $(::<$runtime:ident>)?),* $(,)?) => {
+            tauri_specta::collect_commands![$(commands::$name $(::<$runtime>)?),*]
+        };
+    }
+    tauri_specta::Builder::<Rt>::new()
+        .commands(include!("command_list.rs"))
+        .typ::<commands::CommandError>()
+        .error_handling(tauri_specta::ErrorHandlingMode::Throw)
+        .dangerously_cast_bigints_to_number()
+}
+
+/// Where the generated bindings live, from this crate's directory.
+pub const BINDINGS: &str = "../ui/src/bindings.ts";
+
+/// The bindings as `scripts/bindings` writes them.
+pub fn bindings_header() -> &'static str {
+    "// Generated from src-tauri's commands by `scripts/bindings`; do not edit.\n// CI fails when this file is stale."
+}
+
 /// Registers state, commands, the tray and the background import on
 /// `builder`. Tests pass a mock builder; `main` passes the real one.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
@@ -50,36 +78,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
         .manage(launch.store)
         .manage(launch.link)
         .manage(launch.live)
-        .invoke_handler(tauri::generate_handler![
-            commands::app_state,
-            commands::list_tickets,
-            commands::get_ticket,
-            commands::timeline,
-            commands::create_ticket,
-            commands::update_ticket,
-            commands::link_project,
-            commands::harvest_clients,
-            commands::create_harvest_project,
-            commands::record_message,
-            commands::submit_entry,
-            commands::timer_start,
-            commands::timer_stop,
-            commands::summarize,
-            commands::unlock_ticket,
-            commands::sync_now,
-            commands::connect_oauth,
-            commands::connect_token,
-            commands::start_demo,
-            commands::disconnect,
-            commands::save_settings,
-            commands::open_project,
-            commands::request_unlock,
-            commands::unlock_requests,
-            commands::answer_unlock_request,
-            commands::outbox_items,
-            commands::outbox_retry,
-            commands::outbox_discard,
-        ])
+        .invoke_handler(ipc::<R>().invoke_handler())
         .setup(move |app| {
             let handle = app.handle().clone();
             if with_tray {
@@ -473,6 +472,25 @@ mod tests {
         let url = database_url(true).expect("a demo database");
         std::env::remove_var(tickettime::store::DB_ENV);
         assert!(url.contains("tickettime-demo-") && url.ends_with("demo.db"), "a temporary file: {url}");
+    }
+
+    /// CI's staleness check; `scripts/bindings` runs it with
+    /// TICKETTIME_WRITE_BINDINGS=1 to write the file instead.
+    #[test]
+    fn the_committed_typescript_bindings_match_the_commands() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let fresh = dir.path().join("bindings.ts");
+        ipc::<tauri::test::MockRuntime>()
+            .export(specta_typescript::Typescript::default().header(bindings_header()), &fresh)
+            .expect("the bindings export");
+        let fresh = std::fs::read_to_string(fresh).expect("the exported bindings");
+        let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(BINDINGS);
+        if std::env::var_os("TICKETTIME_WRITE_BINDINGS").is_some() {
+            std::fs::write(&committed, &fresh).expect("write ui/src/bindings.ts");
+            return;
+        }
+        let current = std::fs::read_to_string(&committed).unwrap_or_default();
+        assert!(current == fresh, "ui/src/bindings.ts is stale: run scripts/bindings and commit the result");
     }
 
     fn call(

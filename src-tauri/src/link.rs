@@ -11,7 +11,8 @@ use tickettime::{Error, Session, Store};
 use tokio::sync::RwLock;
 
 /// How the app reaches Harvest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     Connected,
     Demo,

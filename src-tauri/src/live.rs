@@ -9,7 +9,7 @@ use serde::Serialize;
 use tickettime::timer::TimerStatus;
 
 /// The import's status as the window and the tray show it.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, specta::Type)]
 pub struct SyncStatus {
     pub last_run_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,

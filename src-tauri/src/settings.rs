@@ -6,8 +6,33 @@
 use serde::{Deserialize, Serialize};
 use tickettime::Store;
 
+/// The window's colours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    Light,
+    Dark,
+    /// Follows the desktop's light or dark preference.
+    #[default]
+    System,
+}
+
+impl Theme {
+    fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::System => "system",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Theme> {
+        [Theme::Light, Theme::Dark, Theme::System].into_iter().find(|t| t.as_str() == text)
+    }
+}
+
 /// Everything the Settings screen edits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Settings {
     pub sync_interval_minutes: u32,
     pub approaching_pct: u32,
@@ -15,7 +40,7 @@ pub struct Settings {
     pub lock_pct: u32,
     pub start_at_login: bool,
     pub global_shortcut: String,
-    pub theme: String,
+    pub theme: Theme,
     /// The team's PostgreSQL database (no password), or empty for this
     /// computer's own file. Used from the next start.
     #[serde(default)]
@@ -43,7 +68,7 @@ impl Settings {
             lock_pct: lines.lock,
             start_at_login: get("start_at_login").await?.is_some_and(|v| v == "true"),
             global_shortcut: get("global_shortcut").await?.unwrap_or_else(|| DEFAULT_SHORTCUT.to_owned()),
-            theme: get("theme").await?.unwrap_or_else(|| "system".to_owned()),
+            theme: get("theme").await?.as_deref().and_then(Theme::parse).unwrap_or_default(),
             team_database: tickettime::connection::desktop_database().unwrap_or_default(),
             team_password: None,
         })
@@ -60,9 +85,6 @@ impl Settings {
         let current = Settings::load(store).await?;
         if !(1..=1440).contains(&self.sync_interval_minutes) {
             return Err(tickettime::Error::Invalid("the sync interval must be 1 to 1440 minutes".into()));
-        }
-        if !["light", "dark", "system"].contains(&self.theme.as_str()) {
-            return Err(tickettime::Error::Invalid(format!("unknown theme `{}`", self.theme)));
         }
         if self.lock_pct != current.lock_pct && !may_set_lock {
             return Err(tickettime::Error::Invalid("only an admin changes the lock threshold".into()));
@@ -86,7 +108,7 @@ impl Settings {
             ("sync_interval_minutes", self.sync_interval_minutes.to_string()),
             ("start_at_login", if self.start_at_login { "true" } else { "false" }.to_owned()),
             ("global_shortcut", self.global_shortcut.trim().to_owned()),
-            ("theme", self.theme.clone()),
+            ("theme", self.theme.as_str().to_owned()),
         ])?;
         if self.team_database != current.team_database
             || self.team_password.as_deref().is_some_and(|p| !p.is_empty())

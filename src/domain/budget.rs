@@ -45,6 +45,7 @@ impl Utilization {
 /// The colour of a ticket's utilization: green < 75 ≤ yellow < 90 ≤ orange < 100 ≤ red.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Band {
     Green,
     Yellow,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// (administrator → admin, manager → pm, member → agent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Role {
     Agent,
     Pm,

@@ -14,6 +14,7 @@ use super::ticket::ThreadKind;
 /// What a timeline item is; each kind is shown distinctly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum ItemKind {
     Message,
     Response,

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 /// Where an outbox item is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum OutboxState {
     /// Waiting to be sent; pushed on the next chance.
     Pending,
@@ -63,6 +64,7 @@ impl OutboxState {
 
 /// One item of the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OutboxItem {
     pub id: String,
     pub ticket: i64,

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 /// Where a request is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum RequestState {
     Pending,
     Approved,
@@ -23,6 +24,7 @@ pub enum RequestState {
 
 /// One unlock request, as the CLI and the desktop show it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UnlockRequest {
     pub id: i64,
     pub ticket: i64,

@@ -67,6 +67,7 @@ pub struct TicketChanges {
 /// A ticket as every caller sees it: the sidebar's fields, computed from the
 /// stored hours with the domain's rules. Its JSON is the CLI's contract.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketView {
     pub number: i64,
     pub subject: String,

@@ -47,6 +47,7 @@ pub enum Language {
 /// Which summarizer wrote a note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Source {
     /// The offline rules in this module.
     Local,
@@ -56,6 +57,7 @@ pub enum Source {
 
 /// A generated time-entry note. Serialised as `{"note", "source", "fallback_reason"?}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Note {
     /// 2–8 words, one line, no trailing punctuation.
     #[serde(rename = "note")]

@@ -401,6 +401,19 @@ async function journeyOffline({ s, tray, trayItemsBefore }) {
     { timeoutMs: 15_000 },
   );
   log(`window: ${waiting}`);
+  // The list behind the counter shows the waiting entry (its command is allowed to the webview).
+  await s.click(sel('outbox-status'));
+  const listed = await waitUntil(
+    'the outbox list to show the waiting 0.75 h entry',
+    async () => {
+      const text = (await s.page(`return visible(byTestId('outbox-item')) ? byTestId('outbox-item').textContent : '';`)) || '';
+      return /0\.75/.test(text) ? text.replace(/\s+/g, ' ').trim() : null;
+    },
+    { timeoutMs: 10_000 },
+  );
+  log(`outbox list: ${listed}`);
+  check(!(await s.page(`return visible(byTestId('error-banner'));`)), 'opening the outbox list shows no error');
+  await s.click(`${sel('outbox-dialog')} button.x`);
   const title = await tray.waitFor(
     async () => {
       const t = trayTitle(await tray.props(item));

@@ -167,7 +167,7 @@ describe('App shell', () => {
   });
 
   it('saves settings and applies the theme as a class on <html>', async () => {
-    vi.mocked(api.saveSettings).mockImplementation(async (s) => s);
+    vi.mocked(api.saveSettings).mockImplementation(async (s) => ({ ...s, team_database: s.team_database ?? '' }));
     render(App);
     await fireEvent.click(await screen.findByTestId('settings-button'));
     expect(screen.queryByRole('spinbutton', { name: 'Lock at (%)' }), 'only admins set the lock threshold').toBeNull();

@@ -1,232 +1,49 @@
-// The one place the UI talks to the Rust core. Every Tauri command and event
-// the page uses has a typed wrapper here, so components never call `invoke`
-// or `listen` directly and tests replace this module with `vi.mock('./api')`.
-// The types mirror docs/desktop-ipc.md (snake_case, as serde sends them).
-import { invoke } from '@tauri-apps/api/core';
+// The one place the UI talks to the Rust core. Commands and their types are
+// generated from the Rust signatures into ./bindings.ts (`scripts/bindings`;
+// CI fails when it is stale); this module gives them the UI's names, turns
+// every rejection into a `CommandError` and wraps the events. Components
+// never call `invoke` or `listen` directly, and tests replace this module
+// with `vi.mock('./api')`.
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import * as ipc from './bindings';
 
-export type Role = 'agent' | 'pm' | 'admin';
+export { commands } from './bindings';
+export type { Band, Code, ItemKind as TimelineKind, Mode as Connection, OutboxState, OutboxSummary, RequestState as UnlockRequestState, Role, Theme } from './bindings';
+export type { EntryKind, DeliveryState } from './bindings';
 
-/** Budget utilisation band, computed by the core from hours used / budget. */
-export type Band = 'green' | 'yellow' | 'orange' | 'red';
-
-/** One ticket with its budget state; mirrors the Rust `TicketView` DTO. */
-export interface TicketView {
-  number: number;
-  subject: string;
-  status: string;
-  client: string | null;
-  agent: string | null;
-  pm: string | null;
-  harvest_project_id: number | null;
-  harvest_project_name: string | null;
-  budget_hours: number | null;
-  quoted_hours: number | null;
-  hours_used: number;
-  extra_hours: number;
-  utilization_pct: number | null;
-  band: Band | null;
-  locked: boolean;
-  lock_reason: string | null;
-}
-
-export interface Me {
-  name: string;
-  email: string;
-  role: Role;
-  account_id: number;
-}
-
-export interface TimerState {
-  running: boolean;
-  ticket: number | null;
-  harvest_id: number | null;
-  started_at: string | null;
-  elapsed_hours: number | null;
-}
-
-export interface SyncStatus {
-  last_run_at: string | null;
-  last_error: string | null;
-  running: boolean;
-}
-
-export type Theme = 'light' | 'dark' | 'system';
-
-export interface Settings {
-  sync_interval_minutes: number;
-  approaching_pct: number;
-  near_pct: number;
-  lock_pct: number;
-  start_at_login: boolean;
-  global_shortcut: string;
-  theme: Theme;
-  /** The team's PostgreSQL database (no password), or '' for this computer's file. */
-  team_database: string;
-  /** Write-only: sent to be kept in the keychain, never returned. */
-  team_password?: string | null;
-}
-
-export type Connection = 'connected' | 'demo' | 'disconnected';
-
-/** This person's time on its way to Harvest. */
-export interface OutboxSummary {
-  /** Waiting to be sent: it goes out on its own when Harvest answers. */
-  waiting: number;
-  /** Refused by Harvest: shown with Retry and Discard. */
-  refused: number;
-}
-
-export type OutboxState = 'pending' | 'sending' | 'sent' | 'failed' | 'discarded';
-
-export interface OutboxItem {
-  id: string;
-  ticket: number;
-  project_id: number;
-  task_id: number;
-  spent_date: string;
-  hours: number;
-  notes: string | null;
-  state: OutboxState;
-  attempts: number;
-  /** Harvest's message for the last try that failed. */
-  last_error: string | null;
-  harvest_id: number | null;
-  created_at: string;
-  logged_by: number | null;
-  attempted_at: string | null;
-}
-
-export interface AppState {
-  connection: Connection;
-  me: Me | null;
-  timer: TimerState;
-  sync: SyncStatus;
-  outbox: OutboxSummary;
-  /** Harvest entries the import keeps aside (`tickettime sync status` lists them). */
-  quarantined: number;
-  settings: Settings;
-  /** Shown once, e.g. "No system tray: …" or a keychain warning. */
-  notice: string | null;
-}
-
-export interface Task {
-  id: number;
-  name: string;
-}
-
-export interface HarvestClient {
-  id: number;
-  name: string;
-}
-
-export interface TicketDetail {
-  ticket: TicketView;
-  can_manage: boolean;
-  project_url: string | null;
-  tasks: Task[];
-}
-
-export type TimelineKind = 'message' | 'response' | 'note' | 'time';
-
-export interface TimelineItem {
-  kind: TimelineKind;
-  at: string;
-  author: string;
-  body: string | null;
-  hours: number | null;
-  spent_date: string | null;
-  harvest_id: number | null;
-}
-
-export interface TimelinePage {
-  /** Chronological. */
-  items: TimelineItem[];
-  total: number;
-  /** Index of items[0] in the whole timeline. */
-  start: number;
-}
-
+/** One ticket with its budget state, as the core computes it. */
+export type TicketView = ipc.TicketView_Serialize;
+export type Me = ipc.Me_Serialize;
+export type TimerState = ipc.TimerStatus_Serialize;
+export type SyncStatus = ipc.SyncStatus_Serialize;
+/** What the Settings screen edits; `team_password` is write-only (kept in the keychain). */
+export type Settings = ipc.Settings_Deserialize;
+export type OutboxItem = ipc.OutboxItem_Serialize;
+export type AppState = ipc.AppState_Serialize;
+export type Task = ipc.Task;
+export type HarvestClient = ipc.HarvestClientDto;
+export type TicketDetail = ipc.TicketDetail_Serialize;
+export type TimelineItem = ipc.TimelineItem_Serialize;
+export type TimelinePage = ipc.TimelinePage_Serialize;
 /** Hours travel as text so the core parses them exactly (quarter steps). */
-export interface TimeInput {
-  hours: string | null;
-  task_id: number | null;
-  notes: string | null;
-  timer_entry_id: number | null;
-}
-
-export interface Delivery {
-  state: 'sent' | 'queued' | 'failed' | 'none';
-  harvest_id: number | null;
-  message: string | null;
-}
-
-export interface Note {
-  note: string;
-  source: 'local' | 'llm';
-  fallback_reason?: string;
-}
-
-export type EntryKind = 'response' | 'note';
-
-export interface NewTicket {
-  subject: string;
-  client: string | null;
-  agent: string | null;
-  pm: string | null;
-  budget_hours: string | null;
-  quoted_hours: string | null;
-  project_id: number | null;
-}
-
-export interface TicketUpdate {
-  number: number;
-  budget_hours: string | null;
-  quoted_hours: string | null;
-  status: string | null;
-}
-
-export type UnlockRequestState = 'pending' | 'approved' | 'denied';
-
+export type TimeInput = ipc.TimeInput_Deserialize;
+export type Delivery = ipc.DeliveryDto_Serialize;
+export type Note = ipc.Note_Serialize;
+export type NewTicket = ipc.CreateTicketInput_Deserialize;
+export type TicketUpdate = ipc.UpdateTicketInput_Deserialize;
 /** An agent's request to unlock a locked ticket, and the PM's answer. */
-export interface UnlockRequest {
-  id: number;
-  ticket: number;
-  /** The requester's name (compare with `Me.name`). */
-  requested_by: string;
-  reason: string;
-  /** Extra hours asked for. */
-  hours: number | null;
-  state: UnlockRequestState;
-  answered_by: string | null;
-  answer_note: string | null;
-  extra_granted: number | null;
-  created_at: string;
-}
+export type UnlockRequest = ipc.UnlockRequest_Serialize;
+export type UnlockRequestInput = ipc.RequestUnlockInput_Deserialize;
+export type UnlockRequestsQuery = ipc.RequestsInput_Deserialize;
+export type UnlockAnswer = ipc.AnswerInput_Deserialize;
 
-export interface UnlockRequestInput {
-  number: number;
-  reason: string;
-  /** Extra hours asked for, as text ("2.5"); null for none. */
-  hours: string | null;
-}
-
-export interface UnlockRequestsQuery {
-  /** null: all pending requests the user may answer. */
-  number: number | null;
-}
-
-export interface UnlockAnswer {
-  id: number;
-  approve: boolean;
-  /** Extra hours granted when approving, as text; null for none. */
-  extra_hours: string | null;
-  note: string | null;
-}
-
-/** How every command error crosses IPC: a small machine code and a sentence for people. */
+/**
+ * How every command error reaches a component: the core's code (a union the
+ * UI switches on) and a sentence for people. Tauri itself rejects with a bare
+ * string (an unknown command, a denied permission): that becomes `ipc`.
+ */
 export interface CommandError {
-  code: string;
+  code: ipc.Code | 'ipc' | 'unknown';
   message: string;
 }
 
@@ -239,11 +56,7 @@ function isCommandError(value: unknown): value is CommandError {
   );
 }
 
-/**
- * Normalises whatever a rejected command produced into a `CommandError`.
- * Commands reject with `{ code, message }`; Tauri itself rejects with a bare
- * string (e.g. an unknown command or a denied permission).
- */
+/** Normalises whatever a rejected command produced into a `CommandError`. */
 export function toCommandError(error: unknown): CommandError {
   if (isCommandError(error)) return error;
   if (typeof error === 'string') return { code: 'ipc', message: error };
@@ -251,60 +64,59 @@ export function toCommandError(error: unknown): CommandError {
   return { code: 'unknown', message: 'Something went wrong talking to Tickettime.' };
 }
 
-async function call<T>(command: string, input?: unknown): Promise<T> {
+async function call<T>(command: Promise<T>): Promise<T> {
   try {
-    return input === undefined ? await invoke<T>(command) : await invoke<T>(command, { input });
+    return await command;
   } catch (error) {
     throw toCommandError(error);
   }
 }
 
-export const appState = () => call<AppState>('app_state');
+const c = ipc.commands;
+export const appState = () => call(c.appState());
 /** All tickets with their budget state, as the core computes it. */
-export const listTickets = () => call<TicketView[]>('list_tickets');
-export const getTicket = (number: number) => call<TicketDetail>('get_ticket', { number });
+export const listTickets = () => call(c.listTickets());
+export const getTicket = (number: number) => call(c.getTicket({ number }));
 /** The newest `limit` items before index `before` (the newest of all when null). */
 export const timeline = (number: number, limit: number, before: number | null) =>
-  call<TimelinePage>('timeline', { number, limit, before });
-export const createTicket = (input: NewTicket) => call<TicketView>('create_ticket', input);
-export const updateTicket = (input: TicketUpdate) => call<TicketView>('update_ticket', input);
-export const linkProject = (number: number, project_id: number) =>
-  call<TicketView>('link_project', { number, project_id });
-export const harvestClients = () => call<HarvestClient[]>('harvest_clients');
+  call(c.timeline({ number, limit, before }));
+export const createTicket = (input: NewTicket) => call(c.createTicket(input));
+export const updateTicket = (input: TicketUpdate) => call(c.updateTicket(input));
+export const linkProject = (number: number, project_id: number) => call(c.linkProject({ number, project_id }));
+export const harvestClients = () => call(c.harvestClients());
 export const createHarvestProject = (number: number, client_id: number) =>
-  call<TicketView>('create_harvest_project', { number, client_id });
+  call(c.createHarvestProject({ number, client_id }));
 export const recordMessage = (number: number, from: string, body: string) =>
-  call<null>('record_message', { number, from, body });
-export const submitEntry = (number: number, kind: EntryKind, body: string, time: TimeInput | null) =>
-  call<Delivery>('submit_entry', { number, kind, body, time });
+  call(c.recordMessage({ number, from, body }));
+export const submitEntry = (number: number, kind: ipc.EntryKind, body: string, time: TimeInput | null) =>
+  call(c.submitEntry({ number, kind, body, time }));
 export const timerStart = (number: number, task_id: number | null, confirmed: boolean) =>
-  call<TimerState>('timer_start', { number, task_id, confirmed });
-export const timerStop = (notes: string | null) => call<TimerState>('timer_stop', { notes });
-export const summarize = (text: string) => call<Note>('summarize', { text });
+  call(c.timerStart({ number, task_id, confirmed }));
+export const timerStop = (notes: string | null) => call(c.timerStop({ notes }));
+export const summarize = (text: string) => call(c.summarize({ text }));
 export const unlockTicket = (number: number, reason: string, extra_hours: string | null) =>
-  call<TicketView>('unlock_ticket', { number, reason, extra_hours });
+  call(c.unlockTicket({ number, reason, extra_hours }));
 /** Asks a PM to unlock a locked ticket; an own pending request is returned instead of a second one. */
-export const requestUnlock = (input: UnlockRequestInput) => call<UnlockRequest>('request_unlock', input);
+export const requestUnlock = (input: UnlockRequestInput) => call(c.requestUnlock(input));
 /** Requests on one ticket, or all pending ones the user may answer (`number: null`); newest first. */
-export const unlockRequests = (input: UnlockRequestsQuery) => call<UnlockRequest[]>('unlock_requests', input);
+export const unlockRequests = (input: UnlockRequestsQuery) => call(c.unlockRequests(input));
 /** PM/admin only; approving unlocks the ticket with the extra hours. */
-export const answerUnlockRequest = (input: UnlockAnswer) => call<UnlockRequest>('answer_unlock_request', input);
-export const syncNow = () => call<SyncStatus>('sync_now');
+export const answerUnlockRequest = (input: UnlockAnswer) => call(c.answerUnlockRequest(input));
+export const syncNow = () => call(c.syncNow());
 /** This person's time waiting for Harvest or refused by it, oldest first. */
-export const outboxItems = () => call<OutboxItem[]>('outbox_items');
+export const outboxItems = () => call(c.outboxItems());
 /** Puts a refused item back in line; it is sent at once. */
-export const outboxRetry = (id: string) => call<null>('outbox_retry', { id });
+export const outboxRetry = (id: string) => call(c.outboxRetry({ id }));
 /** Gives an item up: it is never sent. */
-export const outboxDiscard = (id: string) => call<null>('outbox_discard', { id });
+export const outboxDiscard = (id: string) => call(c.outboxDiscard({ id }));
 /** Signs in in the system browser; `oauthApp` (entered once) is kept in the keychain. */
 export const connectOauth = (oauthApp?: { client_id: string; client_secret: string }) =>
-  call<null>('connect_oauth', oauthApp);
-export const connectToken = (token: string, account_id: number) =>
-  call<AppState>('connect_token', { token, account_id });
-export const startDemo = () => call<AppState>('start_demo');
-export const disconnect = () => call<AppState>('disconnect');
-export const saveSettings = (settings: Settings) => call<Settings>('save_settings', settings);
-export const openProject = (number: number) => call<null>('open_project', { number });
+  call(c.connectOauth(oauthApp ?? null));
+export const connectToken = (token: string, account_id: number) => call(c.connectToken({ token, account_id }));
+export const startDemo = () => call(c.startDemo());
+export const disconnect = () => call(c.disconnect());
+export const saveSettings = (settings: Settings) => call(c.saveSettings(settings));
+export const openProject = (number: number) => call(c.openProject({ number }));
 
 /** Subscribes to a Rust event; resolves to the function that unsubscribes. */
 function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {

@@ -32,6 +32,7 @@ export function hoursSince(iso: string, now: number): number {
 }
 
 /** Hours as people write them: "0.5 h", "1.25 h", "2 h". */
-export function formatHours(hours: number): string {
+export function formatHours(hours: number | null): string {
+  if (hours === null) return '— h';
   return `${Number(hours.toFixed(2))} h`;
 }

@@ -19,7 +19,9 @@ export function filterTickets(tickets: TicketView[], query: string): TicketView[
 }
 
 /** Hours with at most two decimals and no trailing zeros: 3, 3.5, 3.25. */
-export function formatHours(hours: number): string {
+export function formatHours(hours: number | null): string {
+  // The contract types a float as `number | null` (JSON has no NaN); hours never are.
+  if (hours === null) return '—';
   return String(Math.round(hours * 100) / 100);
 }
 

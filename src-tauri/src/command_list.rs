@@ -21,6 +21,7 @@ commands![
     summarize,
     unlock_ticket::<R>,
     sync_now::<R>,
+    quarantine,
     outbox_items::<R>,
     outbox_retry::<R>,
     outbox_discard::<R>,

@@ -611,6 +611,14 @@ pub async fn outbox_discard<R: Runtime>(app: AppHandle<R>, input: OutboxInput) -
     Ok(())
 }
 
+/// Harvest entries the import keeps aside, with the reason: fixed in
+/// Harvest, the next import takes them and they leave the list.
+#[tauri::command]
+#[specta::specta]
+pub async fn quarantine(store: State<'_, Store>) -> Reply<Vec<tickettime::store::Quarantined>> {
+    Ok(store.quarantine().await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Reply<SyncStatus> {

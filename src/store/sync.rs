@@ -16,6 +16,7 @@ use crate::error::Result;
 /// A Harvest entry the import could not accept: the rest of its page was
 /// imported; when it is fixed in Harvest the next sync imports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Quarantined {
     pub harvest_id: i64,
     pub reason: String,

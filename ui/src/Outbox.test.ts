@@ -72,4 +72,29 @@ describe('Time on its way to Harvest', () => {
     await screen.findByTestId('sync-now');
     expect(screen.queryByTestId('outbox-status')).toBeNull();
   });
+
+  it('names the Harvest entries the import kept aside, with the reason', async () => {
+    vi.mocked(api.appState).mockResolvedValue({ ...appStateFixture(), quarantined: 1 });
+    vi.mocked(api.quarantine).mockResolvedValue([
+      {
+        harvest_id: 2380000042,
+        reason: 'hours: hours cannot be negative (got -1)',
+        first_seen_at: '2026-12-03T08:00:00Z',
+        last_seen_at: '2026-12-03T09:00:00Z',
+      },
+    ]);
+    render(App);
+    const status = await screen.findByTestId('quarantine-status');
+    expect(status.textContent).toContain('1 Harvest entry not imported');
+    await fireEvent.click(status);
+    const entry = await screen.findByTestId('quarantine-entry');
+    expect(entry.textContent).toContain('Harvest entry 2380000042');
+    expect(entry.textContent).toContain('cannot be negative');
+  });
+
+  it('shows nothing about the quarantine while the import kept nothing aside', async () => {
+    render(App);
+    await screen.findByTestId('sync-status');
+    expect(screen.queryByTestId('quarantine-status')).toBeNull();
+  });
 });

@@ -19,6 +19,8 @@ export type SyncStatus = ipc.SyncStatus_Serialize;
 /** What the Settings screen edits; `team_password` is write-only (kept in the keychain). */
 export type Settings = ipc.Settings_Deserialize;
 export type OutboxItem = ipc.OutboxItem_Serialize;
+/** A Harvest entry the import keeps aside, with the reason. */
+export type Quarantined = ipc.Quarantined;
 export type AppState = ipc.AppState_Serialize;
 export type Task = ipc.Task;
 export type HarvestClient = ipc.HarvestClientDto;
@@ -109,6 +111,8 @@ export const outboxItems = () => call(c.outboxItems());
 export const outboxRetry = (id: string) => call(c.outboxRetry({ id }));
 /** Gives an item up: it is never sent. */
 export const outboxDiscard = (id: string) => call(c.outboxDiscard({ id }));
+/** Harvest entries the import keeps aside; fixed in Harvest, they import on the next sync. */
+export const quarantine = () => call(c.quarantine());
 /** Signs in in the system browser; `oauthApp` (entered once) is kept in the keychain. */
 export const connectOauth = (oauthApp?: { client_id: string; client_secret: string }) =>
   call(c.connectOauth(oauthApp ?? null));

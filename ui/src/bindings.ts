@@ -22,6 +22,11 @@ export const commands = {
 	summarize: (input: TextInput) => __TAURI_INVOKE<Note_Serialize>("summarize", { input }),
 	unlockTicket: (input: UnlockInput_Deserialize) => __TAURI_INVOKE<TicketView_Serialize>("unlock_ticket", { input }),
 	syncNow: () => __TAURI_INVOKE<SyncStatus_Serialize>("sync_now"),
+	/**
+	 *  Harvest entries the import keeps aside, with the reason: fixed in
+	 *  Harvest, the next import takes them and they leave the list.
+	 */
+	quarantine: () => __TAURI_INVOKE<Quarantined[]>("quarantine"),
 	/**  This person's time that waits for Harvest or that Harvest refused. */
 	outboxItems: () => __TAURI_INVOKE<OutboxItem_Serialize[]>("outbox_items"),
 	/**  Puts a refused item back in line and sends it now. */
@@ -313,6 +318,17 @@ export type OutboxSummary = {
 	waiting: number,
 	/**  Refused by Harvest: shown with Retry and Discard. */
 	refused: number,
+};
+
+/**
+ *  A Harvest entry the import could not accept: the rest of its page was
+ *  imported; when it is fixed in Harvest the next sync imports it.
+ */
+export type Quarantined = {
+	harvest_id: number,
+	reason: string,
+	first_seen_at: string,
+	last_seen_at: string,
 };
 
 /**  Where a request is. */

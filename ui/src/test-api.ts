@@ -30,6 +30,7 @@ const COMMANDS = [
   'outboxItems',
   'outboxRetry',
   'outboxDiscard',
+  'quarantine',
   'connectOauth',
   'connectToken',
   'startDemo',
@@ -55,4 +56,5 @@ export function installApiDefaults(api: typeof Api): void {
   vi.mocked(api.submitEntry).mockResolvedValue({ state: 'none', harvest_id: null, message: null });
   vi.mocked(api.unlockRequests).mockResolvedValue([]);
   vi.mocked(api.outboxItems).mockResolvedValue([]);
+  vi.mocked(api.quarantine).mockResolvedValue([]);
 }

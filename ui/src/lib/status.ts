@@ -22,3 +22,9 @@ export function outboxText(outbox: OutboxSummary): string | null {
   if (outbox.refused > 0) parts.push(`${outbox.refused} refused by Harvest`);
   return parts.length > 0 ? parts.join(' · ') : null;
 }
+
+/** "2 Harvest entries not imported", or null when the import kept none aside. */
+export function quarantineText(count: number): string | null {
+  if (count <= 0) return null;
+  return `${count} Harvest ${count === 1 ? 'entry' : 'entries'} not imported`;
+}

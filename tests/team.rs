@@ -683,3 +683,47 @@ async fn the_demo_never_writes_to_a_team_database_and_only_the_owner_sets_it_up(
     assert!(error.contains("must run as its owner"), "{error}");
     assert!(!error.contains("secret-pw-1"), "no password in errors: {error}");
 }
+
+/// The two migration folders must describe one schema: every table and
+/// column a SQLite file has, a team database has, and no more. Read from
+/// migrated databases, not from the SQL text.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_and_postgresql_migrate_to_the_same_tables_and_columns() {
+    use std::collections::BTreeSet;
+    if !support::postgres_or_skip("the schema comparison (tests/team.rs)") {
+        return;
+    }
+    let pg = TempDb::new();
+    let file = TempDb::sqlite();
+    drop(Store::open(&pg.url()).await.expect("the PostgreSQL database migrates"));
+    drop(Store::open(&file.url()).await.expect("the SQLite file migrates"));
+    let skip = |table: &str| table.starts_with("_sqlx") || table.starts_with("sqlite_");
+
+    let sqlite = sqlx::SqlitePool::connect(&file.url()).await.expect("the SQLite file");
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'",
+    )
+    .fetch_all(&sqlite)
+    .await
+    .expect("SQLite's columns");
+    let in_sqlite: BTreeSet<(String, String)> = rows.into_iter().filter(|(t, _)| !skip(t)).collect();
+
+    let postgres = sqlx::PgPool::connect(&pg.url()).await.expect("the PostgreSQL database");
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&postgres)
+    .await
+    .expect("PostgreSQL's columns");
+    let in_postgres: BTreeSet<(String, String)> = rows.into_iter().filter(|(t, _)| !skip(t)).collect();
+
+    assert!(in_sqlite.len() > 40, "the comparison sees the schema: {in_sqlite:?}");
+    let only_sqlite: Vec<_> = in_sqlite.difference(&in_postgres).collect();
+    let only_postgres: Vec<_> = in_postgres.difference(&in_sqlite).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "the migration folders disagree; only in SQLite: {only_sqlite:?}; only in PostgreSQL: {only_postgres:?}"
+    );
+}

@@ -7,48 +7,28 @@ import { vi } from 'vitest';
 import type * as Api from './api';
 import { appStateFixture } from './fixtures';
 
-const COMMANDS = [
-  'appState',
-  'listTickets',
-  'getTicket',
-  'timeline',
-  'createTicket',
-  'updateTicket',
-  'linkProject',
-  'harvestClients',
-  'createHarvestProject',
-  'recordMessage',
-  'submitEntry',
-  'timerStart',
-  'timerStop',
-  'summarize',
-  'unlockTicket',
-  'requestUnlock',
-  'unlockRequests',
-  'answerUnlockRequest',
-  'syncNow',
-  'outboxItems',
-  'outboxRetry',
-  'outboxDiscard',
-  'quarantine',
-  'connectOauth',
-  'connectToken',
-  'startDemo',
-  'disconnect',
-  'saveSettings',
-  'openProject',
-] as const;
-
+/** Pure helpers of ./api that tests use as they are. */
+const HELPERS = new Set(['toCommandError']);
 const EVENTS = ['onAppState', 'onTicketsChanged', 'onOpenTicket', 'onShowPicker'] as const;
+
+type Wrapper = { [K in keyof typeof Api]: (typeof Api)[K] extends (...args: never[]) => unknown ? K : never }[keyof typeof Api];
+
+/** Every command wrapper ./api exports: no list to keep beside it. */
+function commandsOf(api: typeof Api): Wrapper[] {
+  return (Object.keys(api) as (keyof typeof Api)[]).filter(
+    (name): name is Wrapper =>
+      typeof api[name] === 'function' && !HELPERS.has(name) && !(EVENTS as readonly string[]).includes(name),
+  );
+}
 
 export function mockApi(real: typeof Api): typeof Api {
   const mocked: Record<string, unknown> = { ...real };
-  for (const name of [...COMMANDS, ...EVENTS]) mocked[name] = vi.fn();
+  for (const name of [...commandsOf(real), ...EVENTS]) mocked[name] = vi.fn();
   return mocked as unknown as typeof Api;
 }
 
 export function installApiDefaults(api: typeof Api): void {
-  for (const name of COMMANDS) vi.mocked(api[name]).mockReset();
+  for (const name of commandsOf(api)) vi.mocked(api[name]).mockReset();
   for (const name of EVENTS) vi.mocked(api[name]).mockReset().mockResolvedValue(() => {});
   vi.mocked(api.appState).mockResolvedValue(appStateFixture());
   vi.mocked(api.listTickets).mockResolvedValue([]);

@@ -248,7 +248,7 @@ async fn send(client: &HarvestClient, item: &OutboxItem) -> harvest::Result<harv
         project_id: item.project_id,
         task_id: item.task_id,
         spent_date: item.spent_date,
-        hours: Some(item.hours),
+        hours: Some(item.hours.as_f64()),
         notes: item.notes.clone(),
         external_reference: Some(reference(item.ticket, &item.id)),
     };
@@ -339,7 +339,7 @@ pub async fn create_project(
             is_billable: true,
             bill_by: "Project".into(),
             budget_by: "project".into(),
-            budget: view.budget_hours,
+            budget: view.budget_hours.map(crate::domain::Hours::as_f64),
             notes: Some(format!("Created by Tickettime for ticket #{}", view.number)),
         })
         .await?;

@@ -8,7 +8,7 @@ use harvest::{NewTimeEntry, ReferenceInput, TimeEntry, TimeEntryUpdate};
 use serde::Serialize;
 
 use crate::domain::attribution::REFERENCE_GROUP;
-use crate::domain::{Hours, TicketError, TicketNumber, Utilization};
+use crate::domain::{budget, Thresholds, TicketError, TicketNumber};
 use crate::logging::resolve_task;
 use crate::session::Session;
 use crate::store::TicketView;
@@ -30,22 +30,16 @@ impl TimerStatus {
         TimerStatus { running: false, ticket: None, harvest_id: None, started_at: None, elapsed_hours: None };
 }
 
-/// Hours left before a ticket locks (budget × lock line + extra − used), if it has a budget.
-pub fn hours_left(ticket: &TicketView, lock_pct: u32) -> Option<f64> {
-    let budget = ticket.budget_hours.filter(|b| *b > 0.0)?;
-    Some(budget * f64::from(lock_pct) / 100.0 + ticket.extra_hours - ticket.hours_used)
-}
-
-/// Why a start needs the user's yes: a ticket at or past the near line.
-pub fn start_question(ticket: &TicketView, near_pct: u32, lock_pct: u32) -> Option<String> {
-    let used = Hours::from_harvest(ticket.hours_used).ok()?;
-    let budget = ticket.budget_hours.and_then(|b| Hours::from_harvest(b).ok());
-    let pct = Utilization::of(used, budget)?.basis_points();
-    if pct < i64::from(near_pct) * 100 {
-        return None;
-    }
-    let minutes = (hours_left(ticket, lock_pct)? * 60.0).max(0.0).round() as i64;
-    Some(format!("{minutes} minutes left before #{} locks — start anyway?", ticket.number))
+/// Why a start needs the user's yes: a ticket at or past the near line
+/// (the rule is `domain::budget::start_question`).
+pub fn start_question(ticket: &TicketView, thresholds: Thresholds) -> Option<String> {
+    budget::start_question(
+        ticket.number,
+        ticket.hours_used,
+        ticket.budget_hours,
+        ticket.extra_hours,
+        thresholds,
+    )
 }
 
 /// Starts Harvest's timer on a ticket (today, in local time). A locked
@@ -65,7 +59,7 @@ pub async fn start(
     }
     if !confirmed {
         let lines = store.thresholds().await?;
-        if let Some(question) = start_question(&view, lines.near, lines.lock) {
+        if let Some(question) = start_question(&view, lines) {
             return Err(Error::NeedsConfirmation(question));
         }
     }
@@ -143,45 +137,4 @@ pub fn elapsed_hours(entry: &TimeEntry, now: DateTime<Utc>) -> f64 {
         .timer_started_at
         .map_or(entry.hours - before, |started| (now - started).num_seconds().max(0) as f64 / 3600.0);
     ((before + run) * 100.0).round() / 100.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ticket(used: f64, budget: Option<f64>, extra: f64) -> TicketView {
-        TicketView {
-            number: 123,
-            subject: "x".into(),
-            status: "open".into(),
-            client: None,
-            agent: None,
-            pm: None,
-            harvest_project_id: Some(1),
-            harvest_project_name: None,
-            budget_hours: budget,
-            quoted_hours: None,
-            hours_used: used,
-            extra_hours: extra,
-            utilization_pct: None,
-            band: None,
-            locked: false,
-            lock_reason: None,
-        }
-    }
-
-    #[test]
-    fn starting_at_or_past_90_percent_asks_with_the_minutes_left() {
-        assert_eq!(start_question(&ticket(8.99, Some(10.0), 0.0), 90, 100), None, "89.9 % starts silently");
-        assert_eq!(
-            start_question(&ticket(9.8, Some(10.0), 0.0), 90, 100).as_deref(),
-            Some("12 minutes left before #123 locks — start anyway?")
-        );
-        assert_eq!(
-            start_question(&ticket(10.5, Some(10.0), 2.0), 90, 100).as_deref(),
-            Some("90 minutes left before #123 locks — start anyway?"),
-            "extra hours granted count"
-        );
-        assert_eq!(start_question(&ticket(50.0, None, 0.0), 90, 100), None, "no budget, no question");
-    }
 }

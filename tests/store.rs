@@ -99,7 +99,7 @@ async fn a_ticket_without_budget_has_no_utilization_and_never_locks() {
         .await
         .expect("import");
     let view = desk.store.ticket(number).await.expect("ticket");
-    assert_eq!(view.hours_used, 50.0);
+    assert_eq!(view.hours_used.as_f64(), 50.0);
     assert_eq!(view.utilization_pct, None, "no budget, no utilization");
     assert_eq!(view.band, None, "no budget, no band");
     assert!(!view.locked, "no budget never locks");
@@ -170,7 +170,7 @@ async fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_budget_plus_e
         .await
         .expect("pm unlocks");
     assert!(!view.locked);
-    assert_eq!(view.extra_hours, 2.0);
+    assert_eq!(view.extra_hours.as_f64(), 2.0);
     store
         .add_thread_entry(
             &tickettime::Actor::assume(desk.agent.clone()),
@@ -275,7 +275,7 @@ async fn importing_twice_leaves_the_same_rows_and_an_edit_updates_hours_used() {
     let rows: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
     assert_eq!(rows, 3, "rows are keyed by Harvest id, never duplicated");
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 3.5);
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used.as_f64(), 3.5);
 
     let edited = store
         .import_entries(&parse_entries(vec![entry(2, 100, 4.25, at(2, 30))]), at(2, 31))
@@ -283,7 +283,7 @@ async fn importing_twice_leaves_the_same_rows_and_an_edit_updates_hours_used() {
         .expect("import");
     assert_eq!(edited.updated, 1);
     assert_eq!(
-        store.ticket(number).await.expect("ticket").hours_used,
+        store.ticket(number).await.expect("ticket").hours_used.as_f64(),
         5.25,
         "the edited entry's new hours count"
     );
@@ -303,7 +303,11 @@ async fn an_older_version_of_an_entry_never_overwrites_a_newer_one() {
         .await
         .expect("import");
     assert_eq!(stale.unchanged, 1);
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 3.0, "the newer version is kept");
+    assert_eq!(
+        store.ticket(number).await.expect("ticket").hours_used.as_f64(),
+        3.0,
+        "the newer version is kept"
+    );
 }
 
 #[tokio::test]
@@ -321,7 +325,7 @@ async fn a_malformed_entry_is_quarantined_and_the_rest_of_its_batch_imports() {
         .await
         .expect("ids");
     assert_eq!(stored, vec![1, 2], "the good entry is stored, the bad one is not");
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 2.0);
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used.as_f64(), 2.0);
     let held = store.quarantine().await.expect("quarantine");
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].harvest_id, 3);
@@ -338,8 +342,8 @@ async fn an_external_reference_attributes_an_entry_even_on_another_project() {
         .import_entries(&parse_entries(vec![referenced(entry(1, 100, 2.0, at(2, 0)), b.get())]), at(2, 1))
         .await
         .expect("import");
-    assert_eq!(store.ticket(a).await.expect("a").hours_used, 0.0);
-    assert_eq!(store.ticket(b).await.expect("b").hours_used, 2.0, "the reference names ticket b");
+    assert_eq!(store.ticket(a).await.expect("a").hours_used.as_f64(), 0.0);
+    assert_eq!(store.ticket(b).await.expect("b").hours_used.as_f64(), 2.0, "the reference names ticket b");
 }
 
 #[tokio::test]
@@ -348,14 +352,14 @@ async fn a_project_shared_by_two_tickets_attributes_its_unreferenced_entries_to_
     let a = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
     store.import_entries(&parse_entries(vec![entry(1, 100, 2.0, at(2, 0))]), at(2, 1)).await.expect("import");
-    assert_eq!(store.ticket(a).await.expect("a").hours_used, 2.0);
+    assert_eq!(store.ticket(a).await.expect("a").hours_used.as_f64(), 2.0);
     let b = ticket(&desk, Some("10"), Some(100)).await;
     assert_eq!(
-        store.ticket(a).await.expect("a").hours_used,
+        store.ticket(a).await.expect("a").hours_used.as_f64(),
         0.0,
         "once two tickets share it, the entry is ambiguous"
     );
-    assert_eq!(store.ticket(b).await.expect("b").hours_used, 0.0);
+    assert_eq!(store.ticket(b).await.expect("b").hours_used.as_f64(), 0.0);
 }
 
 #[tokio::test]
@@ -370,12 +374,12 @@ async fn relinking_a_ticket_drops_the_old_projects_entries_and_takes_the_new_one
         )
         .await
         .expect("import");
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used, 2.0);
+    assert_eq!(store.ticket(number).await.expect("ticket").hours_used.as_f64(), 2.0);
     let view = store
         .link_project(&tickettime::Actor::assume(desk.pm.clone()), number, 200, at(2, 2))
         .await
         .expect("relink");
-    assert_eq!(view.hours_used, 3.0, "the old project's entry left, the new one's arrived");
+    assert_eq!(view.hours_used.as_f64(), 3.0, "the old project's entry left, the new one's arrived");
     assert_eq!(view.harvest_project_name.as_deref(), Some("Project 200"));
     let refused =
         store.link_project(&tickettime::Actor::assume(desk.agent.clone()), number, 100, at(2, 3)).await;
@@ -434,7 +438,7 @@ async fn a_deleted_or_moved_entry_leaves_its_ticket() {
         .await
         .expect("moved");
     let view = store.ticket(number).await.expect("ticket");
-    assert_eq!(view.hours_used, 0.0, "an entry moved to another project moves off the ticket");
+    assert_eq!(view.hours_used.as_f64(), 0.0, "an entry moved to another project moves off the ticket");
     assert!(!view.locked, "and the lock lifts with it");
 }
 
@@ -511,7 +515,7 @@ async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
         .await
         .expect("asks again");
     assert_eq!(again.id, asked.id, "a pending request is not duplicated");
-    assert_eq!(asked.hours, Some(1.5));
+    assert_eq!(asked.hours, Some(Hours::parse("1.5").expect("hours")));
 
     let refused = store
         .answer_unlock_request(
@@ -546,7 +550,7 @@ async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
     assert_eq!(approved.answered_by.as_deref(), Some("Pia PM"));
     let view = store.ticket(number).await.expect("ticket");
     assert!(!view.locked, "approving unlocks");
-    assert_eq!(view.extra_hours, 1.5, "with the extra hours granted");
+    assert_eq!(view.extra_hours.as_f64(), 1.5, "with the extra hours granted");
     let told = store.take_request_news(&desk.agent).await.expect("news");
     assert!(
         matches!(told.as_slice(), [tickettime::store::RequestNews::Answered(r)] if r.id == asked.id),

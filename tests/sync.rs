@@ -217,11 +217,11 @@ async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
     let first = add(&sim, GLOBEX_BILLING_PROJECT_ID, 2.0, 0);
     let second = add(&sim, GLOBEX_BILLING_PROJECT_ID, 1.0, 0);
     sync(&store, &client).await.expect("first (reconciles, nothing to delete)");
-    let used = store.ticket(invoices).await.expect("ticket").hours_used;
+    let used = store.ticket(invoices).await.expect("ticket").hours_used.as_f64();
     assert!(sim.delete_entry(first));
     let incremental = sync(&store, &client).await.expect("incremental");
     assert_eq!(incremental.deleted, 0, "updated_since never reports deletions");
-    assert_eq!(store.ticket(invoices).await.expect("ticket").hours_used, used);
+    assert_eq!(store.ticket(invoices).await.expect("ticket").hours_used.as_f64(), used);
 
     // The scheduled pass re-lists each linked project; a failed page removes nothing.
     let scheduled = SyncOptions { reconcile_every: 1, ..SyncOptions::default() };
@@ -241,7 +241,7 @@ async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
         .expect("scheduled reconcile");
     assert!(reconciled.reconciled);
     assert_eq!(reconciled.deleted, 1);
-    let after = store.ticket(invoices).await.expect("ticket").hours_used;
+    let after = store.ticket(invoices).await.expect("ticket").hours_used.as_f64();
     assert!((used - after - 2.0).abs() < 1e-9, "hours used drop by the deleted 2 h");
 
     // A full sync lists the whole account: its stream is the reconcile.
@@ -292,7 +292,7 @@ async fn relinking_moves_the_old_projects_entries_out_and_backfills_the_new_ones
         .filter(|e| e["project"]["id"] == GLOBEX_BILLING_PROJECT_ID)
         .filter_map(|e| e["hours"].as_f64())
         .sum();
-    assert!((store.ticket(ticket).await.expect("t").hours_used - acme).abs() < 1e-9);
+    assert!((store.ticket(ticket).await.expect("t").hours_used.as_f64() - acme).abs() < 1e-9);
     store
         .link_project(&support::owner(), ticket, GLOBEX_BILLING_PROJECT_ID, Utc::now())
         .await
@@ -301,7 +301,10 @@ async fn relinking_moves_the_old_projects_entries_out_and_backfills_the_new_ones
         .await
         .expect("backfill");
     let view = store.ticket(ticket).await.expect("t");
-    assert!((view.hours_used - globex).abs() < 1e-9, "the ticket now counts Globex's {globex} h, not Acme's");
+    assert!(
+        (view.hours_used.as_f64() - globex).abs() < 1e-9,
+        "the ticket now counts Globex's {globex} h, not Acme's"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -379,7 +382,7 @@ async fn crossing_75_90_and_100_records_each_once_and_a_budget_raise_rearms() {
     };
     sync(&store, &client).await.expect("sync");
     let target = |pct: f64| budget.as_f64() * pct / 100.0;
-    let mut used = store.ticket(ticket).await.expect("t").hours_used;
+    let mut used = store.ticket(ticket).await.expect("t").hours_used.as_f64();
     for (pct, expected) in [
         (80.0, vec![EventKind::Approaching]),
         (92.0, vec![EventKind::Approaching, EventKind::Near]),
@@ -388,7 +391,7 @@ async fn crossing_75_90_and_100_records_each_once_and_a_budget_raise_rearms() {
         let step = ((target(pct) - used) * 100.0).ceil() / 100.0;
         add(&sim, project, step, 0);
         sync(&store, &client).await.expect("sync");
-        used = store.ticket(ticket).await.expect("t").hours_used;
+        used = store.ticket(ticket).await.expect("t").hours_used.as_f64();
         assert_eq!(events(&store).await, expected, "at {pct} %");
     }
     full(&store, &client).await.expect("a full re-import");
@@ -424,12 +427,12 @@ async fn a_linked_project_offers_its_harvest_budget_once_and_a_pm_budget_stays()
     }
     sync(&store, &client).await.expect("sync");
     assert_eq!(
-        store.ticket(TicketNumber::new(1).expect("n")).await.expect("t").budget_hours,
+        store.ticket(TicketNumber::new(1).expect("n")).await.expect("t").budget_hours.map(Hours::as_f64),
         Some(10.0),
         "Harvest's 10 h"
     );
     assert_eq!(
-        store.ticket(TicketNumber::new(2).expect("n")).await.expect("t").budget_hours,
+        store.ticket(TicketNumber::new(2).expect("n")).await.expect("t").budget_hours.map(Hours::as_f64),
         Some(3.0),
         "the PM's stays"
     );
@@ -445,15 +448,15 @@ async fn an_entry_edited_in_harvest_updates_hours_and_moves_between_tickets() {
     let (_db, store) = desk().await;
     let id = add(&sim, ACME_VPN_PROJECT_ID, 1.0, 0);
     sync(&store, &client).await.expect("sync");
-    let acme_before = store.ticket(TicketNumber::new(1).expect("n")).await.expect("t").hours_used;
-    let globex_before = store.ticket(TicketNumber::new(2).expect("n")).await.expect("t").hours_used;
+    let acme_before = store.ticket(TicketNumber::new(1).expect("n")).await.expect("t").hours_used.as_f64();
+    let globex_before = store.ticket(TicketNumber::new(2).expect("n")).await.expect("t").hours_used.as_f64();
     sim.edit_entry(
         id,
         EntryEdit { hours: Some(2.5), project_id: Some(GLOBEX_BILLING_PROJECT_ID), ..EntryEdit::default() },
     );
     sync(&store, &client).await.expect("sync");
-    let acme = store.ticket(TicketNumber::new(1).expect("n")).await.expect("t").hours_used;
-    let globex = store.ticket(TicketNumber::new(2).expect("n")).await.expect("t").hours_used;
+    let acme = store.ticket(TicketNumber::new(1).expect("n")).await.expect("t").hours_used.as_f64();
+    let globex = store.ticket(TicketNumber::new(2).expect("n")).await.expect("t").hours_used.as_f64();
     assert!((acme_before - acme - 1.0).abs() < 1e-9, "the entry left #1");
     assert!((globex - globex_before - 2.5).abs() < 1e-9, "and arrived on #2 with its new hours");
 }

@@ -252,7 +252,8 @@ async fn twenty_desktops_syncing_at_once_store_one_set_of_rows_and_notify_each_e
         .ticket(tickettime::domain::TicketNumber::new(1).expect("#1"))
         .await
         .expect("t")
-        .hours_used;
+        .hours_used
+        .as_f64();
     let expected: f64 = team
         .sim
         .entries()

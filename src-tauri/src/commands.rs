@@ -238,7 +238,7 @@ pub struct TimelineItem {
     at: chrono::DateTime<Utc>,
     author: String,
     body: Option<String>,
-    hours: Option<f64>,
+    hours: Option<Hours>,
     spent_date: Option<chrono::NaiveDate>,
     harvest_id: Option<i64>,
 }
@@ -265,7 +265,7 @@ pub async fn timeline(store: State<'_, Store>, input: TimelineInput) -> Reply<Ti
             at: i.at,
             author: i.author.clone(),
             body: i.body.clone(),
-            hours: i.hours.map(Hours::as_f64),
+            hours: i.hours,
             spent_date: i.spent_date,
             harvest_id: i.harvest_id,
         })

@@ -57,6 +57,7 @@ pub fn ipc<Rt: Runtime>() -> tauri_specta::Builder<Rt> {
     tauri_specta::Builder::<Rt>::new()
         .commands(include!("command_list.rs"))
         .typ::<commands::CommandError>()
+        .constant("LOGGED_HOURS", tickettime::domain::LoggedHours::LIMITS)
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
         .dangerously_cast_bigints_to_number()
 }
@@ -551,7 +552,7 @@ mod tests {
         let tickets = call(&webview, "list_tickets", serde_json::Value::Null).expect("list");
         assert_eq!(tickets[0]["subject"], "VPN drops");
         let detail = call(&webview, "get_ticket", serde_json::json!({ "number": 1 })).expect("detail");
-        assert_eq!(detail["ticket"]["budget_hours"], 10.0);
+        assert_eq!(detail["ticket"]["budget_hours"], "10.00", "hours cross IPC as exact text");
         assert_eq!(detail["can_manage"], true, "the local PM manages budgets");
         let missing =
             call(&webview, "get_ticket", serde_json::json!({ "number": 99 })).expect_err("no such ticket");

@@ -74,10 +74,7 @@ pub async fn show_requests<R: tauri::Runtime>(
                             }
                         });
                         if let Some(approve) = answer {
-                            let extra = request
-                                .hours
-                                .and_then(|h| tickettime::domain::Hours::from_harvest(h).ok())
-                                .unwrap_or_default();
+                            let extra = request.hours.unwrap_or_default();
                             let reply = tauri::async_runtime::block_on(store.answer_unlock_request(
                                 &me,
                                 request.id,

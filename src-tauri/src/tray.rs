@@ -99,8 +99,13 @@ pub fn title(ticket: Option<&TicketView>, elapsed_hours: f64, near_pct: u32, loc
     let Some(ticket) = ticket else { return format!("Timer · {}", clock(elapsed_hours)) };
     let mut title = format!("#{} · {}", ticket.number, clock(elapsed_hours));
     let near = ticket.utilization_pct.is_some_and(|pct| pct >= f64::from(near_pct));
-    if let Some(left) = tickettime::timer::hours_left(ticket, lock_pct).filter(|_| near) {
-        let minutes = (left * 60.0).round().max(0.0) as i64;
+    let left = tickettime::domain::budget::minutes_left(
+        ticket.hours_used,
+        ticket.budget_hours,
+        ticket.extra_hours,
+        lock_pct,
+    );
+    if let Some(minutes) = left.filter(|_| near) {
         title.push_str(&format!(" · {minutes} min left"));
     }
     title
@@ -237,6 +242,7 @@ fn short(subject: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tickettime::domain::Hours;
 
     #[test]
     fn menu_ids_round_trip() {
@@ -266,17 +272,17 @@ mod tests {
             pm: None,
             harvest_project_id: Some(1),
             harvest_project_name: None,
-            budget_hours: Some(10.0),
+            budget_hours: Some(Hours::whole(10)),
             quoted_hours: None,
-            hours_used: 5.0,
-            extra_hours: 0.0,
+            hours_used: Hours::whole(5),
+            extra_hours: Hours::ZERO,
             utilization_pct: Some(50.0),
             band: None,
             locked: false,
             lock_reason: None,
         };
         assert_eq!(title(Some(&ticket), 1.2, 90, 100), "#123 · 1:12");
-        ticket.hours_used = 9.7;
+        ticket.hours_used = Hours::parse("9.7").expect("hours");
         ticket.utilization_pct = Some(97.0);
         assert_eq!(title(Some(&ticket), 0.5, 90, 100), "#123 · 0:30 · 18 min left");
         assert_eq!(clock(0.0), "0:00");

@@ -284,17 +284,17 @@ pub async fn outbox(
         OutboxCommand::List => {
             let items = store.outbox(&[]).await?;
             if json {
-                return output::json(&items);
+                return output::outbox_json(&items);
             }
             if items.is_empty() {
                 println!("The outbox is empty.");
             }
             for i in items {
                 println!(
-                    "{}  #{:<5} {:>5.2} h  {:<7} {}{}",
+                    "{}  #{:<5} {:>5} h  {:<7} {}{}",
                     i.id,
                     i.ticket,
-                    i.hours,
+                    i.hours.to_string(),
                     format!("{:?}", i.state).to_lowercase(),
                     i.harvest_id.map(|h| format!("entry {h}")).unwrap_or_default(),
                     i.last_error.map(|e| format!("  ({e})")).unwrap_or_default()

@@ -599,7 +599,7 @@ async fn ticket(
             };
             let view = store.create_ticket(&session.actor, new, now).await?;
             if json {
-                output::json(&view)?;
+                output::ticket(&view, true)?;
             } else {
                 println!("{}", view.number);
             }
@@ -628,7 +628,7 @@ async fn ticket(
             let hours = hours_arg("--hours", hours.as_deref())?;
             let request = store.request_unlock(&session.actor, number, &reason, hours, now).await?;
             if json {
-                output::json(&request)?;
+                output::request_json(&request)?;
             } else {
                 println!("Unlock of {number} requested (request {}); its PM will be told.", request.id);
             }
@@ -636,12 +636,12 @@ async fn ticket(
         TicketCommand::Requests { number, all } => {
             let requests = store.unlock_requests(number, !all).await?;
             if json {
-                output::json(&requests)?;
+                output::requests_json(&requests)?;
             } else if requests.is_empty() {
                 println!("No {}unlock requests.", if all { "" } else { "pending " });
             } else {
                 for r in requests {
-                    let hours = r.hours.map(|h| format!(" (+{h:.2} h asked)")).unwrap_or_default();
+                    let hours = r.hours.map(|h| format!(" (+{h} h asked)")).unwrap_or_default();
                     println!(
                         "{:>5}  #{:<5} {:<8} {}: {}{hours}",
                         r.id,
@@ -659,7 +659,7 @@ async fn ticket(
             let answered =
                 store.answer_unlock_request(&session.actor, id, approve, extra, note.as_deref(), now).await?;
             if json {
-                output::json(&answered)?;
+                output::request_json(&answered)?;
             } else {
                 println!(
                     "Request {id} {}.",

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use crate::domain::timeline::{Item, ItemKind};
-use crate::store::{EventRecord, Staff, TicketView};
+use crate::domain::Hours;
+use crate::store::{EventRecord, RequestState, Staff, TicketView, UnlockRequest};
 
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
@@ -14,8 +15,109 @@ fn or_dash(value: Option<&str>) -> &str {
     value.unwrap_or("—")
 }
 
-fn hours(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |h| format!("{h:.2}"))
+fn hours(value: Option<Hours>) -> String {
+    value.map_or_else(|| "—".to_owned(), |h| h.to_string())
+}
+
+/// A ticket as the CLI's JSON contract has it. The core's exact hours
+/// (text across the desktop's IPC) are JSON numbers here; a number made from
+/// hundredths prints as its exact two-decimal text (`0.07`, never
+/// `0.07000000000000001`).
+#[derive(Serialize)]
+pub struct TicketJson<'a> {
+    number: i64,
+    subject: &'a str,
+    status: &'a str,
+    client: Option<&'a str>,
+    agent: Option<&'a str>,
+    pm: Option<&'a str>,
+    harvest_project_id: Option<i64>,
+    harvest_project_name: Option<&'a str>,
+    budget_hours: Option<f64>,
+    quoted_hours: Option<f64>,
+    hours_used: f64,
+    extra_hours: f64,
+    utilization_pct: Option<f64>,
+    band: Option<crate::domain::Band>,
+    locked: bool,
+    lock_reason: Option<&'a str>,
+}
+
+impl<'a> From<&'a TicketView> for TicketJson<'a> {
+    fn from(t: &'a TicketView) -> Self {
+        TicketJson {
+            number: t.number,
+            subject: &t.subject,
+            status: &t.status,
+            client: t.client.as_deref(),
+            agent: t.agent.as_deref(),
+            pm: t.pm.as_deref(),
+            harvest_project_id: t.harvest_project_id,
+            harvest_project_name: t.harvest_project_name.as_deref(),
+            budget_hours: t.budget_hours.map(Hours::as_f64),
+            quoted_hours: t.quoted_hours.map(Hours::as_f64),
+            hours_used: t.hours_used.as_f64(),
+            extra_hours: t.extra_hours.as_f64(),
+            utilization_pct: t.utilization_pct,
+            band: t.band,
+            locked: t.locked,
+            lock_reason: t.lock_reason.as_deref(),
+        }
+    }
+}
+
+/// An unlock request in the CLI's JSON (hours as numbers, as for tickets).
+#[derive(Serialize)]
+pub struct RequestJson<'a> {
+    id: i64,
+    ticket: i64,
+    requested_by: &'a str,
+    reason: &'a str,
+    hours: Option<f64>,
+    state: RequestState,
+    answered_by: Option<&'a str>,
+    answer_note: Option<&'a str>,
+    extra_granted: Option<f64>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<'a> From<&'a UnlockRequest> for RequestJson<'a> {
+    fn from(r: &'a UnlockRequest) -> Self {
+        RequestJson {
+            id: r.id,
+            ticket: r.ticket,
+            requested_by: &r.requested_by,
+            reason: &r.reason,
+            hours: r.hours.map(Hours::as_f64),
+            state: r.state,
+            answered_by: r.answered_by.as_deref(),
+            answer_note: r.answer_note.as_deref(),
+            extra_granted: r.extra_granted.map(Hours::as_f64),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Outbox items in the CLI's JSON: the core's fields, hours as a number
+/// (as for tickets).
+pub fn outbox_json(items: &[crate::store::OutboxItem]) -> anyhow::Result<()> {
+    let rows: Vec<serde_json::Value> = items
+        .iter()
+        .map(|item| {
+            let mut row = serde_json::to_value(item)?;
+            row["hours"] = serde_json::json!(item.hours.as_f64());
+            Ok(row)
+        })
+        .collect::<serde_json::Result<_>>()?;
+    json(&rows)
+}
+
+pub fn request_json(request: &UnlockRequest) -> anyhow::Result<()> {
+    json(&RequestJson::from(request))
+}
+
+pub fn requests_json(requests: &[UnlockRequest]) -> anyhow::Result<()> {
+    json(&requests.iter().map(RequestJson::from).collect::<Vec<_>>())
 }
 
 fn utilization(ticket: &TicketView) -> String {
@@ -27,7 +129,7 @@ fn utilization(ticket: &TicketView) -> String {
 
 pub fn ticket(ticket: &TicketView, as_json: bool) -> anyhow::Result<()> {
     if as_json {
-        return json(ticket);
+        return json(&TicketJson::from(ticket));
     }
     let project = match (ticket.harvest_project_id, &ticket.harvest_project_name) {
         (Some(id), Some(name)) => format!("{name} ({id})"),
@@ -47,10 +149,10 @@ pub fn ticket(ticket: &TicketView, as_json: bool) -> anyhow::Result<()> {
     println!("  Harvest project: {project}");
     println!("  Budget hours:    {}", hours(ticket.budget_hours));
     println!("  Quoted hours:    {}", hours(ticket.quoted_hours));
-    println!("  Hours used:      {:.2}", ticket.hours_used);
+    println!("  Hours used:      {}", ticket.hours_used);
     println!("  Utilization:     {}", utilization(ticket));
-    if ticket.extra_hours > 0.0 {
-        println!("  Extra hours:     {:.2}", ticket.extra_hours);
+    if ticket.extra_hours > Hours::ZERO {
+        println!("  Extra hours:     {}", ticket.extra_hours);
     }
     if let Some(reason) = &ticket.lock_reason {
         println!("  Locked:          {reason}");
@@ -60,7 +162,7 @@ pub fn ticket(ticket: &TicketView, as_json: bool) -> anyhow::Result<()> {
 
 pub fn tickets(tickets: &[TicketView], as_json: bool) -> anyhow::Result<()> {
     if as_json {
-        return json(tickets);
+        return json(&tickets.iter().map(TicketJson::from).collect::<Vec<_>>());
     }
     if tickets.is_empty() {
         println!("No tickets yet. Create one with `tickettime ticket create --subject …`.");
@@ -70,10 +172,10 @@ pub fn tickets(tickets: &[TicketView], as_json: bool) -> anyhow::Result<()> {
     for t in tickets {
         let lock = if t.locked { " [Over Budget]" } else { "" };
         println!(
-            "{:>6}  {:<9} {:>8.2} {:>8}  {:<22} {}{lock}",
+            "{:>6}  {:<9} {:>8} {:>8}  {:<22} {}{lock}",
             t.number,
             t.status,
-            t.hours_used,
+            t.hours_used.to_string(),
             hours(t.budget_hours),
             utilization(t),
             t.subject

@@ -155,6 +155,49 @@ pub struct Evaluation {
     pub events: Vec<EventKind>,
 }
 
+/// How far a ticket is from its lock line (budget × lock % + extra − used),
+/// in hundred-thousandths of an hour so nothing is rounded on the way;
+/// negative past it. `None` without a budget.
+fn left_before_lock(used: Hours, budget: Option<Hours>, extra: Hours, lock_pct: u32) -> Option<i128> {
+    let budget = budget.filter(|b| b.hundredths() > 0)?;
+    Some(
+        i128::from(lock_pct) * i128::from(budget.hundredths()) + i128::from(extra.hundredths()) * 100
+            - i128::from(used.hundredths()) * 100,
+    )
+}
+
+/// Hours left before a ticket locks, rounded down to the hundredth;
+/// negative past the line, `None` without a budget.
+pub fn hours_left(used: Hours, budget: Option<Hours>, extra: Hours, lock_pct: u32) -> Option<Hours> {
+    let left = left_before_lock(used, budget, extra, lock_pct)?;
+    Some(Hours::from_hundredths(i64::try_from(left.div_euclid(100)).unwrap_or(i64::MAX)))
+}
+
+/// Whole minutes left before a ticket locks (never below zero), rounded to
+/// the nearest minute; `None` without a budget.
+pub fn minutes_left(used: Hours, budget: Option<Hours>, extra: Hours, lock_pct: u32) -> Option<i64> {
+    let left = left_before_lock(used, budget, extra, lock_pct)?.max(0);
+    // hundred-thousandths of an hour × 60 / 10,000 = minutes, rounded half up.
+    Some(i64::try_from((left * 60 + 5_000) / 10_000).unwrap_or(i64::MAX))
+}
+
+/// Why starting a timer on ticket `number` needs the person's yes: it is at
+/// or past the near line. The question says how many minutes are left.
+pub fn start_question(
+    number: i64,
+    used: Hours,
+    budget: Option<Hours>,
+    extra: Hours,
+    thresholds: Thresholds,
+) -> Option<String> {
+    let utilization = Utilization::of(used, budget)?;
+    if utilization.basis_points() < i64::from(thresholds.near) * 100 {
+        return None;
+    }
+    let minutes = minutes_left(used, budget, extra, thresholds.lock)?;
+    Some(format!("{minutes} minutes left before #{number} locks — start anyway?"))
+}
+
 /// Re-evaluates a ticket after its hours or budget changed.
 ///
 /// - 75 / 90 events fire once per upward crossing and re-arm below the line;
@@ -230,6 +273,46 @@ pub fn unlock(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn starting_at_or_past_90_percent_asks_with_the_minutes_left() {
+        let h = |t: &str| Hours::parse(t).expect("hours");
+        let lines = Thresholds::default();
+        assert_eq!(
+            start_question(123, h("8.99"), Some(h("10")), Hours::ZERO, lines),
+            None,
+            "89.9 % starts silently"
+        );
+        assert_eq!(
+            start_question(123, h("9.8"), Some(h("10")), Hours::ZERO, lines).as_deref(),
+            Some("12 minutes left before #123 locks — start anyway?")
+        );
+        assert_eq!(
+            start_question(123, h("10.5"), Some(h("10")), h("2"), lines).as_deref(),
+            Some("90 minutes left before #123 locks — start anyway?"),
+            "extra hours granted count"
+        );
+        assert_eq!(start_question(123, h("50"), None, Hours::ZERO, lines), None, "no budget, no question");
+    }
+
+    #[test]
+    fn the_time_left_is_exact_and_never_rounded_up_past_the_line() {
+        let h = |t: &str| Hours::parse(t).expect("hours");
+        assert_eq!(hours_left(h("9.8"), Some(h("10")), Hours::ZERO, 100), Some(h("0.2")));
+        assert_eq!(
+            hours_left(h("3"), Some(h("3.33")), Hours::ZERO, 90),
+            Some(Hours::from_hundredths(-1)),
+            "2.997 h line, past by 0.003 h"
+        );
+        assert_eq!(minutes_left(h("3"), Some(h("3.33")), Hours::ZERO, 90), Some(0), "never below zero");
+        assert_eq!(
+            minutes_left(h("0.99"), Some(h("1")), Hours::ZERO, 100),
+            Some(1),
+            "0.6 minutes round to 1"
+        );
+        assert_eq!(minutes_left(h("1"), None, Hours::ZERO, 100), None);
+    }
+
     use super::*;
 
     fn h(hundredths: i64) -> Hours {

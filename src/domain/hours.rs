@@ -8,8 +8,18 @@ use std::ops::{Add, Sub};
 ///
 /// Harvest reports decimal hours with two places; summing them as `f64`
 /// drifts, so every total in Tickettime is a sum of these integers.
+///
+/// It serializes as exact decimal text (`"0.75"`, `"-1.50"`): the desktop's
+/// IPC carries that; the CLI's JSON turns it into a number on purpose.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub struct Hours(i64);
+
+impl serde::Serialize for Hours {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 /// Why a number of hours was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,15 +149,29 @@ impl Sum for Hours {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoggedHours(Hours);
 
+/// The rules for logged hours, as the window checks them before sending
+/// (the core checks again): exported to the UI's bindings as `LOGGED_HOURS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LoggedHoursLimits {
+    pub min: Hours,
+    pub step: Hours,
+    pub max: Hours,
+}
+
 impl LoggedHours {
+    pub const MIN: Hours = Hours(25);
+    pub const STEP: Hours = Hours(25);
     pub const MAX: Hours = Hours::whole(24);
+    pub const LIMITS: LoggedHoursLimits =
+        LoggedHoursLimits { min: Self::MIN, step: Self::STEP, max: Self::MAX };
 
     pub fn parse(input: &str) -> Result<Self, HoursError> {
         let hours = Hours::parse(input)?;
-        if hours < Hours(25) {
+        if hours < Self::MIN {
             return Err(HoursError::BelowQuarter(input.trim().to_owned()));
         }
-        if hours.0 % 25 != 0 {
+        if hours.0 % Self::STEP.0 != 0 {
             return Err(HoursError::NotQuarterStep(input.trim().to_owned()));
         }
         if hours > Self::MAX {

@@ -71,7 +71,7 @@ pub struct OutboxItem {
     pub project_id: i64,
     pub task_id: i64,
     pub spent_date: NaiveDate,
-    pub hours: f64,
+    pub hours: Hours,
     pub notes: Option<String>,
     pub state: OutboxState,
     /// Tries so far (each claim counts one).
@@ -119,7 +119,7 @@ impl TryFrom<OutboxRow> for OutboxItem {
             task_id: row.task_id,
             spent_date: NaiveDate::parse_from_str(&row.spent_date, "%Y-%m-%d")
                 .map_err(|e| Error::Invalid(format!("outbox date `{}`: {e}", row.spent_date)))?,
-            hours: Hours::from_hundredths(row.hundredths).as_f64(),
+            hours: Hours::from_hundredths(row.hundredths),
             notes: row.notes,
             state: OutboxState::parse(&row.state)?,
             attempts: row.attempts,

@@ -32,11 +32,11 @@ pub struct UnlockRequest {
     #[serde(skip)]
     pub requested_by_id: i64,
     pub reason: String,
-    pub hours: Option<f64>,
+    pub hours: Option<Hours>,
     pub state: RequestState,
     pub answered_by: Option<String>,
     pub answer_note: Option<String>,
-    pub extra_granted: Option<f64>,
+    pub extra_granted: Option<Hours>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -69,7 +69,7 @@ impl TryFrom<RequestRow> for UnlockRequest {
             requested_by: row.requester,
             requested_by_id: row.requested_by,
             reason: row.reason,
-            hours: row.hundredths.map(|h| Hours::from_hundredths(h).as_f64()),
+            hours: row.hundredths.map(Hours::from_hundredths),
             state: match row.state.as_str() {
                 "approved" => RequestState::Approved,
                 "denied" => RequestState::Denied,
@@ -77,7 +77,7 @@ impl TryFrom<RequestRow> for UnlockRequest {
             },
             answered_by: row.answerer,
             answer_note: row.answer_note,
-            extra_granted: row.extra_granted.map(|h| Hours::from_hundredths(h).as_f64()),
+            extra_granted: row.extra_granted.map(Hours::from_hundredths),
             created_at: parse_ts(&row.created_at)?,
         })
     }

@@ -16,8 +16,8 @@ const tickets = [
     number: 102,
     subject: 'Migrate invoices',
     client: 'Globex',
-    hours_used: 12,
-    budget_hours: 10,
+    hours_used: '12.00',
+    budget_hours: '10.00',
     utilization_pct: 120,
     band: 'red',
     locked: true,
@@ -30,7 +30,7 @@ const tickets = [
     budget_hours: null,
     utilization_pct: null,
     band: null,
-    hours_used: 3,
+    hours_used: '3.00',
   }),
 ];
 
@@ -98,7 +98,7 @@ describe('App', () => {
   it('says "Budget not set" when a ticket has no budget or a zero budget', async () => {
     mockedList.mockResolvedValue([
       tickets[2],
-      ticket({ number: 7, budget_hours: 0, utilization_pct: null, band: null }),
+      ticket({ number: 7, budget_hours: '0.00', utilization_pct: null, band: null }),
     ]);
     render(App);
     await rows();

@@ -15,7 +15,7 @@ const item = (over: Partial<api.OutboxItem>): api.OutboxItem => ({
   project_id: 1,
   task_id: 2,
   spent_date: '2026-12-03',
-  hours: 0.5,
+  hours: '0.50',
   notes: 'VPN logs',
   state: 'pending',
   attempts: 1,
@@ -38,7 +38,7 @@ describe('Time on its way to Harvest', () => {
     vi.mocked(api.appState).mockResolvedValue({ ...appStateFixture(), outbox: { waiting: 2, refused: 1 } });
     vi.mocked(api.outboxItems).mockResolvedValue([
       item({ id: 'a1' }),
-      item({ id: 'a2', hours: 1.25, state: 'sending' }),
+      item({ id: 'a2', hours: '1.25', state: 'sending' }),
       item({ id: 'b1', state: 'failed', last_error: 'Harvest refused the request: Task is inactive' }),
     ]);
     vi.mocked(api.outboxRetry).mockResolvedValue(null);

@@ -44,6 +44,9 @@ export const commands = {
 	answerUnlockRequest: (input: AnswerInput_Deserialize) => __TAURI_INVOKE<UnlockRequest_Serialize>("answer_unlock_request", { input }),
 };
 
+/* Constants */
+export const LOGGED_HOURS = {"max":"24.00","min":"0.25","step":"0.25"} as const;
+
 /* Types */
 export type AnswerInput = AnswerInput_Serialize | AnswerInput_Deserialize;
 
@@ -178,6 +181,17 @@ export type HarvestClientDto = {
 	name: string,
 };
 
+/**
+ *  A number of hours, kept exactly as hundredths of an hour.
+ * 
+ *  Harvest reports decimal hours with two places; summing them as `f64`
+ *  drifts, so every total in Tickettime is a sum of these integers.
+ * 
+ *  It serializes as exact decimal text (`"0.75"`, `"-1.50"`): the desktop's
+ *  IPC carries that; the CLI's JSON turns it into a number on purpose.
+ */
+export type Hours = string;
+
 /**  What a timeline item is; each kind is shown distinctly. */
 export type ItemKind = "message" | "response" | "note" | "time";
 
@@ -256,7 +270,7 @@ export type OutboxItem_Deserialize = {
 	project_id: number,
 	task_id: number,
 	spent_date: string,
-	hours: number | null,
+	hours: Hours,
 	notes?: string | null,
 	state: OutboxState,
 	/**  Tries so far (each claim counts one). */
@@ -281,7 +295,7 @@ export type OutboxItem_Serialize = {
 	project_id: number,
 	task_id: number,
 	spent_date: string,
-	hours: number | null,
+	hours: Hours,
 	notes: string | null,
 	state: OutboxState,
 	/**  Tries so far (each claim counts one). */
@@ -474,10 +488,10 @@ export type TicketView_Deserialize = {
 	pm?: string | null,
 	harvest_project_id?: number | null,
 	harvest_project_name?: string | null,
-	budget_hours?: number | null,
-	quoted_hours?: number | null,
-	hours_used: number | null,
-	extra_hours: number | null,
+	budget_hours?: Hours | null,
+	quoted_hours?: Hours | null,
+	hours_used: Hours,
+	extra_hours: Hours,
 	utilization_pct?: number | null,
 	band?: Band | null,
 	locked: boolean,
@@ -497,10 +511,10 @@ export type TicketView_Serialize = {
 	pm: string | null,
 	harvest_project_id: number | null,
 	harvest_project_name: string | null,
-	budget_hours: number | null,
-	quoted_hours: number | null,
-	hours_used: number | null,
-	extra_hours: number | null,
+	budget_hours: Hours | null,
+	quoted_hours: Hours | null,
+	hours_used: Hours,
+	extra_hours: Hours,
 	utilization_pct: number | null,
 	band: Band | null,
 	locked: boolean,
@@ -556,7 +570,7 @@ export type TimelineItem_Deserialize = {
 	at: string,
 	author: string,
 	body?: string | null,
-	hours?: number | null,
+	hours?: Hours | null,
 	spent_date?: string | null,
 	harvest_id?: number | null,
 };
@@ -566,7 +580,7 @@ export type TimelineItem_Serialize = {
 	at: string,
 	author: string,
 	body: string | null,
-	hours: number | null,
+	hours: Hours | null,
 	spent_date: string | null,
 	harvest_id: number | null,
 };
@@ -658,11 +672,11 @@ export type UnlockRequest_Deserialize = {
 	ticket: number,
 	requested_by: string,
 	reason: string,
-	hours?: number | null,
+	hours?: Hours | null,
 	state: RequestState,
 	answered_by?: string | null,
 	answer_note?: string | null,
-	extra_granted?: number | null,
+	extra_granted?: Hours | null,
 	created_at: string,
 };
 
@@ -672,11 +686,11 @@ export type UnlockRequest_Serialize = {
 	ticket: number,
 	requested_by: string,
 	reason: string,
-	hours: number | null,
+	hours: Hours | null,
 	state: RequestState,
 	answered_by: string | null,
 	answer_note: string | null,
-	extra_granted: number | null,
+	extra_granted: Hours | null,
 	created_at: string,
 };
 

@@ -39,7 +39,7 @@ describe('TicketView', () => {
       pageOf([
         item({ kind: 'message', author: 'client@acme.test', body: 'Login loops' }),
         item({ kind: 'response', author: 'Sam', body: 'Looking into it', at: '2024-05-03T10:00:00Z' }),
-        item({ kind: 'time', author: 'Sam Agent', body: 'Traced the redirect', hours: 1.25, spent_date: '2024-05-03', harvest_id: 77 }),
+        item({ kind: 'time', author: 'Sam Agent', body: 'Traced the redirect', hours: '1.25', spent_date: '2024-05-03', harvest_id: 77 }),
         item({ kind: 'note', author: 'Pat', body: 'Check the proxy', at: '2024-05-03T12:00:00Z' }),
       ]),
     );
@@ -82,7 +82,7 @@ describe('TicketView', () => {
     vi.mocked(api.timeline).mockResolvedValue(
       pageOf([
         ...XSS.map((body) => item({ kind: 'message', body, author: body })),
-        ...XSS.map((body) => item({ kind: 'time', body, hours: 1, spent_date: '2024-05-03' })),
+        ...XSS.map((body) => item({ kind: 'time', body, hours: '1.00', spent_date: '2024-05-03' })),
       ]),
     );
     const { container } = renderTicket(detailFixture({}, { subject: XSS[0], harvest_project_name: XSS[1] }));
@@ -105,7 +105,7 @@ describe('TicketView', () => {
   });
 
   it('shows utilization with the band name as text', async () => {
-    renderTicket(detailFixture({}, { utilization_pct: 92.5, band: 'orange', hours_used: 9.25 }));
+    renderTicket(detailFixture({}, { utilization_pct: 92.5, band: 'orange', hours_used: '9.25' }));
     const utilization = await screen.findByTestId('sidebar-utilization');
     expect(utilization.textContent).toContain('92%');
     expect(utilization.textContent).toContain('Orange');

@@ -52,7 +52,7 @@ describe('Unlock requests: agent', () => {
     await fireEvent.click(await screen.findByTestId('request-unlock-button'));
     await fireEvent.input(input('request-reason'), { target: { value: '  Client found a second bug ' } });
     await fireEvent.input(input('request-hours'), { target: { value: '1,5' } });
-    vi.mocked(api.requestUnlock).mockResolvedValue(unlockRequest({ hours: 1.5 }));
+    vi.mocked(api.requestUnlock).mockResolvedValue(unlockRequest({ hours: '1.50' }));
     await fireEvent.click(screen.getByTestId('request-submit'));
 
     expect(api.requestUnlock).toHaveBeenCalledWith({ number: 1, reason: 'Client found a second bug', hours: '1.5' });
@@ -112,7 +112,7 @@ describe('Unlock requests: agent', () => {
 
   it('shows an approval with the hours granted, also once the ticket is unlocked', async () => {
     vi.mocked(api.unlockRequests).mockResolvedValue([
-      unlockRequest({ state: 'approved', answered_by: 'Pat PM', extra_granted: 2.5 }),
+      unlockRequest({ state: 'approved', answered_by: 'Pat PM', extra_granted: '2.50' }),
     ]);
     renderTicket(detailFixture({ can_manage: false }, { locked: false }));
     expect((await screen.findByTestId('request-state')).textContent?.trim()).toBe('Approved by Pat PM: +2.5 h');
@@ -125,7 +125,7 @@ describe('Unlock requests: agent', () => {
     expect(api.unlockRequests).toHaveBeenCalledTimes(1);
 
     vi.mocked(api.unlockRequests).mockResolvedValue([
-      unlockRequest({ state: 'approved', answered_by: 'Pat PM', extra_granted: 2 }),
+      unlockRequest({ state: 'approved', answered_by: 'Pat PM', extra_granted: '2.00' }),
     ]);
     vi.mocked(api.getTicket).mockResolvedValue(detailFixture({ can_manage: false }, { locked: false }));
     await rerender({ refresh: 1 });
@@ -166,7 +166,7 @@ describe('Unlock requests: PM', () => {
 
   it('lists the pending requests on the ticket with who, reason and hours asked', async () => {
     vi.mocked(api.unlockRequests).mockResolvedValue([
-      unlockRequest({ id: 3, requested_by: 'Sam Agent', reason: 'Second bug', hours: 2 }),
+      unlockRequest({ id: 3, requested_by: 'Sam Agent', reason: 'Second bug', hours: '2.00' }),
       unlockRequest({ id: 2, requested_by: 'Alex', reason: 'Old one', state: 'denied', answered_by: 'Pat PM' }),
     ]);
     renderTicket(lockedPm());
@@ -183,18 +183,18 @@ describe('Unlock requests: PM', () => {
   });
 
   it('approves with the extra hours and refreshes the ticket', async () => {
-    vi.mocked(api.unlockRequests).mockResolvedValue([unlockRequest({ id: 3, hours: 2 })]);
+    vi.mocked(api.unlockRequests).mockResolvedValue([unlockRequest({ id: 3, hours: '2.00' })]);
     renderTicket(lockedPm());
     await screen.findByTestId('unlock-request');
     await fireEvent.input(input('approve-extra'), { target: { value: '3.5' } });
 
     vi.mocked(api.answerUnlockRequest).mockResolvedValue(
-      unlockRequest({ id: 3, state: 'approved', answered_by: 'Pat PM', extra_granted: 3.5 }),
+      unlockRequest({ id: 3, state: 'approved', answered_by: 'Pat PM', extra_granted: '3.50' }),
     );
     vi.mocked(api.unlockRequests).mockResolvedValue([
-      unlockRequest({ id: 3, state: 'approved', answered_by: 'Pat PM', extra_granted: 3.5 }),
+      unlockRequest({ id: 3, state: 'approved', answered_by: 'Pat PM', extra_granted: '3.50' }),
     ]);
-    vi.mocked(api.getTicket).mockResolvedValue(detailFixture({ can_manage: true }, { locked: false, extra_hours: 3.5 }));
+    vi.mocked(api.getTicket).mockResolvedValue(detailFixture({ can_manage: true }, { locked: false, extra_hours: '3.50' }));
     await fireEvent.click(screen.getByTestId('approve-request'));
 
     expect(api.answerUnlockRequest).toHaveBeenCalledWith({ id: 3, approve: true, extra_hours: '3.5', note: null });
@@ -204,7 +204,7 @@ describe('Unlock requests: PM', () => {
   });
 
   it('approves with the prefilled hours asked for', async () => {
-    vi.mocked(api.unlockRequests).mockResolvedValue([unlockRequest({ id: 4, hours: 1.25 })]);
+    vi.mocked(api.unlockRequests).mockResolvedValue([unlockRequest({ id: 4, hours: '1.25' })]);
     renderTicket(lockedPm());
     await screen.findByTestId('unlock-request');
     vi.mocked(api.answerUnlockRequest).mockResolvedValue(unlockRequest({ id: 4, state: 'approved' }));

@@ -30,9 +30,3 @@ export function hoursSince(iso: string, now: number): number {
   if (Number.isNaN(start)) return 0;
   return Math.max(0, (now - start) / 3_600_000);
 }
-
-/** Hours as people write them: "0.5 h", "1.25 h", "2 h". */
-export function formatHours(hours: number | null): string {
-  if (hours === null) return '— h';
-  return `${Number(hours.toFixed(2))} h`;
-}

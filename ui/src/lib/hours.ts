@@ -1,9 +1,20 @@
-// Validation of hours typed by a person. The core validates again (it is the
-// authority); this gives an inline message before anything is sent.
+// Hours as the core sends them — exact decimal text ("1.50") — shown as
+// people write them, and validation of hours typed by a person. The core
+// validates again (it is the authority) and gives the limits (LOGGED_HOURS,
+// generated from Rust); this gives an inline message before anything is sent.
 
-export const MIN_HOURS = 0.25;
-export const MAX_HOURS = 24;
-export const STEP_HOURS = 0.25;
+import { LOGGED_HOURS, type Hours } from '../bindings';
+
+/** Exact hours text ("24.00", "0.25") in hundredths; the core sends at most two decimals. */
+function hundredthsOf(hours: Hours): number {
+  const [whole, fraction = ''] = hours.split('.');
+  return Number(whole) * 100 + Number((fraction + '00').slice(0, 2));
+}
+
+const MIN = hundredthsOf(LOGGED_HOURS.min);
+const STEP = hundredthsOf(LOGGED_HOURS.step);
+const MAX = hundredthsOf(LOGGED_HOURS.max);
+const STEP_MESSAGE = `Hours go in steps of ${formatHours(LOGGED_HOURS.step)} (${(STEP * 60) / 100} minutes).`;
 
 export type HoursCheck = { ok: true; value: string } | { ok: false; message: string };
 
@@ -20,13 +31,13 @@ export function checkHours(text: string): HoursCheck {
   }
   const [whole, fraction = ''] = raw.split('.');
   if (fraction.replace(/0+$/, '').length > 2) {
-    return { ok: false, message: 'Hours go in steps of 0.25 (15 minutes).' };
+    return { ok: false, message: STEP_MESSAGE };
   }
-  const hundredths = Number(whole || '0') * 100 + Number((fraction + '00').slice(0, 2));
-  if (hundredths < MIN_HOURS * 100) return { ok: false, message: 'The least you can log is 0.25 hours.' };
-  if (hundredths > MAX_HOURS * 100) return { ok: false, message: 'The most you can log is 24 hours.' };
-  if (hundredths % (STEP_HOURS * 100) !== 0) {
-    return { ok: false, message: 'Hours go in steps of 0.25 (15 minutes).' };
+  const hundredths = hundredthsOf(`${whole || '0'}.${fraction}`);
+  if (hundredths < MIN) return { ok: false, message: `The least you can log is ${formatHours(LOGGED_HOURS.min)} hours.` };
+  if (hundredths > MAX) return { ok: false, message: `The most you can log is ${formatHours(LOGGED_HOURS.max)} hours.` };
+  if (hundredths % STEP !== 0) {
+    return { ok: false, message: STEP_MESSAGE };
   }
   return { ok: true, value: String(hundredths / 100) };
 }
@@ -57,4 +68,17 @@ export function checkExtraHours(text: string, label: string): OptionalHoursCheck
     return { ok: false, message: `${label} must be more than 0.` };
   }
   return check;
+}
+
+/** Exact hours from the core ("1.50", "-0.25") as people write them: "1.5", "-0.25", "2"; "—" for none. */
+export function formatHours(hours: Hours | null): string {
+  if (hours === null) return '—';
+  const [whole, fraction = ''] = hours.split('.');
+  const kept = fraction.replace(/0+$/, '');
+  return kept === '' ? whole : `${whole}.${kept}`;
+}
+
+/** Whether exact hours from the core are more than zero. */
+export function isPositive(hours: Hours | null): hours is Hours {
+  return hours !== null && !hours.startsWith('-') && /[1-9]/.test(hours);
 }

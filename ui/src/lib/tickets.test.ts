@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ticket } from '../fixtures';
-import { filterTickets, formatHours, formatPercent, hasBudget, matchesQuery } from './tickets';
+import { formatHours } from './hours';
+import { filterTickets, formatPercent, hasBudget, matchesQuery } from './tickets';
 
 describe('tickets helpers', () => {
   it('matches a number with or without the hash', () => {
@@ -20,16 +21,18 @@ describe('tickets helpers', () => {
     expect(filterTickets([ticket(), ticket({ number: 2 })], '   ')).toHaveLength(2);
   });
 
-  it('formats hours with at most two decimals', () => {
-    expect(formatHours(3)).toBe('3');
-    expect(formatHours(3.5)).toBe('3.5');
-    expect(formatHours(1 / 3)).toBe('0.33');
+  it('shows the core\'s exact hours without trailing zeros', () => {
+    expect(formatHours('3.00')).toBe('3');
+    expect(formatHours('3.50')).toBe('3.5');
+    expect(formatHours('0.07')).toBe('0.07');
+    expect(formatHours('-1.50')).toBe('-1.5');
+    expect(formatHours(null)).toBe('—');
   });
 
   it('treats a zero budget as no budget', () => {
-    expect(hasBudget(ticket({ budget_hours: 0 }))).toBe(false);
+    expect(hasBudget(ticket({ budget_hours: '0.00' }))).toBe(false);
     expect(hasBudget(ticket({ budget_hours: null }))).toBe(false);
-    expect(hasBudget(ticket({ budget_hours: 0.25 }))).toBe(true);
+    expect(hasBudget(ticket({ budget_hours: '0.25' }))).toBe(true);
   });
 
   it('rounds percent down so 74.99 % never reads as the yellow 75 %', () => {

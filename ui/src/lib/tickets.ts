@@ -1,6 +1,7 @@
 // Pure presentation helpers for tickets: filtering and number formatting.
 // No IPC and no DOM here, so they are trivially testable.
 import type { Band, TicketView } from '../api';
+import { isPositive } from './hours';
 
 /** Case-insensitive match on number (with or without `#`), subject and client. */
 export function matchesQuery(ticket: TicketView, query: string): boolean {
@@ -18,13 +19,6 @@ export function filterTickets(tickets: TicketView[], query: string): TicketView[
   return tickets.filter((t) => matchesQuery(t, query));
 }
 
-/** Hours with at most two decimals and no trailing zeros: 3, 3.5, 3.25. */
-export function formatHours(hours: number | null): string {
-  // The contract types a float as `number | null` (JSON has no NaN); hours never are.
-  if (hours === null) return '—';
-  return String(Math.round(hours * 100) / 100);
-}
-
 /**
  * Whole percent, rounded down like the core's bands (74.99 % is green), so the
  * number shown never contradicts the band next to it.
@@ -34,8 +28,8 @@ export function formatPercent(pct: number): string {
 }
 
 /** A zero budget is treated as no budget: nothing to measure against. */
-export function hasBudget(ticket: TicketView): ticket is TicketView & { budget_hours: number } {
-  return ticket.budget_hours !== null && ticket.budget_hours > 0;
+export function hasBudget(ticket: TicketView): ticket is TicketView & { budget_hours: string } {
+  return isPositive(ticket.budget_hours);
 }
 
 export const BAND_LABEL: Record<Band, string> = {

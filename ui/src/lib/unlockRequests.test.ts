@@ -5,7 +5,7 @@ import { describeRequest, latestBy, pendingOf, pendingTickets, upsertRequest } f
 describe('unlock request helpers', () => {
   it('describes each state for the requester', () => {
     expect(describeRequest(unlockRequest())).toBe('Unlock requested — waiting for a PM');
-    expect(describeRequest(unlockRequest({ state: 'approved', answered_by: 'Pat', extra_granted: 2.25 }))).toBe(
+    expect(describeRequest(unlockRequest({ state: 'approved', answered_by: 'Pat', extra_granted: '2.25' }))).toBe(
       'Approved by Pat: +2.25 h',
     );
     expect(describeRequest(unlockRequest({ state: 'approved', answered_by: 'Pat', extra_granted: null }))).toBe('Approved by Pat');

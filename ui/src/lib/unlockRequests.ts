@@ -1,7 +1,7 @@
 // Pure helpers for unlock requests: which one an agent sees and how its
 // state reads. No IPC and no DOM here.
 import type { UnlockRequest } from '../api';
-import { formatHours } from './tickets';
+import { formatHours, isPositive } from './hours';
 
 /** The newest request by `name`: the core sends newest first. */
 export function latestBy(requests: UnlockRequest[], name: string | null | undefined): UnlockRequest | null {
@@ -26,7 +26,7 @@ export function describeRequest(request: UnlockRequest): string {
     case 'pending':
       return 'Unlock requested — waiting for a PM';
     case 'approved':
-      return request.extra_granted !== null && request.extra_granted > 0
+      return isPositive(request.extra_granted)
         ? `Approved by ${by}: +${formatHours(request.extra_granted)} h`
         : `Approved by ${by}`;
     case 'denied':

@@ -477,11 +477,10 @@ pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> R
         // Sent on its own as soon as Harvest answers again.
         app.state::<Importer>().deliver();
     }
-    if dto.state != DeliveryState::None {
-        // Right after logging time, import (and so recompute) in the background.
-        let handle = app.clone();
-        tauri::async_runtime::spawn(async move { handle.state::<Importer>().sync_now().await });
-    }
+    // The core stored the entry (or the queued item) and recomputed the
+    // ticket: the window refreshes that one ticket itself; no import runs
+    // and no `tickets-changed` goes out, so nothing loads twice. The tray
+    // and the header follow the app state.
     publish(&app).await;
     Ok(dto)
 }

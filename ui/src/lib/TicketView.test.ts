@@ -158,6 +158,7 @@ describe('TicketView', () => {
     });
     expect(await screen.findByText(/will be sent when Harvest is reachable/)).toBeTruthy();
     expect(api.timeline, 'the timeline refreshes after submitting').toHaveBeenCalledTimes(2);
+    expect(api.getTicket, 'the ticket concerned is refreshed once').toHaveBeenCalledTimes(2);
   });
 
   it('carries a stopped timer entry over to the other tab and submits it without hours', async () => {

@@ -13,7 +13,7 @@ use tickettime::{Error, Session, Store};
 use crate::background::{publish, Importer};
 use crate::link::{HarvestLink, Mode};
 use crate::live::{Live, SyncStatus};
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsInput};
 
 /// What the UI switches on when a command fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -701,11 +701,14 @@ pub async fn disconnect<R: Runtime>(app: AppHandle<R>) -> Reply<AppState> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: Settings) -> Reply<Settings> {
+pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: SettingsInput) -> Reply<Settings> {
     let store = app.state::<Store>();
     let session = session(&app).await.ok();
     let before = Settings::load(&store).await?.team_database;
-    let saved = input.save(&store, session.as_ref().map(|s| &s.actor)).await?;
+    let saved = input
+        .settings
+        .save(input.team_password.as_deref(), &store, session.as_ref().map(|s| &s.actor))
+        .await?;
     if saved.team_database != before {
         app.state::<Live>().add_notice("Restart Tickettime to open the new database.".into());
     }

@@ -60,6 +60,7 @@ pub fn ipc<Rt: Runtime>() -> tauri_specta::Builder<Rt> {
         .constant("LOGGED_HOURS", tickettime::domain::LoggedHours::LIMITS)
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
         .dangerously_cast_bigints_to_number()
+        .disable_serde_phases()
 }
 
 /// Where the generated bindings live, from this crate's directory.

@@ -43,10 +43,15 @@ pub struct Settings {
     pub theme: Theme,
     /// The team's PostgreSQL database (no password), or empty for this
     /// computer's own file. Used from the next start.
-    #[serde(default)]
     pub team_database: String,
-    /// Write-only: kept in the keychain, never sent back.
-    #[serde(default, skip_serializing)]
+}
+
+/// What Save sends: the settings, and the team database's password when
+/// one is typed (write-only: it goes to the keychain and is never sent back).
+#[derive(Clone, Debug, Deserialize, specta::Type)]
+pub struct SettingsInput {
+    #[serde(flatten)]
+    pub settings: Settings,
     pub team_password: Option<String>,
 }
 
@@ -70,7 +75,6 @@ impl Settings {
             global_shortcut: get("global_shortcut").await?.unwrap_or_else(|| DEFAULT_SHORTCUT.to_owned()),
             theme: get("theme").await?.as_deref().and_then(Theme::parse).unwrap_or_default(),
             team_database: tickettime::connection::desktop_database().unwrap_or_default(),
-            team_password: None,
         })
     }
 
@@ -78,6 +82,7 @@ impl Settings {
     /// lock line only admins), the rest for this OS user only.
     pub async fn save(
         &self,
+        team_password: Option<&str>,
         store: &Store,
         actor: Option<&tickettime::Actor>,
     ) -> tickettime::Result<Settings> {
@@ -110,12 +115,10 @@ impl Settings {
             ("global_shortcut", self.global_shortcut.trim().to_owned()),
             ("theme", self.theme.as_str().to_owned()),
         ])?;
-        if self.team_database != current.team_database
-            || self.team_password.as_deref().is_some_and(|p| !p.is_empty())
-        {
+        if self.team_database != current.team_database || team_password.is_some_and(|p| !p.is_empty()) {
             tickettime::connection::set_desktop_database(
                 &self.team_database,
-                self.team_password.as_deref(),
+                team_password,
                 &tickettime::keychain::Keychain::default(),
             )?;
         }

@@ -12,32 +12,34 @@ export type { Band, Code, ItemKind as TimelineKind, Mode as Connection, OutboxSt
 export type { EntryKind, DeliveryState, Hours } from './bindings';
 
 /** One ticket with its budget state, as the core computes it. */
-export type TicketView = ipc.TicketView_Serialize;
-export type Me = ipc.Me_Serialize;
-export type TimerState = ipc.TimerStatus_Serialize;
-export type SyncStatus = ipc.SyncStatus_Serialize;
+export type TicketView = ipc.TicketView;
+export type Me = ipc.Me;
+export type TimerState = ipc.TimerStatus;
+export type SyncStatus = ipc.SyncStatus;
 /** What the Settings screen edits; `team_password` is write-only (kept in the keychain). */
-export type Settings = ipc.Settings_Deserialize;
-export type OutboxItem = ipc.OutboxItem_Serialize;
+export type Settings = ipc.Settings;
+/** What Save sends: the settings and, when typed, the team database's password (kept in the keychain). */
+export type SettingsInput = ipc.SettingsInput;
+export type OutboxItem = ipc.OutboxItem;
 /** A Harvest entry the import keeps aside, with the reason. */
 export type Quarantined = ipc.Quarantined;
-export type AppState = ipc.AppState_Serialize;
+export type AppState = ipc.AppState;
 export type Task = ipc.Task;
 export type HarvestClient = ipc.HarvestClientDto;
-export type TicketDetail = ipc.TicketDetail_Serialize;
-export type TimelineItem = ipc.TimelineItem_Serialize;
-export type TimelinePage = ipc.TimelinePage_Serialize;
+export type TicketDetail = ipc.TicketDetail;
+export type TimelineItem = ipc.TimelineItem;
+export type TimelinePage = ipc.TimelinePage;
 /** Hours travel as text so the core parses them exactly (quarter steps). */
-export type TimeInput = ipc.TimeInput_Deserialize;
-export type Delivery = ipc.DeliveryDto_Serialize;
-export type Note = ipc.Note_Serialize;
-export type NewTicket = ipc.CreateTicketInput_Deserialize;
-export type TicketUpdate = ipc.UpdateTicketInput_Deserialize;
+export type TimeInput = ipc.TimeInput;
+export type Delivery = ipc.DeliveryDto;
+export type Note = ipc.Note;
+export type NewTicket = ipc.CreateTicketInput;
+export type TicketUpdate = ipc.UpdateTicketInput;
 /** An agent's request to unlock a locked ticket, and the PM's answer. */
-export type UnlockRequest = ipc.UnlockRequest_Serialize;
-export type UnlockRequestInput = ipc.RequestUnlockInput_Deserialize;
-export type UnlockRequestsQuery = ipc.RequestsInput_Deserialize;
-export type UnlockAnswer = ipc.AnswerInput_Deserialize;
+export type UnlockRequest = ipc.UnlockRequest;
+export type UnlockRequestInput = ipc.RequestUnlockInput;
+export type UnlockRequestsQuery = ipc.RequestsInput;
+export type UnlockAnswer = ipc.AnswerInput;
 
 /**
  * How every command error reaches a component: the core's code (a union the
@@ -119,7 +121,7 @@ export const connectOauth = (oauthApp?: { client_id: string; client_secret: stri
 export const connectToken = (token: string, account_id: number) => call(c.connectToken({ token, account_id }));
 export const startDemo = () => call(c.startDemo());
 export const disconnect = () => call(c.disconnect());
-export const saveSettings = (settings: Settings) => call(c.saveSettings(settings));
+export const saveSettings = (settings: SettingsInput) => call(c.saveSettings(settings));
 export const openProject = (number: number) => call(c.openProject({ number }));
 
 /** Subscribes to a Rust event; resolves to the function that unsubscribes. */

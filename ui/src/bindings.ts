@@ -6,58 +6,49 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 
 /** Commands */
 export const commands = {
-	appState: () => __TAURI_INVOKE<AppState_Serialize>("app_state"),
-	listTickets: () => __TAURI_INVOKE<TicketView_Serialize[]>("list_tickets"),
-	getTicket: (input: NumberInput) => __TAURI_INVOKE<TicketDetail_Serialize>("get_ticket", { input }),
-	timeline: (input: TimelineInput_Deserialize) => __TAURI_INVOKE<TimelinePage_Serialize>("timeline", { input }),
-	createTicket: (input: CreateTicketInput_Deserialize) => __TAURI_INVOKE<TicketView_Serialize>("create_ticket", { input }),
-	updateTicket: (input: UpdateTicketInput_Deserialize) => __TAURI_INVOKE<TicketView_Serialize>("update_ticket", { input }),
-	linkProject: (input: LinkInput) => __TAURI_INVOKE<TicketView_Serialize>("link_project", { input }),
+	appState: () => __TAURI_INVOKE<AppState>("app_state"),
+	listTickets: () => __TAURI_INVOKE<TicketView[]>("list_tickets"),
+	getTicket: (input: NumberInput) => __TAURI_INVOKE<TicketDetail>("get_ticket", { input }),
+	timeline: (input: TimelineInput) => __TAURI_INVOKE<TimelinePage>("timeline", { input }),
+	createTicket: (input: CreateTicketInput) => __TAURI_INVOKE<TicketView>("create_ticket", { input }),
+	updateTicket: (input: UpdateTicketInput) => __TAURI_INVOKE<TicketView>("update_ticket", { input }),
+	linkProject: (input: LinkInput) => __TAURI_INVOKE<TicketView>("link_project", { input }),
 	harvestClients: () => __TAURI_INVOKE<HarvestClientDto[]>("harvest_clients"),
-	createHarvestProject: (input: CreateProjectInput) => __TAURI_INVOKE<TicketView_Serialize>("create_harvest_project", { input }),
+	createHarvestProject: (input: CreateProjectInput) => __TAURI_INVOKE<TicketView>("create_harvest_project", { input }),
 	recordMessage: (input: MessageInput) => __TAURI_INVOKE<null>("record_message", { input }),
-	submitEntry: (input: EntryInput_Deserialize) => __TAURI_INVOKE<DeliveryDto_Serialize>("submit_entry", { input }),
-	timerStart: (input: TimerStartInput_Deserialize) => __TAURI_INVOKE<TimerStatus_Serialize>("timer_start", { input }),
-	timerStop: (input: TimerStopInput_Deserialize) => __TAURI_INVOKE<TimerStatus_Serialize>("timer_stop", { input }),
-	summarize: (input: TextInput) => __TAURI_INVOKE<Note_Serialize>("summarize", { input }),
-	unlockTicket: (input: UnlockInput_Deserialize) => __TAURI_INVOKE<TicketView_Serialize>("unlock_ticket", { input }),
-	syncNow: () => __TAURI_INVOKE<SyncStatus_Serialize>("sync_now"),
+	submitEntry: (input: EntryInput) => __TAURI_INVOKE<DeliveryDto>("submit_entry", { input }),
+	timerStart: (input: TimerStartInput) => __TAURI_INVOKE<TimerStatus>("timer_start", { input }),
+	timerStop: (input: TimerStopInput) => __TAURI_INVOKE<TimerStatus>("timer_stop", { input }),
+	summarize: (input: TextInput) => __TAURI_INVOKE<Note>("summarize", { input }),
+	unlockTicket: (input: UnlockInput) => __TAURI_INVOKE<TicketView>("unlock_ticket", { input }),
+	syncNow: () => __TAURI_INVOKE<SyncStatus>("sync_now"),
 	/**
 	 *  Harvest entries the import keeps aside, with the reason: fixed in
 	 *  Harvest, the next import takes them and they leave the list.
 	 */
 	quarantine: () => __TAURI_INVOKE<Quarantined[]>("quarantine"),
 	/**  This person's time that waits for Harvest or that Harvest refused. */
-	outboxItems: () => __TAURI_INVOKE<OutboxItem_Serialize[]>("outbox_items"),
+	outboxItems: () => __TAURI_INVOKE<OutboxItem[]>("outbox_items"),
 	/**  Puts a refused item back in line and sends it now. */
 	outboxRetry: (input: OutboxInput) => __TAURI_INVOKE<null>("outbox_retry", { input }),
 	/**  Gives an item up: it is never sent (the window asks first). */
 	outboxDiscard: (input: OutboxInput) => __TAURI_INVOKE<null>("outbox_discard", { input }),
 	connectOauth: (input: OAuthAppInput | null) => __TAURI_INVOKE<null>("connect_oauth", { input }),
-	connectToken: (input: TokenInput) => __TAURI_INVOKE<AppState_Serialize>("connect_token", { input }),
-	startDemo: () => __TAURI_INVOKE<AppState_Serialize>("start_demo"),
-	disconnect: () => __TAURI_INVOKE<AppState_Serialize>("disconnect"),
-	saveSettings: (input: Settings_Deserialize) => __TAURI_INVOKE<Settings_Serialize>("save_settings", { input }),
+	connectToken: (input: TokenInput) => __TAURI_INVOKE<AppState>("connect_token", { input }),
+	startDemo: () => __TAURI_INVOKE<AppState>("start_demo"),
+	disconnect: () => __TAURI_INVOKE<AppState>("disconnect"),
+	saveSettings: (input: SettingsInput) => __TAURI_INVOKE<Settings>("save_settings", { input }),
 	openProject: (input: NumberInput) => __TAURI_INVOKE<null>("open_project", { input }),
-	requestUnlock: (input: RequestUnlockInput_Deserialize) => __TAURI_INVOKE<UnlockRequest_Serialize>("request_unlock", { input }),
-	unlockRequests: (input: RequestsInput_Deserialize) => __TAURI_INVOKE<UnlockRequest_Serialize[]>("unlock_requests", { input }),
-	answerUnlockRequest: (input: AnswerInput_Deserialize) => __TAURI_INVOKE<UnlockRequest_Serialize>("answer_unlock_request", { input }),
+	requestUnlock: (input: RequestUnlockInput) => __TAURI_INVOKE<UnlockRequest>("request_unlock", { input }),
+	unlockRequests: (input: RequestsInput) => __TAURI_INVOKE<UnlockRequest[]>("unlock_requests", { input }),
+	answerUnlockRequest: (input: AnswerInput) => __TAURI_INVOKE<UnlockRequest>("answer_unlock_request", { input }),
 };
 
 /* Constants */
 export const LOGGED_HOURS = {"max":"24.00","min":"0.25","step":"0.25"} as const;
 
 /* Types */
-export type AnswerInput = AnswerInput_Serialize | AnswerInput_Deserialize;
-
-export type AnswerInput_Deserialize = {
-	id: number,
-	approve: boolean,
-	extra_hours?: string | null,
-	note?: string | null,
-};
-
-export type AnswerInput_Serialize = {
+export type AnswerInput = {
 	id: number,
 	approve: boolean,
 	extra_hours: string | null,
@@ -65,31 +56,15 @@ export type AnswerInput_Serialize = {
 };
 
 /**  The whole picture the window starts from. */
-export type AppState = AppState_Serialize | AppState_Deserialize;
-
-/**  The whole picture the window starts from. */
-export type AppState_Deserialize = {
+export type AppState = {
 	connection: Mode,
-	me?: Me_Deserialize | null,
-	timer: TimerStatus_Deserialize,
-	sync: SyncStatus_Deserialize,
+	me: Me | null,
+	timer: TimerStatus,
+	sync: SyncStatus,
 	outbox: OutboxSummary,
 	/**  Harvest entries the import keeps aside (see `sync status`). */
 	quarantined: number,
-	settings: Settings_Deserialize,
-	notice?: string | null,
-};
-
-/**  The whole picture the window starts from. */
-export type AppState_Serialize = {
-	connection: Mode,
-	me: Me_Serialize | null,
-	timer: TimerStatus_Serialize,
-	sync: SyncStatus_Serialize,
-	outbox: OutboxSummary,
-	/**  Harvest entries the import keeps aside (see `sync status`). */
-	quarantined: number,
-	settings: Settings_Serialize,
+	settings: Settings,
 	notice: string | null,
 };
 
@@ -110,19 +85,7 @@ export type CreateProjectInput = {
 	client_id: number,
 };
 
-export type CreateTicketInput = CreateTicketInput_Serialize | CreateTicketInput_Deserialize;
-
-export type CreateTicketInput_Deserialize = {
-	subject: string,
-	client?: string | null,
-	agent?: string | null,
-	pm?: string | null,
-	budget_hours?: string | null,
-	quoted_hours?: string | null,
-	project_id?: number | null,
-};
-
-export type CreateTicketInput_Serialize = {
+export type CreateTicketInput = {
 	subject: string,
 	client: string | null,
 	agent: string | null,
@@ -132,15 +95,7 @@ export type CreateTicketInput_Serialize = {
 	project_id: number | null,
 };
 
-export type DeliveryDto = DeliveryDto_Serialize | DeliveryDto_Deserialize;
-
-export type DeliveryDto_Deserialize = {
-	state: DeliveryState,
-	harvest_id?: number | null,
-	message?: string | null,
-};
-
-export type DeliveryDto_Serialize = {
+export type DeliveryDto = {
 	state: DeliveryState,
 	harvest_id: number | null,
 	message: string | null,
@@ -157,20 +112,11 @@ export type DeliveryState =
 /**  No time was given. */
 "none";
 
-export type EntryInput = EntryInput_Serialize | EntryInput_Deserialize;
-
-export type EntryInput_Deserialize = {
+export type EntryInput = {
 	number: number,
 	kind: EntryKind,
 	body: string,
-	time?: TimeInput_Deserialize | null,
-};
-
-export type EntryInput_Serialize = {
-	number: number,
-	kind: EntryKind,
-	body: string,
-	time: TimeInput_Serialize | null,
+	time: TimeInput | null,
 };
 
 /**  What the person writes on a ticket from the window. */
@@ -200,16 +146,7 @@ export type LinkInput = {
 	project_id: number,
 };
 
-export type Me = Me_Serialize | Me_Deserialize;
-
-export type Me_Deserialize = {
-	name: string,
-	email: string,
-	role: Role,
-	account_id?: number | null,
-};
-
-export type Me_Serialize = {
+export type Me = {
 	name: string,
 	email: string,
 	role: Role,
@@ -226,24 +163,12 @@ export type MessageInput = {
 export type Mode = "connected" | "demo" | "disconnected";
 
 /**  A generated time-entry note. Serialised as `{"note", "source", "fallback_reason"?}`. */
-export type Note = Note_Serialize | Note_Deserialize;
-
-/**  A generated time-entry note. Serialised as `{"note", "source", "fallback_reason"?}`. */
-export type Note_Deserialize = {
+export type Note = {
 	/**  2–8 words, one line, no trailing punctuation. */
 	note: string,
 	source: Source,
 	/**  Why the configured model's note was not used (`None` when it was, or when none is configured). */
 	fallback_reason?: string | null,
-};
-
-/**  A generated time-entry note. Serialised as `{"note", "source", "fallback_reason"?}`. */
-export type Note_Serialize = {
-	/**  2–8 words, one line, no trailing punctuation. */
-	note: string,
-	source: Source,
-	/**  Why the configured model's note was not used (`None` when it was, or when none is configured). */
-	fallback_reason?: string,
 };
 
 export type NumberInput = {
@@ -261,35 +186,7 @@ export type OutboxInput = {
 };
 
 /**  One item of the outbox. */
-export type OutboxItem = OutboxItem_Serialize | OutboxItem_Deserialize;
-
-/**  One item of the outbox. */
-export type OutboxItem_Deserialize = {
-	id: string,
-	ticket: number,
-	project_id: number,
-	task_id: number,
-	spent_date: string,
-	hours: Hours,
-	notes?: string | null,
-	state: OutboxState,
-	/**  Tries so far (each claim counts one). */
-	attempts: number,
-	/**  Harvest's message for the last try that failed. */
-	last_error?: string | null,
-	harvest_id?: number | null,
-	created_at: string,
-	/**
-	 *  The staff member who logged it (none for items from before people
-	 *  were told apart): only their token sends it.
-	 */
-	logged_by?: number | null,
-	/**  When the last try started (its claim). */
-	attempted_at?: string | null,
-};
-
-/**  One item of the outbox. */
-export type OutboxItem_Serialize = {
+export type OutboxItem = {
 	id: string,
 	ticket: number,
 	project_id: number,
@@ -348,27 +245,13 @@ export type Quarantined = {
 /**  Where a request is. */
 export type RequestState = "pending" | "approved" | "denied";
 
-export type RequestUnlockInput = RequestUnlockInput_Serialize | RequestUnlockInput_Deserialize;
-
-export type RequestUnlockInput_Deserialize = {
-	number: number,
-	reason: string,
-	hours?: string | null,
-};
-
-export type RequestUnlockInput_Serialize = {
+export type RequestUnlockInput = {
 	number: number,
 	reason: string,
 	hours: string | null,
 };
 
-export type RequestsInput = RequestsInput_Serialize | RequestsInput_Deserialize;
-
-export type RequestsInput_Deserialize = {
-	number?: number | null,
-};
-
-export type RequestsInput_Serialize = {
+export type RequestsInput = {
 	number: number | null,
 };
 
@@ -379,28 +262,7 @@ export type RequestsInput_Serialize = {
 export type Role = "agent" | "pm" | "admin";
 
 /**  Everything the Settings screen edits. */
-export type Settings = Settings_Serialize | Settings_Deserialize;
-
-/**  Everything the Settings screen edits. */
-export type Settings_Deserialize = {
-	sync_interval_minutes: number,
-	approaching_pct: number,
-	near_pct: number,
-	lock_pct: number,
-	start_at_login: boolean,
-	global_shortcut: string,
-	theme: Theme,
-	/**
-	 *  The team's PostgreSQL database (no password), or empty for this
-	 *  computer's own file. Used from the next start.
-	 */
-	team_database?: string,
-	/**  Write-only: kept in the keychain, never sent back. */
-	team_password?: string | null,
-};
-
-/**  Everything the Settings screen edits. */
-export type Settings_Serialize = {
+export type Settings = {
 	sync_interval_minutes: number,
 	approaching_pct: number,
 	near_pct: number,
@@ -415,6 +277,14 @@ export type Settings_Serialize = {
 	team_database: string,
 };
 
+/**
+ *  What Save sends: the settings, and the team database's password when
+ *  one is typed (write-only: it goes to the keychain and is never sent back).
+ */
+export type SettingsInput = {
+	team_password: string | null,
+} & Settings;
+
 /**  Which summarizer wrote a note. */
 export type Source = 
 /**  The offline rules in this module. */
@@ -423,17 +293,7 @@ export type Source =
 "llm";
 
 /**  The import's status as the window and the tray show it. */
-export type SyncStatus = SyncStatus_Serialize | SyncStatus_Deserialize;
-
-/**  The import's status as the window and the tray show it. */
-export type SyncStatus_Deserialize = {
-	last_run_at?: string | null,
-	last_error?: string | null,
-	running: boolean,
-};
-
-/**  The import's status as the window and the tray show it. */
-export type SyncStatus_Serialize = {
+export type SyncStatus = {
 	last_run_at: string | null,
 	last_error: string | null,
 	running: boolean,
@@ -453,17 +313,8 @@ export type Theme = "light" | "dark" |
 /**  Follows the desktop's light or dark preference. */
 "system";
 
-export type TicketDetail = TicketDetail_Serialize | TicketDetail_Deserialize;
-
-export type TicketDetail_Deserialize = {
-	ticket: TicketView_Deserialize,
-	can_manage: boolean,
-	project_url?: string | null,
-	tasks: Task[],
-};
-
-export type TicketDetail_Serialize = {
-	ticket: TicketView_Serialize,
+export type TicketDetail = {
+	ticket: TicketView,
 	can_manage: boolean,
 	project_url: string | null,
 	tasks: Task[],
@@ -473,36 +324,7 @@ export type TicketDetail_Serialize = {
  *  A ticket as every caller sees it: the sidebar's fields, computed from the
  *  stored hours with the domain's rules. Its JSON is the CLI's contract.
  */
-export type TicketView = TicketView_Serialize | TicketView_Deserialize;
-
-/**
- *  A ticket as every caller sees it: the sidebar's fields, computed from the
- *  stored hours with the domain's rules. Its JSON is the CLI's contract.
- */
-export type TicketView_Deserialize = {
-	number: number,
-	subject: string,
-	status: string,
-	client?: string | null,
-	agent?: string | null,
-	pm?: string | null,
-	harvest_project_id?: number | null,
-	harvest_project_name?: string | null,
-	budget_hours?: Hours | null,
-	quoted_hours?: Hours | null,
-	hours_used: Hours,
-	extra_hours: Hours,
-	utilization_pct?: number | null,
-	band?: Band | null,
-	locked: boolean,
-	lock_reason?: string | null,
-};
-
-/**
- *  A ticket as every caller sees it: the sidebar's fields, computed from the
- *  stored hours with the domain's rules. Its JSON is the CLI's contract.
- */
-export type TicketView_Serialize = {
+export type TicketView = {
 	number: number,
 	subject: string,
 	status: string,
@@ -525,57 +347,20 @@ export type TicketView_Serialize = {
  *  Time given with a reply or note: hours typed in, or the entry of a timer
  *  the user ran (and stopped) for it.
  */
-export type TimeInput = TimeInput_Serialize | TimeInput_Deserialize;
-
-/**
- *  Time given with a reply or note: hours typed in, or the entry of a timer
- *  the user ran (and stopped) for it.
- */
-export type TimeInput_Deserialize = {
-	hours?: string | null,
-	task_id?: number | null,
-	notes?: string | null,
-	timer_entry_id?: number | null,
-};
-
-/**
- *  Time given with a reply or note: hours typed in, or the entry of a timer
- *  the user ran (and stopped) for it.
- */
-export type TimeInput_Serialize = {
+export type TimeInput = {
 	hours: string | null,
 	task_id: number | null,
 	notes: string | null,
 	timer_entry_id: number | null,
 };
 
-export type TimelineInput = TimelineInput_Serialize | TimelineInput_Deserialize;
-
-export type TimelineInput_Deserialize = {
-	number: number,
-	limit: number,
-	before?: number | null,
-};
-
-export type TimelineInput_Serialize = {
+export type TimelineInput = {
 	number: number,
 	limit: number,
 	before: number | null,
 };
 
-export type TimelineItem = TimelineItem_Serialize | TimelineItem_Deserialize;
-
-export type TimelineItem_Deserialize = {
-	kind: ItemKind,
-	at: string,
-	author: string,
-	body?: string | null,
-	hours?: Hours | null,
-	spent_date?: string | null,
-	harvest_id?: number | null,
-};
-
-export type TimelineItem_Serialize = {
+export type TimelineItem = {
 	kind: ItemKind,
 	at: string,
 	author: string,
@@ -585,48 +370,20 @@ export type TimelineItem_Serialize = {
 	harvest_id: number | null,
 };
 
-export type TimelinePage = TimelinePage_Serialize | TimelinePage_Deserialize;
-
-export type TimelinePage_Deserialize = {
-	items: TimelineItem_Deserialize[],
+export type TimelinePage = {
+	items: TimelineItem[],
 	total: number,
 	start: number,
 };
 
-export type TimelinePage_Serialize = {
-	items: TimelineItem_Serialize[],
-	total: number,
-	start: number,
-};
-
-export type TimerStartInput = TimerStartInput_Serialize | TimerStartInput_Deserialize;
-
-export type TimerStartInput_Deserialize = {
-	number: number,
-	task_id?: number | null,
-	confirmed: boolean,
-};
-
-export type TimerStartInput_Serialize = {
+export type TimerStartInput = {
 	number: number,
 	task_id: number | null,
 	confirmed: boolean,
 };
 
 /**  The running timer as `timer status --json` prints it. */
-export type TimerStatus = TimerStatus_Serialize | TimerStatus_Deserialize;
-
-/**  The running timer as `timer status --json` prints it. */
-export type TimerStatus_Deserialize = {
-	running: boolean,
-	ticket?: number | null,
-	harvest_id?: number | null,
-	started_at?: string | null,
-	elapsed_hours?: number | null,
-};
-
-/**  The running timer as `timer status --json` prints it. */
-export type TimerStatus_Serialize = {
+export type TimerStatus = {
 	running: boolean,
 	ticket: number | null,
 	harvest_id: number | null,
@@ -634,13 +391,7 @@ export type TimerStatus_Serialize = {
 	elapsed_hours: number | null,
 };
 
-export type TimerStopInput = TimerStopInput_Serialize | TimerStopInput_Deserialize;
-
-export type TimerStopInput_Deserialize = {
-	notes?: string | null,
-};
-
-export type TimerStopInput_Serialize = {
+export type TimerStopInput = {
 	notes: string | null,
 };
 
@@ -649,39 +400,14 @@ export type TokenInput = {
 	account_id: number,
 };
 
-export type UnlockInput = UnlockInput_Serialize | UnlockInput_Deserialize;
-
-export type UnlockInput_Deserialize = {
-	number: number,
-	reason: string,
-	extra_hours?: string | null,
-};
-
-export type UnlockInput_Serialize = {
+export type UnlockInput = {
 	number: number,
 	reason: string,
 	extra_hours: string | null,
 };
 
 /**  One unlock request, as the CLI and the desktop show it. */
-export type UnlockRequest = UnlockRequest_Serialize | UnlockRequest_Deserialize;
-
-/**  One unlock request, as the CLI and the desktop show it. */
-export type UnlockRequest_Deserialize = {
-	id: number,
-	ticket: number,
-	requested_by: string,
-	reason: string,
-	hours?: Hours | null,
-	state: RequestState,
-	answered_by?: string | null,
-	answer_note?: string | null,
-	extra_granted?: Hours | null,
-	created_at: string,
-};
-
-/**  One unlock request, as the CLI and the desktop show it. */
-export type UnlockRequest_Serialize = {
+export type UnlockRequest = {
 	id: number,
 	ticket: number,
 	requested_by: string,
@@ -694,16 +420,7 @@ export type UnlockRequest_Serialize = {
 	created_at: string,
 };
 
-export type UpdateTicketInput = UpdateTicketInput_Serialize | UpdateTicketInput_Deserialize;
-
-export type UpdateTicketInput_Deserialize = {
-	number: number,
-	budget_hours?: string | null,
-	quoted_hours?: string | null,
-	status?: string | null,
-};
-
-export type UpdateTicketInput_Serialize = {
+export type UpdateTicketInput = {
 	number: number,
 	budget_hours: string | null,
 	quoted_hours: string | null,

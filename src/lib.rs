@@ -5,6 +5,7 @@
 //! desktop shell in `src-tauri/` only wires these to windows and the tray.
 
 pub mod actor;
+pub mod app;
 pub mod cli;
 pub mod connection;
 pub mod demo;

@@ -130,7 +130,7 @@ async fn wait<R: Runtime>(app: &AppHandle<R>, failures: u32) -> Duration {
             None => {
                 let store = app.state::<Store>();
                 let minutes =
-                    crate::settings::Settings::load(&store).await.map_or(5, |s| s.sync_interval_minutes);
+                    tickettime::app::Settings::load(&store).await.map_or(5, |s| s.sync_interval_minutes);
                 Duration::from_secs(u64::from(minutes) * 60)
             }
         };

@@ -12,7 +12,7 @@ commands![
     create_ticket::<R>,
     update_ticket::<R>,
     link_project::<R>,
-    harvest_clients,
+    harvest_clients::<R>,
     create_harvest_project::<R>,
     record_message::<R>,
     submit_entry::<R>,

@@ -4,7 +4,7 @@
 use chrono::{Local, Offset, Utc};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, Runtime, State};
-use tickettime::domain::{Email, Hours, Role, ThreadKind, TicketNumber};
+use tickettime::domain::{Email, Hours, ThreadKind, TicketNumber};
 use tickettime::logging::{Delivery, TimeInput};
 use tickettime::store::{NewTicket, TicketChanges, TicketView};
 use tickettime::timer::TimerStatus;
@@ -13,7 +13,7 @@ use tickettime::{Error, Session, Store};
 use crate::background::{publish, Importer};
 use crate::link::{HarvestLink, Mode};
 use crate::live::{Live, SyncStatus};
-use crate::settings::{Settings, SettingsInput};
+use tickettime::app::{self, Me, Settings, SettingsInput, TicketDetail, TimelinePage};
 
 /// What the UI switches on when a command fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -99,18 +99,6 @@ pub async fn session<R: Runtime>(app: &AppHandle<R>) -> Reply<Session> {
     Ok(app.state::<HarvestLink>().session().await?)
 }
 
-async fn require_client(link: &HarvestLink) -> Reply<harvest::HarvestClient> {
-    link.client().await.ok_or_else(|| Error::NotConnected.into())
-}
-
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct Me {
-    name: String,
-    email: String,
-    role: Role,
-    account_id: Option<i64>,
-}
-
 /// This person's time on its way to Harvest.
 #[derive(Clone, Copy, Debug, Default, Serialize, specta::Type)]
 pub struct OutboxSummary {
@@ -149,12 +137,7 @@ pub struct AppState {
 pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> {
     let store = app.state::<Store>();
     let live = app.state::<Live>();
-    let me = app.state::<HarvestLink>().session().await.ok().map(|s| Me {
-        name: s.actor.staff().map_or_else(|| s.actor.author(), |st| st.name.clone()),
-        email: s.actor.staff().map(|st| st.email.clone()).unwrap_or_default(),
-        role: s.actor.role(),
-        account_id: s.actor.harvest().map(|h| h.account_id),
-    });
+    let me = app.state::<HarvestLink>().session().await.ok().map(|s| Me::of(&s.actor));
     Ok(AppState {
         connection: app.state::<HarvestLink>().mode().await,
         me,
@@ -184,45 +167,14 @@ pub struct NumberInput {
     number: i64,
 }
 
-#[derive(Serialize, specta::Type)]
-pub struct Task {
-    id: i64,
-    name: String,
-}
-
-#[derive(Serialize, specta::Type)]
-pub struct TicketDetail {
-    ticket: TicketView,
-    can_manage: bool,
-    project_url: Option<String>,
-    tasks: Vec<Task>,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn get_ticket<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<TicketDetail> {
-    let store = app.state::<Store>();
-    let number = ticket_number(input.number)?;
-    let ticket = store.ticket(number).await?;
-    crate::remember_ticket(&app, input.number);
     let session = session(&app).await.ok();
-    let can_manage = session.as_ref().is_some_and(|s| s.actor.role().manages_budgets());
-    let mut tasks = Vec::new();
-    if let (Some(project), Some(session)) = (ticket.harvest_project_id, &session) {
-        if session.cached_tasks(project).is_empty() {
-            if let Some(client) = session.client_opt() {
-                if let Ok(assignments) = client.my_project_assignments().await {
-                    session.cache_tasks(&assignments);
-                }
-            }
-        }
-        tasks = session.cached_tasks(project).into_iter().map(|(id, name)| Task { id, name }).collect();
-    }
-    let project_url = match (store.setting("harvest_base_uri").await?, ticket.harvest_project_id) {
-        (Some(base), Some(id)) => Some(format!("{}/projects/{id}", base.trim_end_matches('/'))),
-        _ => None,
-    };
-    Ok(TicketDetail { ticket, can_manage, project_url, tasks })
+    let detail =
+        app::ticket_detail(session.as_ref(), &app.state::<Store>(), ticket_number(input.number)?).await?;
+    crate::remember_ticket(&app, input.number);
+    Ok(detail)
 }
 
 #[derive(Deserialize, specta::Type)]
@@ -232,45 +184,12 @@ pub struct TimelineInput {
     before: Option<usize>,
 }
 
-#[derive(Serialize, specta::Type)]
-pub struct TimelineItem {
-    kind: tickettime::domain::timeline::ItemKind,
-    at: chrono::DateTime<Utc>,
-    author: String,
-    body: Option<String>,
-    hours: Option<Hours>,
-    spent_date: Option<chrono::NaiveDate>,
-    harvest_id: Option<i64>,
-}
-
-#[derive(Serialize, specta::Type)]
-pub struct TimelinePage {
-    items: Vec<TimelineItem>,
-    total: usize,
-    start: usize,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn timeline(store: State<'_, Store>, input: TimelineInput) -> Reply<TimelinePage> {
     let zone = Local::now().offset().fix();
-    let all = store.timeline(ticket_number(input.number)?, zone).await?;
-    let total = all.len();
-    let end = input.before.unwrap_or(total).min(total);
-    let start = end.saturating_sub(input.limit.clamp(1, 500));
-    let items = all[start..end]
-        .iter()
-        .map(|i| TimelineItem {
-            kind: i.kind,
-            at: i.at,
-            author: i.author.clone(),
-            body: i.body.clone(),
-            hours: i.hours,
-            spent_date: i.spent_date,
-            harvest_id: i.harvest_id,
-        })
-        .collect();
-    Ok(TimelinePage { items, total, start })
+    let number = ticket_number(input.number)?;
+    Ok(app::timeline_page(&store, number, zone, input.limit, input.before).await?)
 }
 
 #[derive(Deserialize, specta::Type)]
@@ -357,22 +276,10 @@ pub async fn link_project<R: Runtime>(app: AppHandle<R>, input: LinkInput) -> Re
     Ok(view)
 }
 
-#[derive(Serialize, specta::Type)]
-pub struct HarvestClientDto {
-    id: i64,
-    name: String,
-}
-
 #[tauri::command]
 #[specta::specta]
-pub async fn harvest_clients(link: State<'_, HarvestLink>) -> Reply<Vec<HarvestClientDto>> {
-    let client = require_client(&link).await?;
-    let clients = client.clients().await.map_err(Error::from)?;
-    Ok(clients
-        .into_iter()
-        .filter(|c| c.is_active != Some(false))
-        .map(|c| HarvestClientDto { id: c.id, name: c.name })
-        .collect())
+pub async fn harvest_clients<R: Runtime>(app: AppHandle<R>) -> Reply<Vec<app::HarvestClient>> {
+    Ok(app::harvest_clients(&session(&app).await?).await?)
 }
 
 #[derive(Deserialize, specta::Type)]
@@ -721,20 +628,9 @@ pub async fn save_settings<R: Runtime>(app: AppHandle<R>, input: SettingsInput) 
 #[tauri::command]
 #[specta::specta]
 pub async fn open_project<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<()> {
-    let store = app.state::<Store>();
-    let ticket = store.ticket(ticket_number(input.number)?).await?;
-    let project = ticket.harvest_project_id.ok_or_else(|| invalid("this ticket has no Harvest project"))?;
-    let base = match store.setting("harvest_base_uri").await? {
-        Some(base) => base,
-        None => {
-            let client = require_client(&app.state::<HarvestLink>()).await?;
-            let company = client.company().await.map_err(Error::from)?;
-            let base = company.base_uri.unwrap_or_else(|| "https://harvestapp.com".to_owned());
-            store.set_setting("harvest_base_uri", Some(&base)).await?;
-            base
-        }
-    };
-    let url = format!("{}/projects/{project}", base.trim_end_matches('/'));
+    let session = session(&app).await.ok();
+    let number = ticket_number(input.number)?;
+    let url = app::project_url(session.as_ref(), &app.state::<Store>(), number).await?;
     // From Rust, in the system browser: the webview gets no opener permission.
     open::that_detached(&url).map_err(|e| invalid(format!("cannot open the browser: {e}")))?;
     Ok(())

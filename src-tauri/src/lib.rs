@@ -9,7 +9,6 @@ mod commands;
 mod link;
 mod live;
 mod notifications;
-mod settings;
 mod tray;
 
 use std::time::Duration;
@@ -95,7 +94,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
             app.manage(Importer::spawn(handle.clone()));
             tauri::async_runtime::spawn(async move {
                 let store = handle.state::<Store>().inner().clone();
-                if let Ok(settings) = settings::Settings::load(&store).await {
+                if let Ok(settings) = tickettime::app::Settings::load(&store).await {
                     apply_settings(&handle, &settings);
                 }
             });
@@ -202,61 +201,39 @@ pub fn on_tray_item<R: Runtime>(app: &AppHandle<R>, item: TrayItem) {
                             });
                     }
                     Err(error) if error.code() == commands::Code::Locked => {
-                        let me = commands::session(&app).await.ok();
+                        let Ok(session) = commands::session(&app).await else { return };
+                        let offer = tickettime::app::LockedOffer::for_actor(&session.actor);
                         let handle = app.clone();
-                        match me.filter(|m| !m.actor.role().manages_budgets()) {
-                            // An agent cannot unlock: offer to ask the ticket's PM.
-                            Some(agent) => {
-                                app.dialog()
-                                    .message(format!(
-                                        "#{} is over budget and locked. Ask its PM to unlock it?",
-                                        number.get()
-                                    ))
-                                    .title("Tickettime")
-                                    .buttons(MessageDialogButtons::OkCancelCustom(
-                                        "Request unlock".into(),
-                                        "Cancel".into(),
-                                    ))
-                                    .show(move |yes| {
-                                        if yes {
-                                            tauri::async_runtime::spawn(async move {
-                                                let reason =
-                                                    "Asked from the tray: I need to keep working on it";
-                                                match agent
-                                                    .store
-                                                    .request_unlock(
-                                                        &agent.actor,
-                                                        number,
-                                                        reason,
-                                                        None,
-                                                        chrono::Utc::now(),
-                                                    )
-                                                    .await
-                                                {
-                                                    Ok(_) => background::publish(&handle).await,
-                                                    Err(error) => {
-                                                        log::warn!("unlock request failed: {error}")
-                                                    }
-                                                }
-                                            });
-                                        }
-                                    });
-                            }
-                            None => {
-                                app.dialog()
-                                    .message(format!("#{} is over budget and locked. Open it?", number.get()))
-                                    .title("Tickettime")
-                                    .buttons(MessageDialogButtons::OkCancelCustom(
-                                        "Open ticket".into(),
-                                        "Cancel".into(),
-                                    ))
-                                    .show(move |yes| {
-                                        if yes {
-                                            open_with(&handle, "open-ticket", Some(number.get()));
-                                        }
-                                    });
-                            }
-                        }
+                        app.dialog()
+                            .message(offer.question(number))
+                            .title("Tickettime")
+                            .buttons(MessageDialogButtons::OkCancelCustom(
+                                offer.action().into(),
+                                "Cancel".into(),
+                            ))
+                            .show(move |yes| {
+                                if !yes {
+                                    return;
+                                }
+                                match offer {
+                                    tickettime::app::LockedOffer::OpenTicket => {
+                                        open_with(&handle, "open-ticket", Some(number.get()))
+                                    }
+                                    tickettime::app::LockedOffer::RequestUnlock => {
+                                        tauri::async_runtime::spawn(async move {
+                                            let asked = tickettime::app::request_unlock_without_reason(
+                                                &session,
+                                                number,
+                                                chrono::Utc::now(),
+                                            );
+                                            match asked.await {
+                                                Ok(_) => background::publish(&handle).await,
+                                                Err(error) => log::warn!("unlock request failed: {error}"),
+                                            }
+                                        });
+                                    }
+                                }
+                            });
                     }
                     Err(error) => {
                         log::warn!("start from the tray failed: {error:?}");
@@ -271,12 +248,9 @@ pub fn on_tray_item<R: Runtime>(app: &AppHandle<R>, item: TrayItem) {
 /// Remembers a ticket the user worked on (the tray's "Start on" list).
 pub fn remember_ticket<R: Runtime>(app: &AppHandle<R>, number: i64) {
     let Ok(local) = app.store(LOCAL_STORE) else { return };
-    let mut recent: Vec<i64> =
+    let recent: Vec<i64> =
         local.get("recent").and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
-    recent.retain(|n| *n != number);
-    recent.insert(0, number);
-    recent.truncate(8);
-    local.set("recent", serde_json::json!(recent));
+    local.set("recent", serde_json::json!(tickettime::app::remember_recent(recent, number)));
     if let Err(error) = local.save() {
         log::warn!("cannot save recent tickets: {error}");
     }
@@ -290,20 +264,12 @@ pub fn recent_tickets<'a, R: Runtime>(app: &AppHandle<R>, tickets: &'a [TicketVi
         .and_then(|local| local.get("recent"))
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
-    let mut list: Vec<&TicketView> =
-        recent.iter().filter_map(|n| tickets.iter().find(|t| t.number == *n)).collect();
-    for ticket in tickets.iter().filter(|t| t.harvest_project_id.is_some() && t.status == "open") {
-        if !list.iter().any(|t| t.number == ticket.number) {
-            list.push(ticket);
-        }
-    }
-    list.retain(|t| t.harvest_project_id.is_some());
-    list
+    tickettime::app::start_candidates(&recent, tickets)
 }
 
 /// Applies settings that live outside the database: start at login and the
 /// global shortcut.
-pub fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &settings::Settings) {
+pub fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &tickettime::app::Settings) {
     use tauri_plugin_global_shortcut::GlobalShortcutExt;
     if let Some(autostart) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
         let outcome = if settings.start_at_login { autostart.enable() } else { autostart.disable() };

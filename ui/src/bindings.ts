@@ -13,7 +13,7 @@ export const commands = {
 	createTicket: (input: CreateTicketInput) => __TAURI_INVOKE<TicketView>("create_ticket", { input }),
 	updateTicket: (input: UpdateTicketInput) => __TAURI_INVOKE<TicketView>("update_ticket", { input }),
 	linkProject: (input: LinkInput) => __TAURI_INVOKE<TicketView>("link_project", { input }),
-	harvestClients: () => __TAURI_INVOKE<HarvestClientDto[]>("harvest_clients"),
+	harvestClients: () => __TAURI_INVOKE<HarvestClient[]>("harvest_clients"),
 	createHarvestProject: (input: CreateProjectInput) => __TAURI_INVOKE<TicketView>("create_harvest_project", { input }),
 	recordMessage: (input: MessageInput) => __TAURI_INVOKE<null>("record_message", { input }),
 	submitEntry: (input: EntryInput) => __TAURI_INVOKE<DeliveryDto>("submit_entry", { input }),
@@ -122,7 +122,8 @@ export type EntryInput = {
 /**  What the person writes on a ticket from the window. */
 export type EntryKind = "response" | "note";
 
-export type HarvestClientDto = {
+/**  A Harvest client a new project can belong to. */
+export type HarvestClient = {
 	id: number,
 	name: string,
 };
@@ -146,6 +147,7 @@ export type LinkInput = {
 	project_id: number,
 };
 
+/**  Who is acting, as the window shows it. */
 export type Me = {
 	name: string,
 	email: string,
@@ -299,6 +301,7 @@ export type SyncStatus = {
 	running: boolean,
 };
 
+/**  A Harvest task time can be logged to. */
 export type Task = {
 	id: number,
 	name: string,
@@ -313,6 +316,10 @@ export type Theme = "light" | "dark" |
 /**  Follows the desktop's light or dark preference. */
 "system";
 
+/**
+ *  A ticket as its page shows it: the ticket, whether this person manages
+ *  its budget, where it opens in Harvest, and the tasks they can log to.
+ */
 export type TicketDetail = {
 	ticket: TicketView,
 	can_manage: boolean,
@@ -360,6 +367,7 @@ export type TimelineInput = {
 	before: number | null,
 };
 
+/**  One item of a ticket's timeline. */
 export type TimelineItem = {
 	kind: ItemKind,
 	at: string,
@@ -370,9 +378,12 @@ export type TimelineItem = {
 	harvest_id: number | null,
 };
 
+/**  A page of a ticket's timeline, chronological. */
 export type TimelinePage = {
 	items: TimelineItem[],
+	/**  Items in the whole timeline. */
 	total: number,
+	/**  Index of `items[0]` in the whole timeline. */
 	start: number,
 };
 

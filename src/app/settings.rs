@@ -1,13 +1,15 @@
-//! The desktop's settings. What is one person's (sync interval, start at
-//! login, shortcut, theme) lives in this OS user's config file; the budget
-//! lines are the team's, in the database, changed through the core's
-//! setters (which check the actor's role).
+//! The desktop's settings and their rules. What is one person's (sync
+//! interval, start at login, shortcut, theme) lives in this OS user's config
+//! file; the budget lines are the team's, in the database, changed through
+//! the store's setters (which check the actor's role).
 
 use serde::{Deserialize, Serialize};
-use tickettime::Store;
+
+use crate::Store;
 
 /// The window's colours.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
     Light,
@@ -32,7 +34,8 @@ impl Theme {
 }
 
 /// Everything the Settings screen edits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Settings {
     pub sync_interval_minutes: u32,
     pub approaching_pct: u32,
@@ -48,7 +51,8 @@ pub struct Settings {
 
 /// What Save sends: the settings, and the team database's password when
 /// one is typed (write-only: it goes to the keychain and is never sent back).
-#[derive(Clone, Debug, Deserialize, specta::Type)]
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SettingsInput {
     #[serde(flatten)]
     pub settings: Settings,
@@ -58,11 +62,10 @@ pub struct SettingsInput {
 pub const DEFAULT_SHORTCUT: &str = "CommandOrControl+Shift+T";
 
 impl Settings {
-    pub async fn load(store: &Store) -> tickettime::Result<Self> {
+    pub async fn load(store: &Store) -> crate::Result<Self> {
         let lines = store.thresholds().await?;
-        let get = |key: &'static str| async move {
-            Ok::<_, tickettime::Error>(tickettime::connection::desktop_setting(key))
-        };
+        let get =
+            |key: &'static str| async move { Ok::<_, crate::Error>(crate::connection::desktop_setting(key)) };
         Ok(Settings {
             sync_interval_minutes: get("sync_interval_minutes")
                 .await?
@@ -74,7 +77,7 @@ impl Settings {
             start_at_login: get("start_at_login").await?.is_some_and(|v| v == "true"),
             global_shortcut: get("global_shortcut").await?.unwrap_or_else(|| DEFAULT_SHORTCUT.to_owned()),
             theme: get("theme").await?.as_deref().and_then(Theme::parse).unwrap_or_default(),
-            team_database: tickettime::connection::desktop_database().unwrap_or_default(),
+            team_database: crate::connection::desktop_database().unwrap_or_default(),
         })
     }
 
@@ -84,21 +87,21 @@ impl Settings {
         &self,
         team_password: Option<&str>,
         store: &Store,
-        actor: Option<&tickettime::Actor>,
-    ) -> tickettime::Result<Settings> {
-        let may_set_lock = actor.is_some_and(|a| a.role() == tickettime::domain::Role::Admin);
+        actor: Option<&crate::Actor>,
+    ) -> crate::Result<Settings> {
+        let may_set_lock = actor.is_some_and(|a| a.role() == crate::domain::Role::Admin);
         let current = Settings::load(store).await?;
         if !(1..=1440).contains(&self.sync_interval_minutes) {
-            return Err(tickettime::Error::Invalid("the sync interval must be 1 to 1440 minutes".into()));
+            return Err(crate::Error::Invalid("the sync interval must be 1 to 1440 minutes".into()));
         }
         if self.lock_pct != current.lock_pct && !may_set_lock {
-            return Err(tickettime::Error::Invalid("only an admin changes the lock threshold".into()));
+            return Err(crate::Error::Invalid("only an admin changes the lock threshold".into()));
         }
         let lines_changed = self.lock_pct != current.lock_pct
             || self.near_pct != current.near_pct
             || self.approaching_pct != current.approaching_pct;
         if lines_changed {
-            let actor = actor.ok_or(tickettime::Error::NotConnected)?;
+            let actor = actor.ok_or(crate::Error::NotConnected)?;
             for (key, new, old) in [
                 ("lock_pct", self.lock_pct, current.lock_pct),
                 ("near_pct", self.near_pct, current.near_pct),
@@ -109,17 +112,17 @@ impl Settings {
                 }
             }
         }
-        tickettime::connection::set_desktop_settings(&[
+        crate::connection::set_desktop_settings(&[
             ("sync_interval_minutes", self.sync_interval_minutes.to_string()),
             ("start_at_login", if self.start_at_login { "true" } else { "false" }.to_owned()),
             ("global_shortcut", self.global_shortcut.trim().to_owned()),
             ("theme", self.theme.as_str().to_owned()),
         ])?;
         if self.team_database != current.team_database || team_password.is_some_and(|p| !p.is_empty()) {
-            tickettime::connection::set_desktop_database(
+            crate::connection::set_desktop_database(
                 &self.team_database,
                 team_password,
-                &tickettime::keychain::Keychain::default(),
+                &crate::keychain::Keychain::default(),
             )?;
         }
         Settings::load(store).await

@@ -15,6 +15,7 @@ pub mod keychain;
 pub mod logging;
 pub mod notify;
 pub mod personal;
+pub mod schedule;
 pub mod session;
 pub mod store;
 pub mod summarize;

@@ -585,3 +585,54 @@ async fn a_managers_full_sync_judges_every_entry_of_the_projects_they_manage_and
     desk.ok_as(Simulator::ADMIN_TOKEN, &["sync", "--full"]).await;
     assert_eq!(used(number).await, Some(0.0), "the administrator's may");
 }
+
+/// `sync --every` is the core's sync loop: it keeps importing on its
+/// interval until stopped, so an entry made in Harvest meanwhile arrives
+/// without anyone running anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_every_keeps_importing_on_its_interval() {
+    let desk = Desk::new(Simulator::MANAGER_TOKEN).await;
+    let (ticket, project, task) = desk.ticket("10").await;
+    let mut every = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
+        .args(["sync", "--every", "10s", "--json"])
+        .env("TICKETTIME_DB", desk.db.url())
+        .env("TICKETTIME_CACHE_DIR", desk.db.dir.path())
+        .env("HARVEST_API_URL", desk.api())
+        .env("HARVEST_ID_URL", desk.api())
+        .env("HARVEST_ACCESS_TOKEN", Simulator::MANAGER_TOKEN)
+        .env("HARVEST_ACCOUNT_ID", Simulator::ACCOUNT_ID.to_string())
+        .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-{}", std::process::id()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("sync --every starts");
+    let t = ticket.to_string();
+    // The first import runs at once (the project's seeded entries); then
+    // Harvest gets a new entry.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let before = desk.json(&["ticket", "show", &t]).await["hours_used"].as_f64().expect("hours");
+    desk.sim.add_entry(NewEntry {
+        user_id: Simulator::MANAGER_ID,
+        project_id: project,
+        task_id: task,
+        spent_date: chrono::Local::now().date_naive(),
+        hours: Some(1.5),
+        notes: Some("made on the web".into()),
+        external_reference: None,
+    });
+    let started = std::time::Instant::now();
+    loop {
+        let used = desk.json(&["ticket", "show", &t]).await["hours_used"].as_f64();
+        if used == Some(before + 1.5) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the next import (10 s later) brought nothing: hours used {used:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(every.try_wait().expect("status").is_none(), "still running until stopped");
+    every.kill().await.expect("stopped");
+}

@@ -1,43 +1,30 @@
-//! The background import and delivery: one task that owns its handle and a
-//! channel of commands, looping on `select!` over the next sync, the next
-//! delivery of queued time, a minute tick (for the tray's elapsed time) and
-//! commands ("Sync now", "deliver", "refresh the timer"). A failing Harvest
-//! makes it back off (doubling, capped, jittered), never spin; queued time
-//! goes out at start, while Harvest fails on its backoff, and as soon as an
-//! import succeeds again. Nothing here touches the webview.
+//! The background import and delivery: the core's sync loop
+//! (`tickettime::schedule`) with this desktop's work — an import that tells
+//! the window, the tray and the notifications; a delivery of queued time; a
+//! minute tick for the tray's elapsed time. When each runs, the backoff while
+//! Harvest fails and the commands ("Sync now", "deliver") are the core's.
 
 use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tickettime::schedule::{self, Command, Outcome, Plan};
 use tickettime::sync::SyncOptions;
 use tickettime::Store;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::link::HarvestLink;
 use crate::live::Live;
 
-enum Command {
-    /// Sync now: this desktop imports, or (when it may not) asks the leader.
-    SyncNow(oneshot::Sender<()>),
-    /// Another desktop asked for an import: this one leads it.
-    Lead(oneshot::Sender<()>),
-    /// Send queued time now (some was just queued or put back in line).
-    Deliver,
-    RefreshTimer,
-    Reschedule,
-}
-
 /// The handle the app keeps in its state.
 pub struct Importer {
     commands: mpsc::Sender<Command>,
-    _task: tauri::async_runtime::JoinHandle<()>,
+    _task: tauri::async_runtime::JoinHandle<Outcome>,
 }
 
 impl Importer {
     pub fn spawn<R: Runtime>(app: AppHandle<R>) -> Self {
         let (commands, inbox) = mpsc::channel(16);
-        let task = tauri::async_runtime::spawn(run(app.clone(), inbox));
+        let task = tauri::async_runtime::spawn(schedule::run(Desktop { app: app.clone() }, inbox, plan()));
         tauri::async_runtime::spawn(follow_team(app));
         Importer { commands, _task: task }
     }
@@ -52,15 +39,12 @@ impl Importer {
 
     /// Imports for another desktop that asked, and waits for it.
     pub async fn lead(&self) {
-        let (done, finished) = oneshot::channel();
-        if self.commands.send(Command::Lead(done)).await.is_ok() {
-            let _ = finished.await;
-        }
+        self.sync_now().await;
     }
 
     /// Asks Harvest for the running timer (start-up, window focus).
     pub fn refresh_timer(&self) {
-        let _ = self.commands.try_send(Command::RefreshTimer);
+        let _ = self.commands.try_send(Command::Refresh);
     }
 
     /// Sends this person's queued time now (in the background).
@@ -74,89 +58,63 @@ impl Importer {
     }
 }
 
-async fn run<R: Runtime>(app: AppHandle<R>, mut inbox: mpsc::Receiver<Command>) {
-    let mut failures = 0u32;
-    let mut next = Instant::now();
-    // Queued time goes out at start, then on its own backoff while Harvest fails.
-    let mut deliver_at = Instant::now();
-    let mut delivery_failures = 0u32;
-    let mut minute = tokio::time::interval(Duration::from_secs(60));
-    // IMPORTANT: without Skip, a machine waking from sleep fires every missed tick at once.
-    minute.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep_until(next) => {
-                failures = if cycle(&app, false).await { 0 } else { failures + 1 };
-                next = Instant::now() + wait(&app, failures).await;
-                if failures == 0 {
-                    // Harvest answers again: what waits goes out now.
-                    deliver_at = deliver_at.min(Instant::now());
-                }
-            }
-            _ = tokio::time::sleep_until(deliver_at) => {
-                delivery_failures = if deliver(&app).await { 0 } else { delivery_failures + 1 };
-                deliver_at = Instant::now() + delivery_wait(delivery_failures);
-            }
-            // The minute tick only moves the running timer's elapsed time.
-            _ = minute.tick() => {
-                if app.state::<Live>().timer().running {
-                    crate::tray::refresh(&app).await;
-                }
-            }
-            command = inbox.recv() => match command {
-                Some(Command::SyncNow(done) | Command::Lead(done)) => {
-                    failures = if cycle(&app, true).await { 0 } else { failures + 1 };
-                    next = Instant::now() + wait(&app, failures).await;
-                    let _ = done.send(());
-                }
-                Some(Command::Deliver) => deliver_at = Instant::now(),
-                Some(Command::RefreshTimer) => {
-                    refresh_timer(&app).await;
-                    publish(&app).await;
-                }
-                Some(Command::Reschedule) => next = Instant::now() + wait(&app, failures).await,
-                None => return,
-            }
-        }
-    }
-}
-
-/// The configured interval (`TICKETTIME_SYNC_INTERVAL_SECS` overrides it for
-/// tests), doubled per consecutive failure up to an hour, with jitter.
-async fn wait<R: Runtime>(app: &AppHandle<R>, failures: u32) -> Duration {
-    let interval =
-        match std::env::var("TICKETTIME_SYNC_INTERVAL_SECS").ok().and_then(|v| v.parse::<u64>().ok()) {
-            Some(seconds) => Duration::from_secs(seconds.max(1)),
-            None => {
-                let store = app.state::<Store>();
-                let minutes =
-                    tickettime::app::Settings::load(&store).await.map_or(5, |s| s.sync_interval_minutes);
-                Duration::from_secs(u64::from(minutes) * 60)
-            }
-        };
-    if failures == 0 {
-        return interval;
-    }
-    let backoff =
-        interval.saturating_mul(2u32.saturating_pow(failures.min(8))).min(Duration::from_secs(3600));
-    let jitter = u64::from(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_millis()),
-    );
-    backoff + Duration::from_millis(jitter * 10)
-}
-
-/// How long until the next delivery: a minute's look while nothing fails
-/// (a cheap count), else a backoff from `TICKETTIME_SYNC_INTERVAL_SECS` (for
-/// tests) or 30 s, doubling up to 15 minutes.
-fn delivery_wait(failures: u32) -> Duration {
-    if failures == 0 {
-        return Duration::from_secs(60);
-    }
-    let base = std::env::var("TICKETTIME_SYNC_INTERVAL_SECS")
+/// `TICKETTIME_SYNC_INTERVAL_SECS` (for tests) shortens the import interval
+/// and the first retry of a failed delivery (at most 30 s).
+fn test_interval() -> Option<Duration> {
+    std::env::var("TICKETTIME_SYNC_INTERVAL_SECS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-        .map_or(Duration::from_secs(30), |s| Duration::from_secs(s.clamp(1, 30)));
-    base.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(10))).min(Duration::from_secs(900))
+        .map(|seconds| Duration::from_secs(seconds.max(1)))
+}
+
+fn plan() -> Plan {
+    let retry = test_interval().map_or(Duration::from_secs(30), |d| d.min(Duration::from_secs(30)));
+    Plan { delivery_retry: retry, ..Plan::default() }
+}
+
+/// This desktop's part of the loop.
+struct Desktop<R: Runtime> {
+    app: AppHandle<R>,
+}
+
+impl<R: Runtime> schedule::Work for Desktop<R> {
+    async fn import(&mut self, asked: bool) -> Outcome {
+        if cycle(&self.app, asked).await {
+            Outcome::Done
+        } else {
+            Outcome::Failed
+        }
+    }
+
+    async fn deliver(&mut self) -> Outcome {
+        if deliver(&self.app).await {
+            Outcome::Done
+        } else {
+            Outcome::Failed
+        }
+    }
+
+    /// The configured interval, or `TICKETTIME_SYNC_INTERVAL_SECS` for tests.
+    async fn interval(&mut self) -> Duration {
+        if let Some(interval) = test_interval() {
+            return interval;
+        }
+        let store = self.app.state::<Store>();
+        let minutes = tickettime::app::Settings::load(&store).await.map_or(5, |s| s.sync_interval_minutes);
+        Duration::from_secs(u64::from(minutes) * 60)
+    }
+
+    /// The minute tick only moves the running timer's elapsed time.
+    async fn tick(&mut self) {
+        if self.app.state::<Live>().timer().running {
+            crate::tray::refresh(&self.app).await;
+        }
+    }
+
+    async fn refresh(&mut self) {
+        refresh_timer(&self.app).await;
+        publish(&self.app).await;
+    }
 }
 
 /// Sends this person's queued time, if any; false when Harvest failed.

@@ -44,31 +44,61 @@ pub async fn run(
             report => print(&report?, &store.quarantine().await?, json),
         };
     };
-    let mut failures = 0u32;
-    let mut first = true;
-    loop {
-        if !std::mem::take(&mut first) {
-            push_first(&session).await;
-        }
-        let wait = match sync::run(&session, &options, &progress).await {
+    // The core's sync loop: imports every `every` (backing off while Harvest
+    // fails), queued time after each import that worked; until Ctrl-C.
+    let mut work = Every { session: &session, store, options, progress, json, every, refused: None };
+    let (_commands, mut inbox) = tokio::sync::mpsc::channel(1);
+    let plan =
+        crate::schedule::Plan { tick: None, delivery_check: every, ..crate::schedule::Plan::default() };
+    tokio::select! {
+        _ = crate::schedule::run_with(&mut work, &mut inbox, plan, fastrand::f64) => {}
+        _ = tokio::signal::ctrl_c() => return Ok(()),
+    }
+    // The loop only ends on a refusal that waiting will not fix.
+    Err(work.refused.map_or_else(|| anyhow!("the sync loop ended"), Into::into))
+}
+
+/// `sync --every`'s part of the loop.
+struct Every<'a, P> {
+    session: &'a crate::Session,
+    store: &'a Store,
+    options: SyncOptions,
+    progress: P,
+    json: bool,
+    every: Duration,
+    refused: Option<crate::Error>,
+}
+
+impl<P: Fn(Progress) + Send + Sync> crate::schedule::Work for Every<'_, P> {
+    async fn import(&mut self, _asked: bool) -> crate::schedule::Outcome {
+        use crate::schedule::Outcome;
+        match sync::run(self.session, &self.options, &self.progress).await {
             Ok(report) => {
-                failures = 0;
-                print(&report, &store.quarantine().await?, json)?;
-                every
+                let held = self.store.quarantine().await.unwrap_or_default();
+                if let Err(error) = print(&report, &held, self.json) {
+                    eprintln!("cannot print the report: {error}");
+                }
+                Outcome::Done
             }
             // Not a passing failure: this token may not lead at all.
-            Err(error @ crate::Error::ImportNotPermitted(_)) => return Err(error.into()),
-            Err(error) => {
-                failures += 1;
-                eprintln!("sync failed: {error}");
-                // Back off while Harvest fails: double the wait, at most an hour.
-                every.saturating_mul(2u32.saturating_pow(failures.min(6))).min(Duration::from_secs(3600))
+            Err(error @ crate::Error::ImportNotPermitted(_)) => {
+                self.refused = Some(error);
+                Outcome::Stop
             }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            Err(error) => {
+                eprintln!("sync failed: {error}");
+                Outcome::Failed
+            }
         }
+    }
+
+    async fn deliver(&mut self) -> crate::schedule::Outcome {
+        push_first(self.session).await;
+        crate::schedule::Outcome::Done
+    }
+
+    async fn interval(&mut self) -> Duration {
+        self.every
     }
 }
 

@@ -138,12 +138,20 @@ pub async fn resolve_task(session: &Session, project: i64, task: Option<i64>) ->
 }
 
 /// How a push claims and waits.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct PushOptions {
     pub rules: ClaimRules,
     /// Wait for an item a crashed pusher left to settle, then resolve it
     /// (the CLI's `outbox push`); otherwise leave it for the next push.
     pub wait_for_settling: bool,
+    /// The clock claims, leases and results are stamped with (tests set it).
+    pub clock: fn() -> DateTime<Utc>,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions { rules: ClaimRules::default(), wait_for_settling: false, clock: Utc::now }
+    }
 }
 
 /// Sends the session's person's waiting outbox items, oldest first — never
@@ -167,11 +175,11 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
     let pusher = store.start_pusher().await?;
     let user_id = session.actor.harvest().map(|h| h.user_id);
     loop {
-        let outcome = store.claim_outbox(&pusher, me, &options.rules, Utc::now()).await?;
+        let outcome = store.claim_outbox(&pusher, me, &options.rules, (options.clock)()).await?;
         let Some(claimed) = outcome.claimed else {
             match outcome.settling_until {
                 Some(until) if options.wait_for_settling => {
-                    let wait = (until - Utc::now()).to_std().unwrap_or_default();
+                    let wait = (until - (options.clock)()).to_std().unwrap_or_default();
                     tokio::time::sleep(wait + std::time::Duration::from_millis(50)).await;
                     continue;
                 }
@@ -188,7 +196,7 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
                 // Not knowing whether Harvest has it, the item waits: a
                 // refused look-up must not mark sent time failed.
                 store
-                    .release_outbox(&pusher, id, &format!("looking the entry up: {error}"), Utc::now())
+                    .release_outbox(&pusher, id, &format!("looking the entry up: {error}"), (options.clock)())
                     .await?;
                 report.stopped = Some(error.to_string());
                 break;
@@ -196,7 +204,7 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
         };
         match outcome {
             Ok(entry) => {
-                store.complete_outbox(id, &entry, &session.actor, Utc::now()).await?;
+                store.complete_outbox(id, &entry, &session.actor, (options.clock)()).await?;
                 report.sent += 1;
             }
             // Harvest read the entry and said no: shown, never retried on its own.
@@ -206,13 +214,13 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
                 | HarvestError::NotFound(_)
                 | HarvestError::Rejected { .. }),
             ) => {
-                store.outbox_failed(&pusher, id, &error.to_string(), Utc::now()).await?;
+                store.outbox_failed(&pusher, id, &error.to_string(), (options.clock)()).await?;
                 report.failed += 1;
             }
             // Anything else (an outage, no or an unreadable answer, a token
             // to renew) may have created it: it waits, and is looked up first.
             Err(error) => {
-                store.release_outbox(&pusher, id, &error.to_string(), Utc::now()).await?;
+                store.release_outbox(&pusher, id, &error.to_string(), (options.clock)()).await?;
                 report.stopped = Some(error.to_string());
                 break;
             }

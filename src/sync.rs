@@ -41,6 +41,8 @@ pub struct SyncOptions {
     pub overlap: chrono::Duration,
     /// Reconcile deletions every this many runs (and at least daily).
     pub reconcile_every: i64,
+    /// The clock the run stamps rows with and judges "daily" by (tests set it).
+    pub clock: fn() -> DateTime<Utc>,
 }
 
 impl Default for SyncOptions {
@@ -51,6 +53,7 @@ impl Default for SyncOptions {
             wait: Duration::from_secs(10),
             overlap: chrono::Duration::minutes(10),
             reconcile_every: 12,
+            clock: Utc::now,
         }
     }
 }
@@ -109,7 +112,7 @@ pub async fn run(
         error: outcome.as_ref().err().map(ToString::to_string),
         reconciled: report.reconciled,
     };
-    store.record_run(&record, Utc::now()).await?;
+    store.record_run(&record, (options.clock)()).await?;
     lock.release().await;
     outcome.map(|()| report)
 }
@@ -169,7 +172,7 @@ async fn import(
         } else {
             None
         };
-        let imported = store.import_page(&kept, &page.rejected, watermark, Utc::now()).await?;
+        let imported = store.import_page(&kept, &page.rejected, watermark, (options.clock)()).await?;
         report.quarantined += imported.quarantined;
         report.new += imported.new;
         report.updated += imported.updated;
@@ -181,21 +184,22 @@ async fn import(
     let complete = first.is_none_or(|(total, _)| total.is_none_or(|t| seen.len() as u64 >= t));
     let due = options.full
         || state.runs_since_reconcile + 1 >= options.reconcile_every
-        || state.last_reconcile_at.is_none_or(|at| Utc::now() - at > chrono::Duration::days(1));
+        || state.last_reconcile_at.is_none_or(|at| (options.clock)() - at > chrono::Duration::days(1));
     if whole_account && complete {
         // The stream just listed every entry this token can see: deletions
         // show as stored entries it did not contain, at no extra request.
         for project in store.reconcile_projects().await? {
-            report.deleted += store.soft_delete_missing(project, only_mine, None, &seen, Utc::now()).await?;
+            report.deleted +=
+                store.soft_delete_missing(project, only_mine, None, &seen, (options.clock)()).await?;
         }
         report.reconciled = true;
     } else if due {
         for project in store.reconcile_projects().await? {
-            report.deleted += reconcile_project(store, client, only_mine, project).await?;
+            report.deleted += reconcile_project(store, client, only_mine, project, options.clock).await?;
         }
         report.reconciled = true;
     }
-    offer_budgets(store, client).await?;
+    offer_budgets(store, client, options.clock).await?;
     if report.watermark.is_none() {
         report.watermark = store.sync_state().await?.watermark;
     }
@@ -251,6 +255,7 @@ async fn reconcile_project(
     client: &HarvestClient,
     only_mine: Option<i64>,
     project: i64,
+    clock: fn() -> DateTime<Utc>,
 ) -> Result<u64> {
     // Everything the token sees comes in; only `only_mine`'s rows may be judged missing.
     let query = TimeEntryQuery { project_id: Some(project), ..TimeEntryQuery::default() };
@@ -260,13 +265,13 @@ async fn reconcile_project(
     while let Some(page) = pager.next_page().await? {
         total = total.or(page.total_entries);
         present.extend(page.items.iter().map(|e| e.id).chain(page.rejected.iter().filter_map(|r| r.id)));
-        store.import_page(&page.items, &page.rejected, None, Utc::now()).await?;
+        store.import_page(&page.items, &page.rejected, None, clock()).await?;
     }
     if total.is_some_and(|t| present.len() as u64 != t) {
         // Rows shifted between pages: deleting now could delete a live entry.
         return Ok(0);
     }
-    store.soft_delete_missing(project, only_mine, None, &present, Utc::now()).await
+    store.soft_delete_missing(project, only_mine, None, &present, clock()).await
 }
 
 /// Relinking done for the user: the new project's entries arrive, and what
@@ -276,7 +281,7 @@ pub async fn backfill_project(session: &Session, project: i64) -> Result<u64> {
     if !session.actor.writes_entries() {
         return Ok(0);
     }
-    reconcile_project(&session.store, session.client()?, session.actor.judges_only(), project).await
+    reconcile_project(&session.store, session.client()?, session.actor.judges_only(), project, Utc::now).await
 }
 
 /// Links a ticket to a Harvest project. With a client, the id is checked in
@@ -319,7 +324,7 @@ pub async fn link_ticket(
 }
 
 /// Offers each linked project's Harvest hour budget to tickets without one.
-async fn offer_budgets(store: &Store, client: &HarvestClient) -> Result<()> {
+async fn offer_budgets(store: &Store, client: &HarvestClient, clock: fn() -> DateTime<Utc>) -> Result<()> {
     for (ticket, project) in store.tickets_awaiting_budget().await? {
         let budget = match client.project(project).await {
             Ok(p) => p.hour_budget().map(Hours::from_harvest).transpose().ok().flatten(),
@@ -327,7 +332,7 @@ async fn offer_budgets(store: &Store, client: &HarvestClient) -> Result<()> {
             Err(HarvestError::Forbidden(_) | HarvestError::NotFound(_)) => None,
             Err(e) => return Err(e.into()),
         };
-        store.offer_budget(ticket, project, budget, Utc::now()).await?;
+        store.offer_budget(ticket, project, budget, clock()).await?;
     }
     Ok(())
 }

@@ -144,7 +144,7 @@ async fn run_case(sim: &Simulator, db: TempDb, items: usize, rounds: Vec<Round>)
     // request the model sends lands well within that.
     let options = PushOptions {
         rules: ClaimRules { settle: Duration::from_millis(150), ..ClaimRules::default() },
-        wait_for_settling: false,
+        ..PushOptions::default()
     };
     for round in rounds {
         for m in &round.posts {

@@ -263,6 +263,30 @@ async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
     );
 }
 
+/// "At least daily" is judged by the run's clock, not the machine's: two
+/// days on, an incremental sync reconciles (and removes what Harvest lost).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_day_after_the_last_reconcile_the_next_sync_reconciles() {
+    let sim = simulator().await;
+    let client = client(&sim);
+    let (_db, store) = desk().await;
+    let gone = add(&sim, GLOBEX_BILLING_PROJECT_ID, 2.0, 0);
+    sync(&store, &client).await.expect("first (reconciles)");
+    assert!(sim.delete_entry(gone));
+    let soon = sync(&store, &client).await.expect("an hour later, say");
+    assert!(!soon.reconciled, "the next run does not reconcile again");
+    fn later() -> chrono::DateTime<Utc> {
+        Utc::now() + chrono::Duration::days(2)
+    }
+    let two_days_on = SyncOptions { clock: later, ..SyncOptions::default() };
+    let run = sync::run(&support::session_with(&store, &client).await, &two_days_on, &|_| {})
+        .await
+        .expect("two days on");
+    assert!(run.reconciled, "more than a day since the last reconcile");
+    assert_eq!(run.deleted, 1, "the entry Harvest lost leaves");
+    assert_eq!(deleted_rows(&store).await, 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn relinking_moves_the_old_projects_entries_out_and_backfills_the_new_ones() {
     let sim = simulator().await;

@@ -271,7 +271,7 @@ async fn main() {
 }
 
 /// The bench's desktops all use the database owner's login (the load is
-/// what is measured here; the roles are tested in tests/team.rs): each acts
+/// what is measured here; the roles are tested in tests/core/team.rs): each acts
 /// as the person its Harvest token belongs to.
 fn session(
     store: &Store,

@@ -1,6 +1,6 @@
 //! The `tickettime` command as a user runs it, on a real SQLite file.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! The ticket core on a real SQLite file: budgets, locks, events,
 //! attribution, the timeline and the idempotent import.
 
-mod support;
+use crate::support;
 
 use chrono::FixedOffset;
 use support::{at, entry, parse_entries, referenced, TempDb};

@@ -3,7 +3,7 @@
 //! every desktop through LISTEN/NOTIFY, each event notified once per PM, and
 //! a dropped listener catching up.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,7 +31,7 @@ struct Team {
 /// A team database with a PM and ticket #1 on Globex billing (4 h); `None`
 /// (and a note) when no PostgreSQL server is configured.
 async fn team() -> Option<Team> {
-    if !support::postgres_or_skip("team-mode tests (tests/team.rs)") {
+    if !support::postgres_or_skip("team-mode tests (tests/core/team.rs)") {
         return None;
     }
     let db = TempDb::new();
@@ -427,7 +427,7 @@ async fn refused(url: &str, sim: &Simulator, token: Option<&str>, args: &[&str])
 /// A team database set up by its owner, with Pia (pm) and Ana (agent) on
 /// logins of their own, and ticket #1 (4 h) created by Pia.
 async fn logins() -> Option<Logins> {
-    if !support::postgres_or_skip("per-person logins (tests/team.rs)") {
+    if !support::postgres_or_skip("per-person logins (tests/core/team.rs)") {
         return None;
     }
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -691,7 +691,7 @@ async fn the_demo_never_writes_to_a_team_database_and_only_the_owner_sets_it_up(
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_and_postgresql_migrate_to_the_same_tables_and_columns() {
     use std::collections::BTreeSet;
-    if !support::postgres_or_skip("the schema comparison (tests/team.rs)") {
+    if !support::postgres_or_skip("the schema comparison (tests/core/team.rs)") {
         return;
     }
     let pg = TempDb::new();

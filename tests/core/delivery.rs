@@ -2,7 +2,7 @@
 //! log` killed after Harvest created its entry, and two pushes at once —
 //! on a SQLite file, and on PostgreSQL when `TICKETTIME_TEST_PG` is set.
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 use std::time::Duration;
@@ -94,7 +94,7 @@ impl Desk {
 /// A desk on a SQLite file, and one on PostgreSQL when a server is configured.
 async fn desks() -> Vec<Desk> {
     let mut desks = vec![Desk::new(TempDb::sqlite()).await];
-    if support::postgres_or_skip("delivery on PostgreSQL (tests/delivery.rs)") {
+    if support::postgres_or_skip("delivery on PostgreSQL (tests/core/delivery.rs)") {
         desks.push(Desk::new(TempDb::new()).await);
     }
     desks

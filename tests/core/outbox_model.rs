@@ -6,7 +6,7 @@
 //! is in Harvest exactly once or visibly failed (and then not in Harvest),
 //! never twice, never lost.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

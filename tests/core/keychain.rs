@@ -3,7 +3,7 @@
 //! private D-Bus session) and sets TICKETTIME_TEST_KEYRING=1; without it the
 //! round trip is reported as not run.
 
-mod support;
+use crate::support;
 
 use harvest_sim::Simulator;
 use secrecy::SecretString;
@@ -14,7 +14,7 @@ fn real_keyring() -> bool {
     let wanted = std::env::var("TICKETTIME_TEST_KEYRING").is_ok_and(|v| v == "1");
     if !wanted {
         support::skipped(
-            "the Secret Service round trip (tests/keychain.rs)",
+            "the Secret Service round trip (tests/core/keychain.rs)",
             "TICKETTIME_TEST_KEYRING is not 1 (scripts/test starts a keyring and sets it)",
         );
     }

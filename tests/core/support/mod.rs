@@ -32,7 +32,7 @@ impl TempDb {
 
     /// A SQLite file whatever `TICKETTIME_TEST_PG` says: for the solo
     /// contracts (one file, people told apart by their tokens). The team's
-    /// per-login contract is tests/team.rs's.
+    /// per-login contract is tests/core/team.rs's.
     pub fn sqlite() -> Self {
         TempDb { dir: tempfile::tempdir().expect("a temporary directory"), postgres: None }
     }

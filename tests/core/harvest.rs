@@ -2,7 +2,7 @@
 //! command as a user runs it: connecting, logging time exactly once, the
 //! outbox, and Harvest's own timer.
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 

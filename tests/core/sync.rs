@@ -3,7 +3,7 @@
 //! deletions reconciled, relinks, one import at a time, crash-safe, and
 //! threshold events recorded once.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -16,8 +16,6 @@
 //! beside it, released by the OS if the process dies).
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -96,7 +94,7 @@ pub async fn run(
     let store = &session.store;
     let client = session.client()?;
     let only_mine = judgement(session, client).await?;
-    let lock = SyncLock::acquire(store, client.account_id(), options.wait).await?;
+    let lock = store.lock_import(client.account_id(), options.wait).await?;
     let started = Instant::now();
     let calls_before = client.calls();
     let mut report = SyncReport::default();
@@ -335,70 +333,4 @@ async fn offer_budgets(store: &Store, client: &HarvestClient, clock: fn() -> Dat
         store.offer_budget(ticket, project, budget, clock()).await?;
     }
     Ok(())
-}
-
-/// One import at a time per database. SQLite: an OS file lock beside the
-/// file. PostgreSQL: a session advisory lock keyed by the Harvest account, on
-/// a connection of its own — every desktop and CLI worker of a team competes
-/// for it, and a leader that dies releases it with its connection. Either
-/// way a crashed import never blocks the next one.
-enum SyncLock {
-    /// Held open for its lock; closing it releases the lock.
-    File {
-        _held: File,
-    },
-    Advisory {
-        conn: sqlx::AnyConnection,
-        key: i64,
-    },
-}
-
-impl SyncLock {
-    async fn acquire(store: &Store, account_id: i64, wait: Duration) -> Result<Self> {
-        let deadline = Instant::now() + wait;
-        let Some(db) = store.path() else {
-            // "tick" in the high bits keeps Tickettime's keys apart from other users of advisory locks.
-            let key = (0x7469_636b_i64 << 32) ^ account_id;
-            let mut conn = store.pool().acquire().await?.detach();
-            loop {
-                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(key)
-                    .fetch_one(&mut conn)
-                    .await?;
-                if locked {
-                    return Ok(SyncLock::Advisory { conn, key });
-                }
-                if Instant::now() >= deadline {
-                    return Err(Error::SyncBusy);
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        };
-        let path = PathBuf::from(format!("{}.sync-lock", db.display()));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::Invalid(format!("cannot open the sync lock {}: {e}", path.display())))?;
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(SyncLock::File { _held: file }),
-                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(TryLockError::WouldBlock) => return Err(Error::SyncBusy),
-                Err(TryLockError::Error(e)) => {
-                    return Err(Error::Invalid(format!("cannot lock {}: {e}", path.display())))
-                }
-            }
-        }
-    }
-
-    async fn release(self) {
-        if let SyncLock::Advisory { mut conn, key } = self {
-            let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut conn).await;
-            let _ = sqlx::Connection::close(conn).await;
-        }
-    }
 }

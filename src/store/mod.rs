@@ -32,7 +32,7 @@ pub use entries::ImportReport;
 pub use harvest::{PendingTime, ThreadInput};
 pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher};
 pub use requests::{RequestNews, RequestState, UnlockRequest};
-pub use sync::{Quarantined, RunRecord, SyncState};
+pub use sync::{ImportLock, Quarantined, RunRecord, SyncState};
 pub use team::{NewMember, TeamSetup};
 pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView, CHANNEL};
 

@@ -45,6 +45,25 @@ pub enum OutboxState {
 }
 
 impl OutboxState {
+    const ALL: [OutboxState; 5] = [
+        OutboxState::Pending,
+        OutboxState::Sending,
+        OutboxState::Sent,
+        OutboxState::Failed,
+        OutboxState::Discarded,
+    ];
+
+    /// The state as the `state` column holds it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Discarded => "discarded",
+        }
+    }
+
     fn parse(text: &str) -> Result<Self> {
         Ok(match text {
             "pending" => OutboxState::Pending,
@@ -404,22 +423,21 @@ impl Store {
 
     /// Outbox items in `states` (all but discarded ones when empty), oldest first.
     pub async fn outbox(&self, states: &[OutboxState]) -> Result<Vec<OutboxItem>> {
-        let rows: Vec<OutboxRow> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox ORDER BY created_at, id"))
-                .fetch_all(&self.pool)
-                .await?;
-        rows.into_iter()
-            .map(OutboxItem::try_from)
-            .filter(|item| {
-                item.as_ref().map_or(true, |i| {
-                    if states.is_empty() {
-                        i.state != OutboxState::Discarded
-                    } else {
-                        states.contains(&i.state)
-                    }
-                })
-            })
-            .collect()
+        let wanted: Vec<OutboxState> = if states.is_empty() {
+            OutboxState::ALL.into_iter().filter(|s| *s != OutboxState::Discarded).collect()
+        } else {
+            states.to_vec()
+        };
+        let placeholders: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE state IN ({}) ORDER BY created_at, id",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, OutboxRow>(&sql);
+        for state in &wanted {
+            query = query.bind(state.as_str());
+        }
+        query.fetch_all(&self.pool).await?.into_iter().map(OutboxItem::try_from).collect()
     }
 
     /// Harvest has the item's entry (created now, or found by its

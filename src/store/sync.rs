@@ -3,6 +3,9 @@
 //! soft-delete of entries Harvest no longer has, and budget offers.
 
 use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -11,7 +14,7 @@ use super::entries::{import, load_links, recompute};
 use super::{parse_ts, ts, ImportReport, Store};
 use crate::domain::attribution::Links;
 use crate::domain::{Hours, TicketNumber};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A Harvest entry the import could not accept: the rest of its page was
 /// imported; when it is fixed in Harvest the next sync imports it.
@@ -148,18 +151,25 @@ impl Store {
 
     /// Harvest entries the import keeps aside, with why, oldest first.
     pub async fn quarantine(&self) -> Result<Vec<Quarantined>> {
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            harvest_id: i64,
+            reason: String,
+            first_seen_at: String,
+            last_seen_at: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT harvest_id, reason, first_seen_at, last_seen_at FROM quarantine ORDER BY first_seen_at, harvest_id",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(harvest_id, reason, first, last)| {
+            .map(|row| {
                 Ok(Quarantined {
-                    harvest_id,
-                    reason,
-                    first_seen_at: parse_ts(&first)?,
-                    last_seen_at: parse_ts(&last)?,
+                    harvest_id: row.harvest_id,
+                    reason: row.reason,
+                    first_seen_at: parse_ts(&row.first_seen_at)?,
+                    last_seen_at: parse_ts(&row.last_seen_at)?,
                 })
             })
             .collect()
@@ -278,5 +288,79 @@ impl Store {
     /// PostgreSQL store uses an advisory lock instead).
     pub fn path(&self) -> Option<&std::path::Path> {
         self.path.as_deref()
+    }
+}
+
+/// One import at a time per database. SQLite: an OS file lock beside the
+/// file. PostgreSQL: a session advisory lock keyed by the Harvest account, on
+/// a connection of its own — every desktop and CLI worker of a team competes
+/// for it, and a leader that dies releases it with its connection. Either
+/// way a crashed import never blocks the next one.
+pub struct ImportLock(Held);
+
+enum Held {
+    /// Held open for its lock; closing it releases the lock.
+    File {
+        _held: File,
+    },
+    Advisory {
+        conn: sqlx::AnyConnection,
+        key: i64,
+    },
+}
+
+impl Store {
+    /// Takes the import lock for `account_id`, waiting up to `wait`; `SyncBusy` when another import holds it.
+    pub async fn lock_import(&self, account_id: i64, wait: Duration) -> Result<ImportLock> {
+        let store = self;
+        let deadline = Instant::now() + wait;
+        let Some(db) = store.path() else {
+            // "tick" in the high bits keeps Tickettime's keys apart from other users of advisory locks.
+            let key = (0x7469_636b_i64 << 32) ^ account_id;
+            let mut conn = store.pool.acquire().await?.detach();
+            loop {
+                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut conn)
+                    .await?;
+                if locked {
+                    return Ok(ImportLock(Held::Advisory { conn, key }));
+                }
+                if Instant::now() >= deadline {
+                    return Err(Error::SyncBusy);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let path = PathBuf::from(format!("{}.sync-lock", db.display()));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::Invalid(format!("cannot open the sync lock {}: {e}", path.display())))?;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(ImportLock(Held::File { _held: file })),
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(TryLockError::WouldBlock) => return Err(Error::SyncBusy),
+                Err(TryLockError::Error(e)) => {
+                    return Err(Error::Invalid(format!("cannot lock {}: {e}", path.display())))
+                }
+            }
+        }
+    }
+}
+
+impl ImportLock {
+    /// Gives the lock up (dropping it does too, the advisory one when its
+    /// connection closes).
+    pub async fn release(self) {
+        if let Held::Advisory { mut conn, key } = self.0 {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut conn).await;
+            let _ = sqlx::Connection::close(conn).await;
+        }
     }
 }

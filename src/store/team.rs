@@ -36,16 +36,12 @@ impl Store {
     pub async fn session_staff(&self) -> Result<(String, Option<Staff>)> {
         let login: String =
             sqlx::query_scalar("SELECT CAST(session_user AS TEXT)").fetch_one(&self.pool).await?;
-        let row: Option<(i64, String, String, String)> =
+        let row: Option<super::tickets::StaffRow> =
             sqlx::query_as("SELECT id, email, name, role FROM staff WHERE db_login = $1")
                 .bind(&login)
                 .fetch_optional(&self.pool)
                 .await?;
-        let staff = row
-            .map(|(id, email, name, role)| {
-                Ok::<_, Error>(Staff { id, email, name, role: role.parse().map_err(Error::Invalid)? })
-            })
-            .transpose()?;
+        let staff = row.map(Staff::try_from).transpose()?;
         Ok((login, staff))
     }
 

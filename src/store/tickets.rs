@@ -23,7 +23,7 @@ pub struct Staff {
 }
 
 #[derive(FromRow)]
-struct StaffRow {
+pub(super) struct StaffRow {
     id: i64,
     email: String,
     name: String,
@@ -511,13 +511,13 @@ impl Store {
     pub async fn timeline(&self, number: TicketNumber, zone: FixedOffset) -> Result<Vec<timeline::Item>> {
         let mut conn = self.pool.acquire().await?;
         ticket_view(&mut conn, number).await?;
-        let thread: Vec<(String, String, String, String)> = sqlx::query_as(
+        let thread: Vec<ThreadRow> = sqlx::query_as(
             "SELECT kind, author, body, created_at FROM thread_entries WHERE ticket_number = $1 ORDER BY id",
         )
         .bind(number.get())
         .fetch_all(&mut *conn)
         .await?;
-        let time: Vec<(i64, String, Option<String>, i64, String, String)> = sqlx::query_as(
+        let time: Vec<TimeRow> = sqlx::query_as(
             "SELECT harvest_id, user_name, notes, hundredths, spent_date, harvest_created_at
              FROM time_entries WHERE ticket_number = $1 AND deleted = FALSE",
         )
@@ -525,21 +525,22 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         let mut items = Vec::with_capacity(thread.len() + time.len());
-        for (kind, author, body, at) in thread {
-            let kind = ThreadKind::parse(&kind)
-                .ok_or_else(|| Error::Invalid(format!("unknown thread kind `{kind}`")))?;
-            items.push(timeline::Item::thread(kind, author, body, parse_ts(&at)?, zone));
+        for row in thread {
+            let kind = ThreadKind::parse(&row.kind)
+                .ok_or_else(|| Error::Invalid(format!("unknown thread kind `{}`", row.kind)))?;
+            items.push(timeline::Item::thread(kind, row.author, row.body, parse_ts(&row.created_at)?, zone));
         }
-        for (id, user, notes, hundredths, spent, created) in time {
-            let spent = NaiveDate::parse_from_str(&spent, "%Y-%m-%d")
-                .map_err(|e| Error::Invalid(format!("stored date `{spent}` is unreadable: {e}")))?;
+        for row in time {
+            let spent = NaiveDate::parse_from_str(&row.spent_date, "%Y-%m-%d").map_err(|e| {
+                Error::Invalid(format!("stored date `{}` is unreadable: {e}", row.spent_date))
+            })?;
             items.push(timeline::Item::time(
-                id,
-                user,
-                notes,
-                Hours::from_hundredths(hundredths),
+                row.harvest_id,
+                row.user_name,
+                row.notes,
+                Hours::from_hundredths(row.hundredths),
                 spent,
-                parse_ts(&created)?,
+                parse_ts(&row.harvest_created_at)?,
             ));
         }
         Ok(timeline::merge(items))
@@ -547,23 +548,50 @@ impl Store {
 
     /// Every recorded budget event, oldest first.
     pub async fn events(&self) -> Result<Vec<EventRecord>> {
-        let rows: Vec<(i64, i64, String, Option<i64>, String)> =
+        let rows: Vec<EventRow> =
             sqlx::query_as("SELECT id, ticket_number, kind, utilization_bp, at FROM events ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter()
-            .map(|(id, ticket, kind, bp, at)| {
+            .map(|row| {
                 Ok(EventRecord {
-                    id,
-                    ticket,
-                    kind: EventKind::parse(&kind)
-                        .ok_or_else(|| Error::Invalid(format!("unknown event kind `{kind}`")))?,
-                    utilization_pct: bp.map(|bp| bp as f64 / 100.0),
-                    at: parse_ts(&at)?,
+                    id: row.id,
+                    ticket: row.ticket_number,
+                    kind: EventKind::parse(&row.kind)
+                        .ok_or_else(|| Error::Invalid(format!("unknown event kind `{}`", row.kind)))?,
+                    utilization_pct: row.utilization_bp.map(|bp| bp as f64 / 100.0),
+                    at: parse_ts(&row.at)?,
                 })
             })
             .collect()
     }
+}
+
+#[derive(FromRow)]
+struct ThreadRow {
+    kind: String,
+    author: String,
+    body: String,
+    created_at: String,
+}
+
+#[derive(FromRow)]
+struct TimeRow {
+    harvest_id: i64,
+    user_name: String,
+    notes: Option<String>,
+    hundredths: i64,
+    spent_date: String,
+    harvest_created_at: String,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: i64,
+    ticket_number: i64,
+    kind: String,
+    utilization_bp: Option<i64>,
+    at: String,
 }
 
 fn validate_project_id(project: i64) -> Result<i64> {

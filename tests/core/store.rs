@@ -7,7 +7,7 @@ use chrono::FixedOffset;
 use support::{at, entry, parse_entries, referenced, TempDb};
 use tickettime::domain::timeline::ItemKind;
 use tickettime::domain::{Email, EventKind, Hours, Role, ThreadKind, TicketError, TicketNumber};
-use tickettime::store::{NewTicket, Staff, TicketChanges};
+use tickettime::store::{ImportReport, NewTicket, Staff, TicketChanges};
 use tickettime::{Error, Store};
 
 struct Desk {
@@ -37,6 +37,20 @@ fn email(text: &str) -> Email {
 
 fn hours(text: &str) -> Hours {
     Hours::parse(text).expect("valid hours")
+}
+
+/// Imports these Harvest entries (JSON as Harvest sends them) at `now`.
+async fn import(
+    store: &Store,
+    entries: Vec<serde_json::Value>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ImportReport {
+    store.import_entries(&parse_entries(entries), now).await.expect("import")
+}
+
+/// The ticket's hours used, as a number.
+async fn used(store: &Store, number: TicketNumber) -> f64 {
+    store.ticket(number).await.expect("ticket").hours_used.as_f64()
 }
 
 async fn ticket(desk: &Desk, budget: Option<&str>, project: Option<i64>) -> TicketNumber {
@@ -94,10 +108,7 @@ async fn reopening_the_database_keeps_everything() {
 async fn a_ticket_without_budget_has_no_utilization_and_never_locks() {
     let desk = desk().await;
     let number = ticket(&desk, None, Some(100)).await;
-    desk.store
-        .import_entries(&parse_entries(vec![entry(1, 100, 50.0, at(2, 0))]), at(2, 1))
-        .await
-        .expect("import");
+    import(&desk.store, vec![entry(1, 100, 50.0, at(2, 0))], at(2, 1)).await;
     let view = desk.store.ticket(number).await.expect("ticket");
     assert_eq!(view.hours_used.as_f64(), 50.0);
     assert_eq!(view.utilization_pct, None, "no budget, no utilization");
@@ -110,10 +121,7 @@ async fn a_ticket_without_budget_has_no_utilization_and_never_locks() {
 async fn reaching_the_budget_locks_and_refuses_replies_and_notes_but_not_client_messages() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
-    desk.store
-        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
-        .await
-        .expect("import");
+    import(&desk.store, vec![entry(1, 100, 10.0, at(2, 0))], at(2, 1)).await;
     let view = desk.store.ticket(number).await.expect("ticket");
     assert!(view.locked, "10 of 10 hours is the lock line");
     assert_eq!(view.lock_reason.as_deref(), Some("Over budget: 10.00 of 10.00 budget hours used"));
@@ -149,10 +157,7 @@ async fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_budget_plus_e
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store
-        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
-        .await
-        .expect("import");
+    import(store, vec![entry(1, 100, 10.0, at(2, 0))], at(2, 1)).await;
     let refused = store
         .unlock(&tickettime::Actor::assume(desk.agent.clone()), number, "please", hours("2"), at(2, 2))
         .await;
@@ -182,15 +187,9 @@ async fn an_agent_cannot_unlock_a_pm_can_and_extra_hours_relock_at_budget_plus_e
         .await
         .expect("replies work again");
 
-    store
-        .import_entries(&parse_entries(vec![entry(2, 100, 1.75, at(2, 5))]), at(2, 6))
-        .await
-        .expect("import");
+    import(store, vec![entry(2, 100, 1.75, at(2, 5))], at(2, 6)).await;
     assert!(!store.ticket(number).await.expect("ticket").locked, "11.75 h is under 10 + 2");
-    store
-        .import_entries(&parse_entries(vec![entry(3, 100, 0.25, at(2, 7))]), at(2, 8))
-        .await
-        .expect("import");
+    import(store, vec![entry(3, 100, 0.25, at(2, 7))], at(2, 8)).await;
     let view = store.ticket(number).await.expect("ticket");
     assert!(view.locked, "12 h reaches budget + extra hours");
     assert_eq!(
@@ -211,10 +210,7 @@ async fn raising_the_budget_lifts_the_lock_and_lowering_it_locks() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store
-        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
-        .await
-        .expect("import");
+    import(store, vec![entry(1, 100, 10.0, at(2, 0))], at(2, 1)).await;
     let raise = TicketChanges { budget: Some(hours("20")), ..TicketChanges::default() };
     let refused = store
         .update_ticket(&tickettime::Actor::assume(desk.agent.clone()), number, raise.clone(), at(2, 2))
@@ -275,18 +271,11 @@ async fn importing_twice_leaves_the_same_rows_and_an_edit_updates_hours_used() {
     let rows: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
     assert_eq!(rows, 3, "rows are keyed by Harvest id, never duplicated");
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used.as_f64(), 3.5);
+    assert_eq!(used(store, number).await, 3.5);
 
-    let edited = store
-        .import_entries(&parse_entries(vec![entry(2, 100, 4.25, at(2, 30))]), at(2, 31))
-        .await
-        .expect("import");
+    let edited = import(store, vec![entry(2, 100, 4.25, at(2, 30))], at(2, 31)).await;
     assert_eq!(edited.updated, 1);
-    assert_eq!(
-        store.ticket(number).await.expect("ticket").hours_used.as_f64(),
-        5.25,
-        "the edited entry's new hours count"
-    );
+    assert_eq!(used(store, number).await, 5.25, "the edited entry's new hours count");
 }
 
 #[tokio::test]
@@ -294,20 +283,10 @@ async fn an_older_version_of_an_entry_never_overwrites_a_newer_one() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store
-        .import_entries(&parse_entries(vec![entry(1, 100, 3.0, at(2, 30))]), at(2, 31))
-        .await
-        .expect("import");
-    let stale = store
-        .import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 32))
-        .await
-        .expect("import");
+    import(store, vec![entry(1, 100, 3.0, at(2, 30))], at(2, 31)).await;
+    let stale = import(store, vec![entry(1, 100, 1.0, at(2, 0))], at(2, 32)).await;
     assert_eq!(stale.unchanged, 1);
-    assert_eq!(
-        store.ticket(number).await.expect("ticket").hours_used.as_f64(),
-        3.0,
-        "the newer version is kept"
-    );
+    assert_eq!(used(store, number).await, 3.0, "the newer version is kept");
 }
 
 #[tokio::test]
@@ -315,7 +294,7 @@ async fn a_malformed_entry_is_quarantined_and_the_rest_of_its_batch_imports() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    import(store, vec![entry(1, 100, 1.0, at(2, 0))], at(2, 1)).await;
     let mut bad = parse_entries(vec![entry(2, 100, 1.0, at(2, 2)), entry(3, 100, 1.0, at(2, 2))]);
     bad[1].hours = f64::NAN;
     let report = store.import_entries(&bad, at(2, 3)).await.expect("one bad entry does not fail the batch");
@@ -325,7 +304,7 @@ async fn a_malformed_entry_is_quarantined_and_the_rest_of_its_batch_imports() {
         .await
         .expect("ids");
     assert_eq!(stored, vec![1, 2], "the good entry is stored, the bad one is not");
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used.as_f64(), 2.0);
+    assert_eq!(used(store, number).await, 2.0);
     let held = store.quarantine().await.expect("quarantine");
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].harvest_id, 3);
@@ -338,12 +317,9 @@ async fn an_external_reference_attributes_an_entry_even_on_another_project() {
     let a = ticket(&desk, Some("10"), Some(100)).await;
     let b = ticket(&desk, Some("10"), Some(200)).await;
     let store = &desk.store;
-    store
-        .import_entries(&parse_entries(vec![referenced(entry(1, 100, 2.0, at(2, 0)), b.get())]), at(2, 1))
-        .await
-        .expect("import");
-    assert_eq!(store.ticket(a).await.expect("a").hours_used.as_f64(), 0.0);
-    assert_eq!(store.ticket(b).await.expect("b").hours_used.as_f64(), 2.0, "the reference names ticket b");
+    import(store, vec![referenced(entry(1, 100, 2.0, at(2, 0)), b.get())], at(2, 1)).await;
+    assert_eq!(used(store, a).await, 0.0);
+    assert_eq!(used(store, b).await, 2.0, "the reference names ticket b");
 }
 
 #[tokio::test]
@@ -351,15 +327,11 @@ async fn a_project_shared_by_two_tickets_attributes_its_unreferenced_entries_to_
     let desk = desk().await;
     let a = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store.import_entries(&parse_entries(vec![entry(1, 100, 2.0, at(2, 0))]), at(2, 1)).await.expect("import");
-    assert_eq!(store.ticket(a).await.expect("a").hours_used.as_f64(), 2.0);
+    import(store, vec![entry(1, 100, 2.0, at(2, 0))], at(2, 1)).await;
+    assert_eq!(used(store, a).await, 2.0);
     let b = ticket(&desk, Some("10"), Some(100)).await;
-    assert_eq!(
-        store.ticket(a).await.expect("a").hours_used.as_f64(),
-        0.0,
-        "once two tickets share it, the entry is ambiguous"
-    );
-    assert_eq!(store.ticket(b).await.expect("b").hours_used.as_f64(), 0.0);
+    assert_eq!(used(store, a).await, 0.0, "once two tickets share it, the entry is ambiguous");
+    assert_eq!(used(store, b).await, 0.0);
 }
 
 #[tokio::test]
@@ -374,7 +346,7 @@ async fn relinking_a_ticket_drops_the_old_projects_entries_and_takes_the_new_one
         )
         .await
         .expect("import");
-    assert_eq!(store.ticket(number).await.expect("ticket").hours_used.as_f64(), 2.0);
+    assert_eq!(used(store, number).await, 2.0);
     let view = store
         .link_project(&tickettime::Actor::assume(desk.pm.clone()), number, 200, at(2, 2))
         .await
@@ -402,10 +374,7 @@ async fn the_timeline_interleaves_thread_and_time_entries() {
         )
         .await
         .expect("reply");
-    store
-        .import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 60))]), at(4, 0))
-        .await
-        .expect("import");
+    import(store, vec![entry(1, 100, 1.0, at(2, 60))], at(4, 0)).await;
     store
         .add_thread_entry(
             &tickettime::Actor::assume(desk.pm.clone()),
@@ -428,10 +397,7 @@ async fn a_deleted_or_moved_entry_leaves_its_ticket() {
     let desk = desk().await;
     let number = ticket(&desk, Some("10"), Some(100)).await;
     let store = &desk.store;
-    store
-        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
-        .await
-        .expect("import");
+    import(store, vec![entry(1, 100, 10.0, at(2, 0))], at(2, 1)).await;
     assert!(store.ticket(number).await.expect("ticket").locked);
     store
         .import_entries(&parse_entries(vec![entry(1, 300, 10.0, at(2, 10))]), at(2, 11))
@@ -447,10 +413,7 @@ async fn the_lock_line_is_a_setting() {
     let desk = desk().await;
     desk.store.set_threshold(&support::owner(), "lock_pct", 120).await.expect("set");
     let number = ticket(&desk, Some("10"), Some(100)).await;
-    desk.store
-        .import_entries(&parse_entries(vec![entry(1, 100, 11.0, at(2, 0))]), at(2, 1))
-        .await
-        .expect("import");
+    import(&desk.store, vec![entry(1, 100, 11.0, at(2, 0))], at(2, 1)).await;
     assert!(!desk.store.ticket(number).await.expect("ticket").locked, "110 % is under a 120 % lock line");
     assert!(
         desk.store.set_threshold(&support::owner(), "near_pct", 130).await.is_err(),
@@ -496,10 +459,7 @@ async fn an_agent_asks_to_unlock_and_a_pm_approves_with_extra_hours() {
         matches!(unlocked, Err(Error::Rule(TicketError::NotLocked))),
         "only a locked ticket can be asked about"
     );
-    store
-        .import_entries(&parse_entries(vec![entry(1, 100, 10.0, at(2, 0))]), at(2, 1))
-        .await
-        .expect("import");
+    import(store, vec![entry(1, 100, 10.0, at(2, 0))], at(2, 1)).await;
     let asked = store
         .request_unlock(
             &tickettime::Actor::assume(desk.agent.clone()),
@@ -577,7 +537,7 @@ async fn a_denied_request_leaves_the_ticket_locked() {
     let desk = desk().await;
     let number = ticket(&desk, Some("1"), Some(100)).await;
     let store = &desk.store;
-    store.import_entries(&parse_entries(vec![entry(1, 100, 1.0, at(2, 0))]), at(2, 1)).await.expect("import");
+    import(store, vec![entry(1, 100, 1.0, at(2, 0))], at(2, 1)).await;
     let asked = store
         .request_unlock(&tickettime::Actor::assume(desk.agent.clone()), number, "more work", None, at(2, 2))
         .await

@@ -694,6 +694,17 @@ fn entry_response(world: &World, id: i64) -> Value {
     world.entries.get(&id).map(|e| world.entry_json(e)).unwrap_or(Value::Null)
 }
 
+/// Changes one entry as of the world's now, marks it updated, and answers
+/// with the entry as Harvest shows it after the change.
+fn change_entry(world: &mut World, id: i64, change: impl FnOnce(&mut Entry, DateTime<Utc>)) -> ApiResult {
+    let now = world.now();
+    if let Some(entry) = world.entries.get_mut(&id) {
+        change(entry, now);
+        entry.updated_at = now;
+    }
+    ok(entry_response(world, id))
+}
+
 fn refuse_locked(entry: &Entry) -> Result<(), ApiError> {
     if entry.is_locked {
         Err(ApiError::Forbidden(format!(
@@ -903,8 +914,7 @@ async fn update_entry(
     if let Some(hours) = hours {
         world.set_hours(id, hours);
     }
-    let now = world.now();
-    if let Some(entry) = world.entries.get_mut(&id) {
+    change_entry(&mut world, id, |entry, _| {
         entry.project_id = project_id;
         entry.task_id = task_id;
         entry.spent_date = spent_date;
@@ -914,9 +924,7 @@ async fn update_entry(
         if let Some(reference) = external_reference {
             entry.external_reference = reference;
         }
-        entry.updated_at = now;
-    }
-    ok(entry_response(&world, id))
+    })
 }
 
 async fn delete_entry(
@@ -944,13 +952,10 @@ async fn stop_entry(
     if !entry.is_running() {
         return Err(ApiError::Unprocessable("Cannot stop a timer that is not running".into()));
     }
-    let now = world.now();
-    if let Some(entry) = world.entries.get_mut(&id) {
+    change_entry(&mut world, id, |entry, now| {
         entry.hours_without_timer = entry.hours(now);
         entry.timer_started_at = None;
-        entry.updated_at = now;
-    }
-    ok(entry_response(&world, id))
+    })
 }
 
 async fn restart_entry(
@@ -972,10 +977,5 @@ async fn restart_entry(
     }
     let user_id = entry.user_id;
     world.stop_running_for(user_id);
-    let now = world.now();
-    if let Some(entry) = world.entries.get_mut(&id) {
-        entry.timer_started_at = Some(now);
-        entry.updated_at = now;
-    }
-    ok(entry_response(&world, id))
+    change_entry(&mut world, id, |entry, now| entry.timer_started_at = Some(now))
 }

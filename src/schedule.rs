@@ -283,6 +283,39 @@ mod tests {
         assert_eq!(deliveries, vec![0, 1800, 2100, 2400, 2700, 2950, 3250]);
     }
 
+    /// Harvest down: every import and every delivery fails.
+    struct Down {
+        started: Instant,
+        deliveries: Vec<u64>,
+    }
+
+    impl Work for Down {
+        async fn import(&mut self, _asked: bool) -> Outcome {
+            Outcome::Failed
+        }
+        async fn deliver(&mut self) -> Outcome {
+            self.deliveries.push(self.started.elapsed().as_secs());
+            Outcome::Failed
+        }
+        async fn interval(&mut self) -> Duration {
+            Duration::from_secs(300)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn while_harvest_is_down_deliveries_back_off_to_their_cap_and_never_spin() {
+        let (tx, mut rx) = mpsc::channel(1);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(3000)).await;
+            drop(tx);
+        });
+        let mut work = Down { started: Instant::now(), deliveries: Vec::new() };
+        let plan = Plan { tick: None, ..Plan::default() };
+        run_with(&mut work, &mut rx, plan, || 1.0).await;
+        // 30 s doubling per failure, capped at 15 minutes.
+        assert_eq!(work.deliveries, vec![0, 30, 90, 210, 450, 930, 1830, 2730]);
+    }
+
     struct Refusing;
 
     impl Work for Refusing {

@@ -384,10 +384,16 @@ pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> R
         // Sent on its own as soon as Harvest answers again.
         app.state::<Importer>().deliver();
     }
-    // The core stored the entry (or the queued item) and recomputed the
-    // ticket: the window refreshes that one ticket itself; no import runs
-    // and no `tickets-changed` goes out, so nothing loads twice. The tray
-    // and the header follow the app state.
+    if dto.state == DeliveryState::Sent && !session.actor.writes_entries() {
+        // A team agent's entry is stored by the import leader, not here:
+        // ask for an import now so hours, band and lock follow at once.
+        let handle = app.clone();
+        tauri::async_runtime::spawn(async move { handle.state::<Importer>().sync_now().await });
+    }
+    // Otherwise the core stored the entry (or the queued item) and
+    // recomputed the ticket: the window refreshes that one ticket itself;
+    // no import runs and no `tickets-changed` goes out, so nothing loads
+    // twice. The tray and the header follow the app state.
     publish(&app).await;
     Ok(dto)
 }

@@ -92,9 +92,13 @@ impl<P: Fn(Progress) + Send + Sync> crate::schedule::Work for Every<'_, P> {
         }
     }
 
+    /// Harvest failing here backs the deliveries off, as it does the imports.
     async fn deliver(&mut self) -> crate::schedule::Outcome {
-        push_first(self.session).await;
-        crate::schedule::Outcome::Done
+        if push_first(self.session).await {
+            crate::schedule::Outcome::Done
+        } else {
+            crate::schedule::Outcome::Failed
+        }
     }
 
     async fn interval(&mut self) -> Duration {
@@ -102,17 +106,26 @@ impl<P: Fn(Progress) + Send + Sync> crate::schedule::Work for Every<'_, P> {
     }
 }
 
-/// This person's queued time goes out before the import (which then finds it).
-async fn push_first(session: &crate::Session) {
+/// This person's queued time goes out before the import (which then finds
+/// it); false when Harvest failed (the loop backs off).
+async fn push_first(session: &crate::Session) -> bool {
     if session.client_opt().is_none() {
-        return;
+        return true;
     }
     match crate::logging::push(session).await {
-        Ok(r) if r.sent > 0 || r.failed > 0 => {
-            eprintln!("Outbox: {} sent, {} refused by Harvest (see `tickettime outbox`)", r.sent, r.failed)
+        Ok(r) => {
+            if r.sent > 0 || r.failed > 0 {
+                eprintln!(
+                    "Outbox: {} sent, {} refused by Harvest (see `tickettime outbox`)",
+                    r.sent, r.failed
+                );
+            }
+            r.stopped.is_none()
         }
-        Ok(_) => {}
-        Err(error) => eprintln!("Outbox not pushed: {error}"),
+        Err(error) => {
+            eprintln!("Outbox not pushed: {error}");
+            false
+        }
     }
 }
 

@@ -156,7 +156,8 @@ pub struct Evaluation {
 }
 
 /// How far a ticket is from its lock line (budget × lock % + extra − used),
-/// in hundred-thousandths of an hour so nothing is rounded on the way;
+/// in ten-thousandths of an hour (hundredths × percent) so nothing is
+/// rounded on the way;
 /// negative past it. `None` without a budget.
 fn left_before_lock(used: Hours, budget: Option<Hours>, extra: Hours, lock_pct: u32) -> Option<i128> {
     let budget = budget.filter(|b| b.hundredths() > 0)?;
@@ -177,7 +178,7 @@ pub fn hours_left(used: Hours, budget: Option<Hours>, extra: Hours, lock_pct: u3
 /// the nearest minute; `None` without a budget.
 pub fn minutes_left(used: Hours, budget: Option<Hours>, extra: Hours, lock_pct: u32) -> Option<i64> {
     let left = left_before_lock(used, budget, extra, lock_pct)?.max(0);
-    // hundred-thousandths of an hour × 60 / 10,000 = minutes, rounded half up.
+    // ten-thousandths of an hour × 60 / 10,000 = minutes, rounded half up.
     Some(i64::try_from((left * 60 + 5_000) / 10_000).unwrap_or(i64::MAX))
 }
 

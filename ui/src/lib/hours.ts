@@ -5,10 +5,12 @@
 
 import { LOGGED_HOURS, type Hours } from '../bindings';
 
-/** Exact hours text ("24.00", "0.25") in hundredths; the core sends at most two decimals. */
+/** Exact hours text ("24.00", "0.25", "-1.50") in hundredths; the core sends at most two decimals. */
 function hundredthsOf(hours: Hours): number {
-  const [whole, fraction = ''] = hours.split('.');
-  return Number(whole) * 100 + Number((fraction + '00').slice(0, 2));
+  const negative = hours.startsWith('-');
+  const [whole, fraction = ''] = (negative ? hours.slice(1) : hours).split('.');
+  const value = Number(whole || '0') * 100 + Number((fraction + '00').slice(0, 2));
+  return negative ? -value : value;
 }
 
 const MIN = hundredthsOf(LOGGED_HOURS.min);

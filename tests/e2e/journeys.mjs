@@ -442,11 +442,36 @@ async function journeyOffline({ s, tray, trayItemsBefore }) {
   check(copies === 1, `the entry reached Harvest ${copies} times, expected once`);
 }
 
+/** Settings → Theme in the real webview: Dark paints the dark palette at once
+ *  (app.css's light-dark() pairs, as Vite compiles them), System goes back to
+ *  the desktop's preference (light under Xvfb). */
+async function journeyTheme({ s }) {
+  const background = () => s.page(`return getComputedStyle(document.documentElement).backgroundColor;`);
+  const light = await background();
+  for (const [theme, expected] of [['dark', 'rgb(17, 20, 24)'], ['system', light]]) {
+    await s.click(sel('settings-button'));
+    const set = await s.select(sel('settings-theme'), theme);
+    check(set === 'set' || set === 'already', `the theme select: ${set}`);
+    await s.click(sel('settings-save'));
+    const painted = await waitUntil(
+      `the window to paint the ${theme} theme (${expected})`,
+      async () => {
+        const now = await background();
+        return now === expected ? now : null;
+      },
+      { timeoutMs: 10_000 },
+    );
+    log(`${theme}: background ${painted}`);
+  }
+  check(light !== 'rgb(17, 20, 24)', `the desktop's (light) preference paints light, got ${light}`);
+}
+
 const JOURNEYS = [
   { name: 'log', run: journeyLog, about: 'log 0.5 h from the Note tab' },
   { name: 'timer', run: journeyTimer, about: 'timer from the Log Time panel across tabs' },
   { name: 'over-budget', aliases: ['import', 'budget'], run: journeyOverBudget, about: 'over budget through a background import: badge, lock, notification' },
   { name: 'tray', run: journeyTray, about: 'tray title and Stop from the tray menu' },
+  { name: 'theme', run: journeyTheme, about: 'Settings → Theme: Dark paints dark, System follows the desktop' },
   { name: 'offline', aliases: ['outbox'], run: journeyOffline, about: 'Harvest down: log 0.75 h, it waits (window, tray), then arrives once on its own' },
 ];
 

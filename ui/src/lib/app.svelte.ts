@@ -16,24 +16,12 @@ export function touchNow(): void {
   app.now = Date.now();
 }
 
-const prefersDark = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
-let chosen: Theme = 'system';
-
-function paint(): void {
-  const dark = chosen === 'dark' || (chosen === 'system' && !!prefersDark?.matches);
-  const root = document.documentElement;
-  root.classList.toggle('theme-dark', dark);
-  root.style.colorScheme = dark ? 'dark' : 'light';
-}
-
-prefersDark?.addEventListener?.('change', paint);
-if (typeof document !== 'undefined') paint();
-
-/** The theme is the class `theme-dark` on <html> (the one dark palette in
- *  app.css); "system" follows prefers-color-scheme, also when it changes. */
+/** The theme is a class on <html> that pins app.css's color-scheme; "system"
+ *  leaves it to prefers-color-scheme (CSS follows it as it changes). */
 export function applyTheme(theme: Theme): void {
-  chosen = theme;
-  paint();
+  const root = document.documentElement;
+  root.classList.remove('theme-light', 'theme-dark');
+  if (theme !== 'system') root.classList.add(`theme-${theme}`);
 }
 
 export function canManage(state: AppState | null): boolean {

@@ -5,11 +5,11 @@
 
 pub mod settings;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use crate::domain::timeline::ItemKind;
-use crate::domain::{Hours, Role, TicketNumber};
+use crate::domain::timeline::Item;
+use crate::domain::{Role, TicketNumber};
 use crate::store::TicketView;
 use crate::{Actor, Result, Session, Store};
 
@@ -83,24 +83,11 @@ pub async fn ticket_detail(
     Ok(TicketDetail { ticket, can_manage, project_url, tasks })
 }
 
-/// One item of a ticket's timeline.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct TimelineItem {
-    pub kind: ItemKind,
-    pub at: DateTime<Utc>,
-    pub author: String,
-    pub body: Option<String>,
-    pub hours: Option<Hours>,
-    pub spent_date: Option<NaiveDate>,
-    pub harvest_id: Option<i64>,
-}
-
 /// A page of a ticket's timeline, chronological.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TimelinePage {
-    pub items: Vec<TimelineItem>,
+    pub items: Vec<Item>,
     /// Items in the whole timeline.
     pub total: usize,
     /// Index of `items[0]` in the whole timeline.
@@ -119,22 +106,12 @@ pub async fn timeline_page(
     limit: usize,
     before: Option<usize>,
 ) -> Result<TimelinePage> {
-    let all = store.timeline(number, zone).await?;
-    let total = all.len();
+    let mut items = store.timeline(number, zone).await?;
+    let total = items.len();
     let end = before.unwrap_or(total).min(total);
     let start = end.saturating_sub(limit.clamp(1, TIMELINE_PAGE_MAX));
-    let items = all[start..end]
-        .iter()
-        .map(|i| TimelineItem {
-            kind: i.kind,
-            at: i.at,
-            author: i.author.clone(),
-            body: i.body.clone(),
-            hours: i.hours,
-            spent_date: i.spent_date,
-            harvest_id: i.harvest_id,
-        })
-        .collect();
+    items.truncate(end);
+    let items = items.split_off(start);
     Ok(TimelinePage { items, total, start })
 }
 

@@ -32,8 +32,10 @@ impl From<ThreadKind> for ItemKind {
     }
 }
 
-/// One row of the timeline.
-#[derive(Clone, Debug, PartialEq)]
+/// One row of the timeline, as the desktop's IPC carries it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename = "TimelineItem")] // the type's name in the bindings; JSON has no struct names
 pub struct Item {
     pub kind: ItemKind,
     pub at: DateTime<Utc>,
@@ -43,6 +45,7 @@ pub struct Item {
     pub hours: Option<Hours>,
     pub spent_date: Option<NaiveDate>,
     pub harvest_id: Option<i64>,
+    #[serde(skip)]
     day: NaiveDate,
 }
 

@@ -367,11 +367,12 @@ export type TimelineInput = {
 	before: number | null,
 };
 
-/**  One item of a ticket's timeline. */
+/**  One row of the timeline, as the desktop's IPC carries it. */
 export type TimelineItem = {
 	kind: ItemKind,
 	at: string,
 	author: string,
+	/**  The message text, or a time entry's notes. */
 	body: string | null,
 	hours: Hours | null,
 	spent_date: string | null,

@@ -6,11 +6,12 @@
 //! error shapes. Auth, throttling and faults already happened in `gate.rs`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
-use axum::{Extension, Router};
+use axum::Router;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{json, Map, Value};
 
@@ -86,6 +87,104 @@ fn created(body: Value) -> ApiResult {
 
 const NO_PERMISSION: &str = "You do not have permission to perform this action.";
 
+// ---- extractors -------------------------------------------------------------------------------
+
+/// The caller `gate` authenticated.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().copied().ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// The `{id}` of a path; one that is not a number is a 404, as Harvest answers.
+struct Id(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) =
+            Path::<String>::from_request_parts(parts, state).await.map_err(|_| ApiError::NotFound)?;
+        raw.parse().map(Id).map_err(|_| ApiError::NotFound)
+    }
+}
+
+/// A list request: its paging and filters, and where the envelope's links point.
+struct Listing {
+    query: Query,
+    base_url: String,
+    path: String,
+}
+
+impl FromRequestParts<App> for Listing {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let query = Query::parse(parts.uri.query())?;
+        Ok(Listing { query, base_url: app.base_url.clone(), path: parts.uri.path().to_owned() })
+    }
+}
+
+/// Keeps what matches `is_active` and was updated at or after `updated_since` (inclusive: a
+/// record written in that very second is listed).
+struct ActiveSince {
+    is_active: Option<bool>,
+    since: Option<DateTime<Utc>>,
+}
+
+impl ActiveSince {
+    fn keeps(&self, is_active: bool, updated_at: DateTime<Utc>) -> bool {
+        self.is_active.is_none_or(|active| is_active == active)
+            && self.since.is_none_or(|since| updated_at >= since)
+    }
+}
+
+impl Listing {
+    /// A filter by its parser, or the 422 naming it.
+    fn filter<T>(
+        &self,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+        problem: &str,
+    ) -> Result<Option<T>, ApiError> {
+        let parse = |v: &str| parse(v).ok_or_else(|| ApiError::Unprocessable(format!("{key} {problem}")));
+        self.query.get(key).map(parse).transpose()
+    }
+
+    fn id(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        self.filter(key, |v| v.trim().parse().ok(), "is not a valid id")
+    }
+
+    fn flag(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        self.filter(key, parse_bool, "must be true or false")
+    }
+
+    fn date(&self, key: &str) -> Result<Option<NaiveDate>, ApiError> {
+        self.filter(key, parse_date, "is not a valid date")
+    }
+
+    fn since(&self) -> Result<Option<DateTime<Utc>>, ApiError> {
+        self.filter("updated_since", parse_datetime, "is not a valid ISO 8601 datetime")
+    }
+
+    /// The `is_active` and `updated_since` filters of most lists.
+    fn active_since(&self) -> Result<ActiveSince, ApiError> {
+        Ok(ActiveSince { is_active: self.flag("is_active")?, since: self.since()? })
+    }
+
+    /// This page of `items` (already filtered and sorted) in Harvest's envelope.
+    fn page(&self, key: &str, items: Vec<Value>) -> ApiResult {
+        self.page_with(key, items, |item| item)
+    }
+
+    /// Like [`Listing::page`], rendering only the items on this page.
+    fn page_with<T>(&self, key: &str, items: Vec<T>, render: impl Fn(T) -> Value) -> ApiResult {
+        ok(self.query.envelope(key, items, render, &self.base_url, &self.path))
+    }
+}
+
 pub(crate) fn router(app: App) -> Router {
     Router::new()
         .route("/v2/users/me", get(me))
@@ -127,6 +226,87 @@ pub(crate) fn field<T>(body: &Map<String, Value>, key: &str, parse: fn(&Value) -
         Some(value) => parse(value).map_or(Field::Invalid, Field::Value),
     }
 }
+
+/// A field's two 422 messages: (blank or absent, invalid).
+type Messages = (&'static str, &'static str);
+
+/// A field the request must carry, accepted by `accept`; otherwise `None`, its message recorded.
+fn required<T>(
+    body: &Map<String, Value>,
+    key: &str,
+    parse: fn(&Value) -> Option<T>,
+    accept: impl Fn(&T) -> bool,
+    (blank, invalid): Messages,
+    problems: &mut Vec<&'static str>,
+) -> Option<T> {
+    match field(body, key, parse) {
+        Field::Value(value) if accept(&value) => Some(value),
+        Field::Value(_) | Field::Invalid => {
+            problems.push(invalid);
+            None
+        }
+        Field::Absent | Field::Blank => {
+            problems.push(blank);
+            None
+        }
+    }
+}
+
+/// A field an update may change: the new value; `current` when absent, or with its message
+/// recorded when blank or invalid.
+fn changed<T>(
+    body: &Map<String, Value>,
+    key: &str,
+    parse: fn(&Value) -> Option<T>,
+    current: T,
+    (blank, invalid): Messages,
+    problems: &mut Vec<&'static str>,
+) -> T {
+    match field(body, key, parse) {
+        Field::Value(value) => value,
+        Field::Absent => current,
+        Field::Blank => {
+            problems.push(blank);
+            current
+        }
+        Field::Invalid => {
+            problems.push(invalid);
+            current
+        }
+    }
+}
+
+/// A field that may be left out; blank or junk counts as left out.
+fn optional<T>(body: &Map<String, Value>, key: &str, parse: fn(&Value) -> Option<T>) -> Option<T> {
+    match field(body, key, parse) {
+        Field::Value(value) => Some(value),
+        _ => None,
+    }
+}
+
+fn flag(body: &Map<String, Value>, key: &str, default: bool) -> bool {
+    optional(body, key, as_bool).unwrap_or(default)
+}
+
+/// The `hours` of a new or changed entry: absent, or a number of at least 0.
+fn entry_hours(body: &Map<String, Value>, problems: &mut Vec<&'static str>) -> Option<f64> {
+    match field(body, "hours", as_f64) {
+        Field::Value(h) if h >= 0.0 => Some(h),
+        Field::Value(_) => {
+            problems.push("Hours must be greater than or equal to 0");
+            None
+        }
+        Field::Invalid => {
+            problems.push("Hours is not a number");
+            None
+        }
+        Field::Absent | Field::Blank => None,
+    }
+}
+
+const PROJECT: Messages = ("Project can't be blank", "Project is invalid");
+const TASK: Messages = ("Task can't be blank", "Task is invalid");
+const SPENT_DATE: Messages = ("Spent date can't be blank", "Spent date is not a valid date");
 
 pub(crate) fn as_i64(value: &Value) -> Option<i64> {
     match value {
@@ -211,42 +391,6 @@ pub(crate) fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Map<String
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
-}
-
-fn filter_i64(query: &Query, key: &str) -> Result<Option<i64>, ApiError> {
-    query
-        .get(key)
-        .map(|v| v.trim().parse().map_err(|_| ApiError::Unprocessable(format!("{key} is not a valid id"))))
-        .transpose()
-}
-
-fn filter_bool(query: &Query, key: &str) -> Result<Option<bool>, ApiError> {
-    query
-        .get(key)
-        .map(|v| parse_bool(v).ok_or_else(|| ApiError::Unprocessable(format!("{key} must be true or false"))))
-        .transpose()
-}
-
-fn filter_date(query: &Query, key: &str) -> Result<Option<NaiveDate>, ApiError> {
-    query
-        .get(key)
-        .map(|v| parse_date(v).ok_or_else(|| ApiError::Unprocessable(format!("{key} is not a valid date"))))
-        .transpose()
-}
-
-fn filter_since(query: &Query) -> Result<Option<DateTime<Utc>>, ApiError> {
-    query
-        .get("updated_since")
-        .map(|v| {
-            parse_datetime(v).ok_or_else(|| {
-                ApiError::Unprocessable("updated_since is not a valid ISO 8601 datetime".into())
-            })
-        })
-        .transpose()
-}
-
 fn caller_user(world: &World, caller: Caller) -> Result<&User, ApiError> {
     world.user(caller.user_id).ok_or(ApiError::Unauthorized)
 }
@@ -259,28 +403,29 @@ fn require_admin_or_manager(user: &User) -> Result<(), ApiError> {
     }
 }
 
+/// The caller, when an administrator or a manager; 403 for anyone else.
+fn manager(world: &World, caller: Caller) -> Result<&User, ApiError> {
+    let user = caller_user(world, caller)?;
+    require_admin_or_manager(user)?;
+    Ok(user)
+}
+
 // ---- people, company, catalogue ---------------------------------------------------------------
 
-async fn me(State(app): State<App>, Extension(caller): Extension<Caller>) -> ApiResult {
+async fn me(State(app): State<App>, caller: Caller) -> ApiResult {
     let world = app.world();
     let user = caller_user(&world, caller)?;
     ok(world.user_json(user))
 }
 
-async fn users(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> ApiResult {
-    let query = Query::parse(raw.as_deref())?;
+async fn users(State(app): State<App>, caller: Caller, listing: Listing) -> ApiResult {
     let world = app.world();
-    require_admin_or_manager(caller_user(&world, caller)?)?;
+    manager(&world, caller)?;
     let items = world.users.iter().map(|u| world.user_json(u)).collect();
-    ok(query.envelope("users", items, &app.base_url, uri.path()))
+    listing.page("users", items)
 }
 
-async fn company(State(app): State<App>, Extension(caller): Extension<Caller>) -> ApiResult {
+async fn company(State(app): State<App>, caller: Caller) -> ApiResult {
     let world = app.world();
     caller_user(&world, caller)?;
     ok(json!({
@@ -308,13 +453,7 @@ async fn company(State(app): State<App>, Extension(caller): Extension<Caller>) -
     }))
 }
 
-async fn my_project_assignments(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> ApiResult {
-    let query = Query::parse(raw.as_deref())?;
+async fn my_project_assignments(State(app): State<App>, caller: Caller, listing: Listing) -> ApiResult {
     let world = app.world();
     let items = world
         .user_assignments
@@ -323,60 +462,43 @@ async fn my_project_assignments(
         .filter(|a| world.project(a.project_id).is_some_and(|p| p.is_active))
         .map(|a| world.project_assignment_json(a))
         .collect();
-    ok(query.envelope("project_assignments", items, &app.base_url, uri.path()))
+    listing.page("project_assignments", items)
 }
 
-async fn clients(State(app): State<App>, RawQuery(raw): RawQuery, uri: Uri) -> ApiResult {
-    let query = Query::parse(raw.as_deref())?;
+async fn clients(State(app): State<App>, listing: Listing) -> ApiResult {
     let world = app.world();
     let items = world.clients.iter().map(|c| world.client_json(c)).collect();
-    ok(query.envelope("clients", items, &app.base_url, uri.path()))
+    listing.page("clients", items)
 }
 
-async fn tasks(State(app): State<App>, RawQuery(raw): RawQuery, uri: Uri) -> ApiResult {
-    let query = Query::parse(raw.as_deref())?;
+async fn tasks(State(app): State<App>, listing: Listing) -> ApiResult {
     let world = app.world();
     let items = world.tasks.iter().map(|t| world.task_json(t)).collect();
-    ok(query.envelope("tasks", items, &app.base_url, uri.path()))
+    listing.page("tasks", items)
 }
 
 // ---- projects and task assignments ------------------------------------------------------------
 
-async fn projects(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> ApiResult {
-    let query = Query::parse(raw.as_deref())?;
-    let is_active = filter_bool(&query, "is_active")?;
-    let client_id = filter_i64(&query, "client_id")?;
-    let since = filter_since(&query)?;
+async fn projects(State(app): State<App>, caller: Caller, listing: Listing) -> ApiResult {
+    let filter = listing.active_since()?;
+    let client_id = listing.id("client_id")?;
     let world = app.world();
-    let user = caller_user(&world, caller)?;
-    require_admin_or_manager(user)?;
+    let user = manager(&world, caller)?;
     let mut visible: Vec<&Project> = world
         .projects
         .iter()
         .filter(|p| world.can_see_project(user, p.id))
-        .filter(|p| is_active.is_none_or(|active| p.is_active == active))
+        .filter(|p| filter.keeps(p.is_active, p.updated_at))
         .filter(|p| client_id.is_none_or(|id| p.client_id == id))
-        .filter(|p| since.is_none_or(|since| p.updated_at >= since))
         .collect();
     visible.sort_by_key(|p| std::cmp::Reverse(p.id));
     let items = visible.into_iter().map(|p| world.project_json(p)).collect();
-    ok(query.envelope("projects", items, &app.base_url, uri.path()))
+    listing.page("projects", items)
 }
 
-async fn project(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = parse_id(&id)?;
+async fn project(State(app): State<App>, caller: Caller, Id(id): Id) -> ApiResult {
     let world = app.world();
-    let user = caller_user(&world, caller)?;
-    require_admin_or_manager(user)?;
+    let user = manager(&world, caller)?;
     match world.project(id) {
         Some(p) if world.can_see_project(user, p.id) => ok(world.project_json(p)),
         _ => Err(ApiError::NotFound),
@@ -388,48 +510,25 @@ const BUDGET_BY: [&str; 6] = ["project", "project_cost", "task", "task_fees", "p
 
 async fn create_project(
     State(app): State<App>,
-    Extension(caller): Extension<Caller>,
+    caller: Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let body = parse_body(&headers, &body)?;
     let mut world = app.world();
-    let user = caller_user(&world, caller)?;
-    require_admin_or_manager(user)?;
+    let user = manager(&world, caller)?;
     if !user.may_create_projects() {
         return Err(ApiError::Forbidden(NO_PERMISSION.into()));
     }
 
     let mut problems = Vec::new();
-    let client_id = match field(&body, "client_id", as_i64) {
-        Field::Value(id) if world.client(id).is_some() => Some(id),
-        Field::Value(_) | Field::Invalid => {
-            problems.push("Client is invalid");
-            None
-        }
-        Field::Absent | Field::Blank => {
-            problems.push("Client can't be blank");
-            None
-        }
-    };
-    let name = match field(&body, "name", as_string) {
-        Field::Value(name) => Some(name.trim().to_owned()),
-        _ => {
-            problems.push("Name can't be blank");
-            None
-        }
-    };
-    let is_billable = match field(&body, "is_billable", as_bool) {
-        Field::Value(b) => Some(b),
-        Field::Invalid => {
-            problems.push("Is billable is not included in the list");
-            None
-        }
-        _ => {
-            problems.push("Is billable can't be blank");
-            None
-        }
-    };
+    let client = ("Client can't be blank", "Client is invalid");
+    let client_id =
+        required(&body, "client_id", as_i64, |id| world.client(*id).is_some(), client, &mut problems);
+    let name = ("Name can't be blank", "Name can't be blank");
+    let name = required(&body, "name", as_string, |_| true, name, &mut problems).map(|n| n.trim().to_owned());
+    let billable = ("Is billable can't be blank", "Is billable is not included in the list");
+    let is_billable = required(&body, "is_billable", as_bool, |_| true, billable, &mut problems);
     let bill_by = choice(&body, "bill_by", &BILL_BY, BILL_BY_PROBLEMS, &mut problems);
     let budget_by = choice(&body, "budget_by", &BUDGET_BY, BUDGET_BY_PROBLEMS, &mut problems);
     let mut optional_number = |key: &str, label: &'static str| match field(&body, key, as_f64) {
@@ -459,18 +558,9 @@ async fn create_project(
         return Err(ApiError::Unprocessable(problems.join(", ")));
     };
 
-    let flag = |key: &str, default: bool| match field(&body, key, as_bool) {
-        Field::Value(b) => b,
-        _ => default,
-    };
-    let text = |key: &str| match field(&body, key, as_string) {
-        Field::Value(s) => Some(s),
-        _ => None,
-    };
-    let date = |key: &str| match field(&body, key, as_date) {
-        Field::Value(d) => Some(d),
-        _ => None,
-    };
+    let flag = |key: &str, default: bool| flag(&body, key, default);
+    let text = |key: &str| optional(&body, key, as_string);
+    let date = |key: &str| optional(&body, key, as_date);
     let now = world.now();
     let id = world.next.project;
     world.next.project += 1;
@@ -505,34 +595,23 @@ async fn create_project(
     created(project)
 }
 
-const BILL_BY_PROBLEMS: (&str, &str) = ("Bill by can't be blank", "Bill by is not included in the list");
-const BUDGET_BY_PROBLEMS: (&str, &str) =
-    ("Budget by can't be blank", "Budget by is not included in the list");
+const BILL_BY_PROBLEMS: Messages = ("Bill by can't be blank", "Bill by is not included in the list");
+const BUDGET_BY_PROBLEMS: Messages = ("Budget by can't be blank", "Budget by is not included in the list");
 
 /// One of `allowed`; otherwise records the (blank, invalid) problem.
 fn choice(
     body: &Map<String, Value>,
     key: &str,
     allowed: &[&str],
-    (blank, invalid): (&'static str, &'static str),
+    messages: Messages,
     problems: &mut Vec<&'static str>,
 ) -> Option<String> {
-    match field(body, key, as_string) {
-        Field::Value(v) if allowed.contains(&v.as_str()) => Some(v),
-        Field::Value(_) | Field::Invalid => {
-            problems.push(invalid);
-            None
-        }
-        Field::Absent | Field::Blank => {
-            problems.push(blank);
-            None
-        }
-    }
+    required(body, key, as_string, |v| allowed.contains(&v.as_str()), messages, problems)
 }
 
 /// Admins, or the project's managers, may read and change its task assignments.
-fn require_project_manager(world: &World, user: &User, project_id: i64) -> Result<(), ApiError> {
-    require_admin_or_manager(user)?;
+fn require_project_manager(world: &World, caller: Caller, project_id: i64) -> Result<(), ApiError> {
+    let user = manager(world, caller)?;
     if world.project(project_id).is_none() {
         return Err(ApiError::NotFound);
     }
@@ -545,55 +624,44 @@ fn require_project_manager(world: &World, user: &User, project_id: i64) -> Resul
 
 async fn project_task_assignments(
     State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
+    caller: Caller,
+    Id(project_id): Id,
+    listing: Listing,
 ) -> ApiResult {
-    let project_id = parse_id(&id)?;
-    let query = Query::parse(raw.as_deref())?;
-    let is_active = filter_bool(&query, "is_active")?;
-    let since = filter_since(&query)?;
+    let filter = listing.active_since()?;
     let world = app.world();
-    require_project_manager(&world, caller_user(&world, caller)?, project_id)?;
+    require_project_manager(&world, caller, project_id)?;
     let items = world
         .task_assignments
         .iter()
         .filter(|a| a.project_id == project_id)
-        .filter(|a| is_active.is_none_or(|active| a.is_active == active))
-        .filter(|a| since.is_none_or(|since| a.updated_at >= since))
+        .filter(|a| filter.keeps(a.is_active, a.updated_at))
         .map(|a| world.task_assignment_listing_json(a))
         .collect();
-    ok(query.envelope("task_assignments", items, &app.base_url, uri.path()))
+    listing.page("task_assignments", items)
 }
 
 async fn assign_task(
     State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    caller: Caller,
+    Id(project_id): Id,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let project_id = parse_id(&id)?;
     let body = parse_body(&headers, &body)?;
     let mut world = app.world();
-    require_project_manager(&world, caller_user(&world, caller)?, project_id)?;
-    let task_id = match field(&body, "task_id", as_i64) {
-        Field::Value(id) if world.task(id).is_some() => id,
-        Field::Value(_) | Field::Invalid => return Err(ApiError::Unprocessable("Task is invalid".into())),
-        Field::Absent | Field::Blank => return Err(ApiError::Unprocessable("Task can't be blank".into())),
+    require_project_manager(&world, caller, project_id)?;
+    let mut problems = Vec::new();
+    let Some(task_id) =
+        required(&body, "task_id", as_i64, |id| world.task(*id).is_some(), TASK, &mut problems)
+    else {
+        return Err(ApiError::Unprocessable(problems.join(", ")));
     };
     if world.task_assignment(project_id, task_id).is_some() {
         return Err(ApiError::Unprocessable("Task has already been taken".into()));
     }
-    let flag = |key: &str, default: bool| match field(&body, key, as_bool) {
-        Field::Value(b) => b,
-        _ => default,
-    };
-    let number = |key: &str| match field(&body, key, as_f64) {
-        Field::Value(n) => Some(n),
-        _ => None,
-    };
+    let flag = |key: &str, default: bool| flag(&body, key, default);
+    let number = |key: &str| optional(&body, key, as_f64);
     let assignment = world.assign_task(
         project_id,
         task_id,
@@ -615,48 +683,33 @@ async fn assign_task(
     created(value)
 }
 
-async fn task_assignments(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> ApiResult {
-    let query = Query::parse(raw.as_deref())?;
-    let is_active = filter_bool(&query, "is_active")?;
-    let since = filter_since(&query)?;
+async fn task_assignments(State(app): State<App>, caller: Caller, listing: Listing) -> ApiResult {
+    let filter = listing.active_since()?;
     let world = app.world();
-    let user = caller_user(&world, caller)?;
-    require_admin_or_manager(user)?;
+    let user = manager(&world, caller)?;
     let items = world
         .task_assignments
         .iter()
         .filter(|a| world.can_see_project(user, a.project_id))
-        .filter(|a| is_active.is_none_or(|active| a.is_active == active))
-        .filter(|a| since.is_none_or(|since| a.updated_at >= since))
+        .filter(|a| filter.keeps(a.is_active, a.updated_at))
         .map(|a| world.task_assignment_listing_json(a))
         .collect();
-    ok(query.envelope("task_assignments", items, &app.base_url, uri.path()))
+    listing.page("task_assignments", items)
 }
 
 // ---- time entries -----------------------------------------------------------------------------
 
-async fn time_entries(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    RawQuery(raw): RawQuery,
-    uri: Uri,
-) -> ApiResult {
-    let query = Query::parse(raw.as_deref())?;
-    let user_id = filter_i64(&query, "user_id")?;
-    let client_id = filter_i64(&query, "client_id")?;
-    let project_id = filter_i64(&query, "project_id")?;
-    let task_id = filter_i64(&query, "task_id")?;
-    let is_running = filter_bool(&query, "is_running")?;
-    let is_billed = filter_bool(&query, "is_billed")?;
-    let since = filter_since(&query)?;
-    let from = filter_date(&query, "from")?;
-    let to = filter_date(&query, "to")?;
-    let external_reference_id = query.get("external_reference_id").map(str::to_owned);
+async fn time_entries(State(app): State<App>, caller: Caller, listing: Listing) -> ApiResult {
+    let user_id = listing.id("user_id")?;
+    let client_id = listing.id("client_id")?;
+    let project_id = listing.id("project_id")?;
+    let task_id = listing.id("task_id")?;
+    let is_running = listing.flag("is_running")?;
+    let is_billed = listing.flag("is_billed")?;
+    let since = listing.since()?;
+    let from = listing.date("from")?;
+    let to = listing.date("to")?;
+    let external_reference_id = listing.query.get("external_reference_id").map(str::to_owned);
 
     let world = app.world();
     let viewer = caller_user(&world, caller)?;
@@ -681,7 +734,7 @@ async fn time_entries(
         .collect();
     // Newest spent_date first, then newest id first (as the 2024 recordings list them).
     matching.sort_by(|a, b| b.spent_date.cmp(&a.spent_date).then(b.id.cmp(&a.id)));
-    ok(query.envelope_with("time_entries", matching, |e| world.entry_json(e), &app.base_url, uri.path()))
+    listing.page_with("time_entries", matching, |e| world.entry_json(e))
 }
 
 /// The entry if the caller may see it; 404 otherwise (Harvest also hides what you may not see).
@@ -732,70 +785,21 @@ fn check_assignment(world: &World, user_id: i64, project_id: i64, task_id: i64) 
     Ok(())
 }
 
-async fn time_entry(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = parse_id(&id)?;
+async fn time_entry(State(app): State<App>, caller: Caller, Id(id): Id) -> ApiResult {
     let world = app.world();
     let entry = visible_entry(&world, caller, id)?;
     ok(world.entry_json(entry))
 }
 
-async fn create_entry(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
+async fn create_entry(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult {
     let body = parse_body(&headers, &body)?;
     let mut problems = Vec::new();
-    let project_id = match field(&body, "project_id", as_i64) {
-        Field::Value(id) => Some(id),
-        Field::Invalid => {
-            problems.push("Project is invalid");
-            None
-        }
-        _ => {
-            problems.push("Project can't be blank");
-            None
-        }
-    };
-    let task_id = match field(&body, "task_id", as_i64) {
-        Field::Value(id) => Some(id),
-        Field::Invalid => {
-            problems.push("Task is invalid");
-            None
-        }
-        _ => {
-            problems.push("Task can't be blank");
-            None
-        }
-    };
-    let spent_date = match field(&body, "spent_date", as_date) {
-        Field::Value(date) => Some(date),
-        Field::Invalid => {
-            problems.push("Spent date is not a valid date");
-            None
-        }
-        _ => {
-            problems.extend(["Spent date can't be blank", "Spent date is not a valid date"]);
-            None
-        }
-    };
-    let hours = match field(&body, "hours", as_f64) {
-        Field::Value(h) if h >= 0.0 => Some(h),
-        Field::Value(_) => {
-            problems.push("Hours must be greater than or equal to 0");
-            None
-        }
-        Field::Invalid => {
-            problems.push("Hours is not a number");
-            None
-        }
-        Field::Absent | Field::Blank => None,
-    };
+    let project_id = required(&body, "project_id", as_i64, |_| true, PROJECT, &mut problems);
+    let task_id = required(&body, "task_id", as_i64, |_| true, TASK, &mut problems);
+    // A new entry without a date gets both messages, as recorded.
+    let date = ("Spent date can't be blank, Spent date is not a valid date", SPENT_DATE.1);
+    let spent_date = required(&body, "spent_date", as_date, |_| true, date, &mut problems);
+    let hours = entry_hours(&body, &mut problems);
     let user_id = match field(&body, "user_id", as_i64) {
         Field::Value(id) => id,
         Field::Invalid => {
@@ -809,10 +813,7 @@ async fn create_entry(
     else {
         return Err(ApiError::Unprocessable(problems.join(", ")));
     };
-    let notes = match field(&body, "notes", as_string) {
-        Field::Value(notes) => Some(notes),
-        _ => None,
-    };
+    let notes = optional(&body, "notes", as_string);
     let external_reference = body.get("external_reference").cloned().filter(Value::is_object);
 
     let mut world = app.world();
@@ -834,66 +835,21 @@ async fn create_entry(
 
 async fn update_entry(
     State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    caller: Caller,
+    Id(id): Id,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let id = parse_id(&id)?;
     let body = parse_body(&headers, &body)?;
     let mut world = app.world();
     let entry = visible_entry(&world, caller, id)?;
     refuse_locked(entry)?;
 
     let mut problems = Vec::new();
-    let project_id = match field(&body, "project_id", as_i64) {
-        Field::Value(id) => id,
-        Field::Absent => entry.project_id,
-        Field::Invalid => {
-            problems.push("Project is invalid");
-            entry.project_id
-        }
-        Field::Blank => {
-            problems.push("Project can't be blank");
-            entry.project_id
-        }
-    };
-    let task_id = match field(&body, "task_id", as_i64) {
-        Field::Value(id) => id,
-        Field::Absent => entry.task_id,
-        Field::Invalid => {
-            problems.push("Task is invalid");
-            entry.task_id
-        }
-        Field::Blank => {
-            problems.push("Task can't be blank");
-            entry.task_id
-        }
-    };
-    let spent_date = match field(&body, "spent_date", as_date) {
-        Field::Value(date) => date,
-        Field::Absent => entry.spent_date,
-        Field::Invalid => {
-            problems.push("Spent date is not a valid date");
-            entry.spent_date
-        }
-        Field::Blank => {
-            problems.push("Spent date can't be blank");
-            entry.spent_date
-        }
-    };
-    let hours = match field(&body, "hours", as_f64) {
-        Field::Value(h) if h >= 0.0 => Some(h),
-        Field::Value(_) => {
-            problems.push("Hours must be greater than or equal to 0");
-            None
-        }
-        Field::Invalid => {
-            problems.push("Hours is not a number");
-            None
-        }
-        Field::Absent | Field::Blank => None,
-    };
+    let project_id = changed(&body, "project_id", as_i64, entry.project_id, PROJECT, &mut problems);
+    let task_id = changed(&body, "task_id", as_i64, entry.task_id, TASK, &mut problems);
+    let spent_date = changed(&body, "spent_date", as_date, entry.spent_date, SPENT_DATE, &mut problems);
+    let hours = entry_hours(&body, &mut problems);
     if !problems.is_empty() {
         return Err(ApiError::Unprocessable(problems.join(", ")));
     }
@@ -927,12 +883,7 @@ async fn update_entry(
     })
 }
 
-async fn delete_entry(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = parse_id(&id)?;
+async fn delete_entry(State(app): State<App>, caller: Caller, Id(id): Id) -> ApiResult {
     let mut world = app.world();
     let entry = visible_entry(&world, caller, id)?;
     refuse_locked(entry)?;
@@ -941,12 +892,7 @@ async fn delete_entry(
     ok(deleted)
 }
 
-async fn stop_entry(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = parse_id(&id)?;
+async fn stop_entry(State(app): State<App>, caller: Caller, Id(id): Id) -> ApiResult {
     let mut world = app.world();
     let entry = visible_entry(&world, caller, id)?;
     if !entry.is_running() {
@@ -958,12 +904,7 @@ async fn stop_entry(
     })
 }
 
-async fn restart_entry(
-    State(app): State<App>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = parse_id(&id)?;
+async fn restart_entry(State(app): State<App>, caller: Caller, Id(id): Id) -> ApiResult {
     let mut world = app.world();
     let entry = visible_entry(&world, caller, id)?;
     if entry.is_running() {

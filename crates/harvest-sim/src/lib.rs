@@ -92,6 +92,11 @@ impl Fault {
     pub fn once(method: Option<&str>, path_prefix: &str, kind: FaultKind) -> Fault {
         Fault { method: method.map(str::to_owned), path_prefix: path_prefix.to_owned(), times: 1, kind }
     }
+
+    /// The same fault for the next `times` matching requests.
+    pub fn times(self, times: usize) -> Fault {
+        Fault { times, ..self }
+    }
 }
 
 /// What a [`Fault`] does to a matching request.

@@ -59,13 +59,9 @@ impl Query {
         format!("{base_url}{path}?{encoded}")
     }
 
-    /// Wraps `items` (already filtered and sorted) into the envelope for this page.
-    pub fn envelope(&self, key: &str, items: Vec<Value>, base_url: &str, path: &str) -> Value {
-        self.envelope_with(key, items, |item| item, base_url, path)
-    }
-
-    /// Like [`Query::envelope`], rendering only the items on this page (lists can be thousands long).
-    pub fn envelope_with<T>(
+    /// Wraps `items` (already filtered and sorted) into the envelope for this page, rendering
+    /// only the items on it (lists can be thousands long).
+    pub fn envelope<T>(
         &self,
         key: &str,
         items: Vec<T>,
@@ -105,7 +101,7 @@ mod tests {
     fn a_middle_page_links_both_ways_and_keeps_the_filters() {
         let query = Query::parse(Some("user_id=7&page=2&per_page=2&ref=next")).expect("a valid query");
         let items = (0..5).map(|i| json!(i)).collect();
-        let page = query.envelope("things", items, "http://127.0.0.1:1", "/v2/things");
+        let page = query.envelope("things", items, |item| item, "http://127.0.0.1:1", "/v2/things");
         assert_eq!(page["things"], json!([2, 3]), "page 2 of 2-per-page skips the first two");
         assert_eq!((page["previous_page"].clone(), page["next_page"].clone()), (json!(1), json!(3)));
         assert_eq!(

@@ -187,18 +187,5 @@ async fn main() {
 
 /// The session of the token's person (an administrator's here), as every process resolves it.
 async fn session(store: &Store, client: &HarvestClient) -> tickettime::Session {
-    let harvest = tickettime::connection::Harvest {
-        client: client.clone(),
-        source: tickettime::connection::Source::Environment,
-        key: String::new(),
-    };
-    tickettime::Session::open(
-        store.clone(),
-        Some(harvest),
-        tickettime::personal::PersonalCache::none(),
-        None,
-        Utc::now(),
-    )
-    .await
-    .expect("the token's person")
+    tickettime::Session::of_client(store.clone(), client, Utc::now()).await.expect("the token's person")
 }

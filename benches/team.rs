@@ -23,7 +23,7 @@ use tickettime::logging::{log_time, LogRequest};
 use tickettime::notify::take_notices;
 use tickettime::store::NewTicket;
 use tickettime::sync::{self, SyncOptions};
-use tickettime::watch::follow;
+use tickettime::watch::subscribe;
 use tickettime::{Error, Store};
 
 const AGENTS: i64 = 20;
@@ -127,14 +127,7 @@ async fn main() {
     // The PM's desktop.
     {
         let store = Store::open(&url).await.expect("pm store");
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let follower = store.clone();
-        tokio::spawn(async move {
-            let _ = follow(&follower, move |h| {
-                let _ = tx.send(h);
-            })
-            .await;
-        });
+        let mut rx = subscribe(&store);
         let latencies = latencies.clone();
         let notices = notices.clone();
         let pm = pm.clone();
@@ -288,14 +281,9 @@ fn session(
         role: staff.role,
         sees_whole_account: staff.role == Role::Admin,
     };
-    let harvest = tickettime::connection::Harvest {
-        client: client.clone(),
-        source: tickettime::connection::Source::Environment,
-        key: String::new(),
-    };
     tickettime::Session::with_actor(
         store.clone(),
-        Some(harvest),
+        Some(tickettime::connection::Harvest::of_client(client)),
         PersonalCache::none(),
         tickettime::Actor::assume_with_harvest(staff.clone(), identity),
     )

@@ -114,6 +114,11 @@ pub struct Harvest {
 }
 
 impl Harvest {
+    /// A client its caller built (tests, benchmarks, embedding): no personal cache entry.
+    pub fn of_client(client: &harvest::HarvestClient) -> Self {
+        Harvest { client: client.clone(), source: Source::Environment, key: String::new() }
+    }
+
     fn new(client: harvest::HarvestClient, source: Source, token: &SecretString) -> Self {
         let key = PersonalCache::key(client.account_id(), token.expose_secret());
         Harvest { client, source, key }

@@ -34,6 +34,16 @@ impl Session {
         Ok(Session { store, harvest, actor, cache })
     }
 
+    /// The session of whoever a ready client's token belongs to (asked of
+    /// Harvest, as every process does), with no personal cache.
+    pub async fn of_client(
+        store: Store,
+        client: &harvest::HarvestClient,
+        now: DateTime<Utc>,
+    ) -> Result<Session> {
+        Session::open(store, Some(Harvest::of_client(client)), PersonalCache::none(), None, now).await
+    }
+
     /// A session for an actor the caller has already established (tests, tools).
     pub fn with_actor(store: Store, harvest: Option<Harvest>, cache: PersonalCache, actor: Actor) -> Session {
         Session { store, harvest, actor, cache }

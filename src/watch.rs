@@ -93,6 +93,23 @@ pub async fn follow(store: &Store, mut on: impl FnMut(Heard) + Send) -> Result<(
     }
 }
 
+/// [`follow`] on a task of its own, heard as a channel. The channel closes when
+/// following cannot start (said on stderr) — at once for a SQLite store.
+pub fn subscribe(store: &Store) -> tokio::sync::mpsc::UnboundedReceiver<Heard> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let store = store.clone();
+    tokio::spawn(async move {
+        let outcome = follow(&store, move |heard| {
+            let _ = tx.send(heard);
+        })
+        .await;
+        if let Err(error) = outcome {
+            eprintln!("tickettime: team changes are not followed: {error}");
+        }
+    });
+    rx
+}
+
 /// How long [`ask_leader`] waits: for a leader to say it heard, then for
 /// its import to finish.
 #[derive(Clone, Copy, Debug)]

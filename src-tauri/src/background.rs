@@ -255,17 +255,7 @@ pub async fn publish<R: Runtime>(app: &AppHandle<R>) {
 /// window; after a dropped connection, catches up. Does nothing on SQLite.
 async fn follow_team<R: Runtime>(app: AppHandle<R>) {
     let store = app.state::<Store>().inner().clone();
-    let (heard_tx, mut heard) = mpsc::unbounded_channel();
-    let follower = store.clone();
-    tauri::async_runtime::spawn(async move {
-        let outcome = tickettime::watch::follow(&follower, move |h| {
-            let _ = heard_tx.send(h);
-        })
-        .await;
-        if let Err(error) = outcome {
-            log::warn!("team changes are not followed: {error}");
-        }
-    });
+    let mut heard = tickettime::watch::subscribe(&store);
     while let Some(h) = heard.recv().await {
         if let tickettime::watch::Heard::SyncAsked(id) = h {
             answer(&app, &store, id);

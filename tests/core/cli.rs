@@ -34,24 +34,12 @@ impl Cli {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "`tickettime {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8 output")
+        support::stdout_of(args, self.run(args))
     }
 
     /// Runs a command that must fail; returns its one-line error.
     fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "`tickettime {}` should have failed", args.join(" "));
-        assert!(out.stdout.is_empty(), "a failing command prints nothing on stdout");
-        let stderr = String::from_utf8(out.stderr).expect("utf-8 errors");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "errors are one line: {stderr}");
-        stderr
+        support::error_of(args, self.run(args))
     }
 
     fn json(&self, args: &[&str]) -> Value {

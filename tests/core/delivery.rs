@@ -66,14 +66,16 @@ impl Desk {
     }
 
     async fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
-        let out = self.run(token, args).await;
-        assert!(
-            out.status.success(),
-            "`{}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        support::stdout_of(args, self.run(token, args).await)
+    }
+
+    /// Two `outbox push` processes at once; each must succeed.
+    async fn two_pushes_at_once(&self) {
+        let push = ["outbox", "push", "--json"];
+        let (a, b) = tokio::join!(self.run(Some(TOKEN), &push), self.run(Some(TOKEN), &push));
+        for out in [&a, &b] {
+            assert!(out.status.success(), "push: {}", String::from_utf8_lossy(&out.stderr));
+        }
     }
 
     /// Harvest's entries for the ticket.
@@ -115,12 +117,11 @@ async fn a_log_killed_after_harvest_created_the_entry_is_sent_once() {
     for desk in desks().await {
         // Harvest creates the entry, then its answer takes 30 s: the
         // process is killed in between, before it can record anything.
-        desk.sim.inject(Fault {
-            method: Some("POST".into()),
-            path_prefix: "/v2/time_entries".into(),
-            times: 1,
-            kind: FaultKind::DelayAfterHandling(Duration::from_secs(30)),
-        });
+        desk.sim.inject(Fault::once(
+            Some("POST"),
+            "/v2/time_entries",
+            FaultKind::DelayAfterHandling(Duration::from_secs(30)),
+        ));
         let mut log = desk
             .command(&desk.sim.url(), Some(TOKEN), &["log", &desk.ticket, "--hours", "0.5"])
             .spawn()
@@ -131,13 +132,7 @@ async fn a_log_killed_after_harvest_created_the_entry_is_sent_once() {
         assert_eq!(outbox[0]["state"], "sending", "the claim was recorded before the POST: {outbox:?}");
 
         // Two pushes at once, after the crash: one finds the entry, none sends it again.
-        let (a, b) = tokio::join!(
-            desk.run(Some(TOKEN), &["outbox", "push", "--json"]),
-            desk.run(Some(TOKEN), &["outbox", "push", "--json"])
-        );
-        for out in [&a, &b] {
-            assert!(out.status.success(), "push: {}", String::from_utf8_lossy(&out.stderr));
-        }
+        desk.two_pushes_at_once().await;
         let entries = desk.in_harvest();
         assert_eq!(entries.len(), 1, "exactly one entry in Harvest: {entries:?}");
         let outbox = desk.outbox().await;
@@ -172,19 +167,11 @@ async fn five_entries_queued_offline_then_two_pushes_at_once_send_five() {
         }
         assert_eq!(desk.outbox().await.iter().filter(|i| i["state"] == "pending").count(), 5);
         // Slow answers, so the two pushes overlap.
-        desk.sim.inject(Fault {
-            method: Some("POST".into()),
-            path_prefix: "/v2/time_entries".into(),
-            times: 10,
-            kind: FaultKind::Delay(Duration::from_millis(150)),
-        });
-        let (a, b) = tokio::join!(
-            desk.run(Some(TOKEN), &["outbox", "push", "--json"]),
-            desk.run(Some(TOKEN), &["outbox", "push", "--json"])
+        desk.sim.inject(
+            Fault::once(Some("POST"), "/v2/time_entries", FaultKind::Delay(Duration::from_millis(150)))
+                .times(10),
         );
-        for out in [&a, &b] {
-            assert!(out.status.success(), "push: {}", String::from_utf8_lossy(&out.stderr));
-        }
+        desk.two_pushes_at_once().await;
         let entries = desk.in_harvest();
         assert_eq!(entries.len(), 5, "five entries, not ten: {entries:?}");
         let mut hours: Vec<f64> = entries.iter().filter_map(|e| e["hours"].as_f64()).collect();

@@ -62,20 +62,11 @@ impl Desk {
     }
 
     async fn ok_as(&self, token: &str, args: &[&str]) -> String {
-        let out = self.run_as(token, args).await;
-        assert!(
-            out.status.success(),
-            "`tickettime {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        support::stdout_of(args, self.run_as(token, args).await)
     }
 
     async fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
-        assert!(!out.status.success(), "`tickettime {}` should fail", args.join(" "));
-        String::from_utf8(out.stderr).expect("utf-8")
+        support::error_of(args, self.run(args).await)
     }
 
     async fn json_as(&self, token: &str, args: &[&str]) -> Value {
@@ -232,12 +223,7 @@ async fn an_ambiguous_post_ends_with_exactly_one_entry_in_harvest() {
     let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
     let (ticket, _, _) = desk.ticket("10").await;
     let t = ticket.to_string();
-    desk.sim.inject(Fault {
-        method: Some("POST".into()),
-        path_prefix: "/v2/time_entries".into(),
-        times: 1,
-        kind: FaultKind::DropAfterHandling,
-    });
+    desk.sim.inject(Fault::once(Some("POST"), "/v2/time_entries", FaultKind::DropAfterHandling));
     let out = desk.json(&["log", &t, "--hours", "1.5"]).await;
     assert_eq!(out["state"], "queued", "the answer was lost, so the item waits");
     assert_eq!(desk.entries_for(ticket).len(), 1, "Harvest did create it");
@@ -254,12 +240,7 @@ async fn a_validation_error_marks_the_item_failed_and_it_is_never_retried_on_its
     let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
     let (ticket, _, _) = desk.ticket("10").await;
     let t = ticket.to_string();
-    desk.sim.inject(Fault {
-        method: Some("POST".into()),
-        path_prefix: "/v2/time_entries".into(),
-        times: 1,
-        kind: FaultKind::Status(422),
-    });
+    desk.sim.inject(Fault::once(Some("POST"), "/v2/time_entries", FaultKind::Status(422)));
     let error = desk.fails(&["log", &t, "--hours", "1"]).await;
     assert!(error.contains("refused") && error.contains("outbox"), "{error}");
     let items = desk.json(&["outbox"]).await;

@@ -143,12 +143,7 @@ async fn a_stream_that_fails_on_page_3_keeps_the_watermark_and_the_next_sync_con
     sync(&baseline, &client).await.expect("uninterrupted");
 
     let (_db, store) = desk().await;
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/time_entries?page=3".into(),
-        times: 5,
-        kind: FaultKind::Status(500),
-    });
+    sim.inject(Fault::once(None, "/v2/time_entries?page=3", FaultKind::Status(500)).times(5));
     let failed = sync(&store, &client).await;
     assert!(failed.is_err(), "page 3 fails after its retries");
     let state = store.sync_state().await.expect("state");
@@ -225,12 +220,8 @@ async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
 
     // The scheduled pass re-lists each linked project; a failed page removes nothing.
     let scheduled = SyncOptions { reconcile_every: 1, ..SyncOptions::default() };
-    sim.inject(Fault {
-        method: None,
-        path_prefix: format!("/v2/time_entries?project_id={GLOBEX_BILLING_PROJECT_ID}"),
-        times: 5,
-        kind: FaultKind::Status(503),
-    });
+    let listing = format!("/v2/time_entries?project_id={GLOBEX_BILLING_PROJECT_ID}");
+    sim.inject(Fault::once(None, &listing, FaultKind::Status(503)).times(5));
     assert!(
         sync::run(&support::session_with(&store, &client).await, &scheduled, &|_| {}).await.is_err(),
         "the project listing fails"
@@ -246,12 +237,7 @@ async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
 
     // A full sync lists the whole account: its stream is the reconcile.
     assert!(sim.delete_entry(second));
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/time_entries?per_page".into(),
-        times: 5,
-        kind: FaultKind::Status(503),
-    });
+    sim.inject(Fault::once(None, "/v2/time_entries?per_page", FaultKind::Status(503)).times(5));
     assert!(full(&store, &client).await.is_err());
     assert_eq!(deleted_rows(&store).await, 1, "a failed full stream removes nothing more");
     sim.clear_requests();
@@ -371,7 +357,7 @@ async fn throttling_server_errors_and_drops_mid_stream_do_not_stop_a_sync() {
         ("/v2/time_entries?page=3", FaultKind::Drop),
         ("/v2/time_entries?page=3", FaultKind::Garbage),
     ] {
-        sim.inject(Fault { method: None, path_prefix: prefix.into(), times: 1, kind });
+        sim.inject(Fault::once(None, prefix, kind));
     }
     sync(&store, &client).await.expect("the sync completes");
     assert_eq!(dump(&store).await, dump(&baseline).await);
@@ -505,12 +491,7 @@ async fn a_sync_killed_at_random_points_leaves_a_sound_database_that_converges()
         } else {
             format!("/v2/time_entries?page={page}")
         };
-        sim.inject(Fault {
-            method: None,
-            path_prefix: prefix.clone(),
-            times: 1,
-            kind: FaultKind::Delay(Duration::from_millis(400)),
-        });
+        sim.inject(Fault::once(None, &prefix, FaultKind::Delay(Duration::from_millis(400))));
         sim.clear_requests();
         let mut child = cli(&sim, &db).arg("sync").spawn().expect("spawned");
         let deadline = std::time::Instant::now() + Duration::from_secs(20);

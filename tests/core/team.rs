@@ -18,7 +18,7 @@ use tickettime::domain::{Email, EventKind, Hours, Role};
 use tickettime::notify::{take_notices, Notice};
 use tickettime::store::{NewTicket, Staff};
 use tickettime::sync::{self, SyncOptions};
-use tickettime::watch::{follow, Heard};
+use tickettime::watch::{subscribe, Heard};
 use tickettime::{Error, Store};
 
 struct Team {
@@ -26,6 +26,14 @@ struct Team {
     sim: Simulator,
     leader: Store,
     pm: Staff,
+}
+
+impl Team {
+    /// The sync leader's import, as its admin token.
+    async fn leader_imports(&self) {
+        let session = support::session_with(&self.leader, &client(&self.sim)).await;
+        sync::run(&session, &SyncOptions::default(), &|_| {}).await.expect("the leader imports");
+    }
 }
 
 /// A team database with a PM and ticket #1 on Globex billing (4 h); `None`
@@ -99,14 +107,7 @@ fn desktop(
 ) {
     tokio::spawn(async move {
         let store = Store::open(&url).await.expect("a desktop's connection");
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let follower = store.clone();
-        tokio::spawn(async move {
-            let _ = follow(&follower, move |h| {
-                let _ = tx.send(h);
-            })
-            .await;
-        });
+        let mut rx = subscribe(&store);
         while let Some(h) = rx.recv().await {
             heard.lock().expect("lock").push((name, h));
             for notice in take_notices(&store, &pm).await.expect("notices") {
@@ -137,13 +138,7 @@ async fn two_desktops_of_a_pm_hear_an_import_and_each_event_is_notified_once() {
     })
     .await;
     log_in_harvest(&team.sim, 5.0);
-    sync::run(
-        &support::session_with(&team.leader, &client(&team.sim)).await,
-        &SyncOptions::default(),
-        &|_| {},
-    )
-    .await
-    .expect("the leader imports");
+    team.leader_imports().await;
     eventually("the 90 % and lock notices", || {
         let kinds: Vec<EventKind> = shown.lock().expect("lock").iter().map(|(_, n)| n.kind).collect();
         kinds.contains(&EventKind::Near) && kinds.contains(&EventKind::Locked)
@@ -183,13 +178,7 @@ async fn a_listener_dropped_by_the_server_catches_up() {
     assert_eq!(terminated, 1, "the listener's connection was found and dropped");
     // Changes while the listener is away are not delivered to it…
     log_in_harvest(&team.sim, 5.0);
-    sync::run(
-        &support::session_with(&team.leader, &client(&team.sim)).await,
-        &SyncOptions::default(),
-        &|_| {},
-    )
-    .await
-    .expect("import");
+    team.leader_imports().await;
     // …so it catches up with a query once it listens again.
     eventually("the lock notice after the reconnect", || {
         shown.lock().expect("lock").iter().any(|(_, n)| n.kind == EventKind::Locked)
@@ -292,12 +281,7 @@ async fn twenty_desktops_syncing_at_once_store_one_set_of_rows_and_notify_each_e
 async fn while_a_leader_imports_another_desktop_skips() {
     let Some(team) = team().await else { return };
     let client = client(&team.sim);
-    team.sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/time_entries".into(),
-        times: 1,
-        kind: FaultKind::Delay(Duration::from_secs(2)),
-    });
+    team.sim.inject(Fault::once(None, "/v2/time_entries", FaultKind::Delay(Duration::from_secs(2))));
     let url = team.db.url();
     let leader_client = client.clone();
     let leader = tokio::spawn(async move {
@@ -539,14 +523,7 @@ fn leader_desktop(url: String, sim: &Simulator, token: &'static str) {
     tokio::spawn(async move {
         let store = Store::open(&url).await.expect("the leader's login");
         let session = support::session_with(&store, &client).await;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let follower = store.clone();
-        tokio::spawn(async move {
-            let _ = follow(&follower, move |h| {
-                let _ = tx.send(h);
-            })
-            .await;
-        });
+        let mut rx = subscribe(&store);
         while let Some(h) = rx.recv().await {
             let Heard::SyncAsked(id) = h else { continue };
             if !sync::may_answer(&session).await {

@@ -235,31 +235,20 @@ async fn pages_are_followed_by_links_next_until_the_end() {
 async fn a_429_is_waited_out_with_or_without_retry_after() {
     let sim = sim().await;
     let client = client(&sim, Simulator::MEMBER_TOKEN);
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/users/me".into(),
-        times: 1,
-        kind: FaultKind::TooManyRequests { retry_after: Some("1".into()) },
-    });
+    sim.inject(Fault::once(
+        None,
+        "/v2/users/me",
+        FaultKind::TooManyRequests { retry_after: Some("1".into()) },
+    ));
     let started = Instant::now();
     client.me().await.expect("succeeds after the wait");
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 is honoured");
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/users/me".into(),
-        times: 1,
-        kind: FaultKind::TooManyRequests { retry_after: None },
-    });
+    sim.inject(Fault::once(None, "/v2/users/me", FaultKind::TooManyRequests { retry_after: None }));
     let started = Instant::now();
     client.me().await.expect("succeeds after the fallback wait");
     assert!(started.elapsed() >= Duration::from_millis(300), "no Retry-After: the client's own wait");
     let date = (Utc::now() + chrono::Duration::seconds(2)).format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/users/me".into(),
-        times: 1,
-        kind: FaultKind::TooManyRequests { retry_after: Some(date) },
-    });
+    sim.inject(Fault::once(None, "/v2/users/me", FaultKind::TooManyRequests { retry_after: Some(date) }));
     let started = Instant::now();
     client.me().await.expect("succeeds after the HTTP-date");
     assert!(started.elapsed() >= Duration::from_millis(900), "an HTTP-date Retry-After is honoured");
@@ -271,7 +260,7 @@ async fn server_errors_drops_and_garbage_are_retried_then_succeed() {
     let client = client(&sim, Simulator::MEMBER_TOKEN);
     for kind in [FaultKind::Status(503), FaultKind::Status(500), FaultKind::Drop, FaultKind::Garbage] {
         sim.clear_requests();
-        sim.inject(Fault { method: None, path_prefix: "/v2/users/me".into(), times: 2, kind });
+        sim.inject(Fault::once(None, "/v2/users/me", kind).times(2));
         client.me().await.expect("the third try succeeds");
         assert_eq!(sim.requests().len(), 3, "two failures, then success");
     }
@@ -281,23 +270,13 @@ async fn server_errors_drops_and_garbage_are_retried_then_succeed() {
 async fn persistent_failures_give_up_with_a_clear_error() {
     let sim = sim().await;
     let client = client(&sim, Simulator::MEMBER_TOKEN);
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/users/me".into(),
-        times: 100,
-        kind: FaultKind::Status(503),
-    });
+    sim.inject(Fault::once(None, "/v2/users/me", FaultKind::Status(503)).times(100));
     let error = client.me().await.expect_err("Harvest stays down");
     assert!(matches!(error, HarvestError::Unavailable(_)));
     assert!(error.to_string().contains("Harvest is down"), "{error}");
     assert_eq!(sim.requests().len(), 5, "five tries, then stop");
     sim.clear_faults();
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/users/me".into(),
-        times: 100,
-        kind: FaultKind::Garbage,
-    });
+    sim.inject(Fault::once(None, "/v2/users/me", FaultKind::Garbage).times(100));
     assert!(matches!(client.me().await, Err(HarvestError::InvalidResponse(_))));
 }
 
@@ -305,12 +284,7 @@ async fn persistent_failures_give_up_with_a_clear_error() {
 async fn other_4xx_are_never_retried() {
     let sim = sim().await;
     let client = client(&sim, Simulator::MEMBER_TOKEN);
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/users/me".into(),
-        times: 1,
-        kind: FaultKind::Status(400),
-    });
+    sim.inject(Fault::once(None, "/v2/users/me", FaultKind::Status(400)));
     assert!(matches!(client.me().await, Err(HarvestError::Rejected { status: 400, .. })));
     assert_eq!(sim.requests().len(), 1);
     let bad = harvest::HarvestClient::new(
@@ -331,12 +305,7 @@ async fn a_create_whose_answer_is_lost_is_not_sent_twice() {
     let client = client(&sim, Simulator::MEMBER_TOKEN);
     let (project, task) = first_project(&client).await;
     let before = sim.entries().len();
-    sim.inject(Fault {
-        method: Some("POST".into()),
-        path_prefix: "/v2/time_entries".into(),
-        times: 1,
-        kind: FaultKind::DropAfterHandling,
-    });
+    sim.inject(Fault::once(Some("POST"), "/v2/time_entries", FaultKind::DropAfterHandling));
     let new = NewTimeEntry {
         project_id: project,
         task_id: task,

@@ -137,6 +137,23 @@ pub fn parse_entries(entries: Vec<Value>) -> Vec<harvest::TimeEntry> {
     entries.into_iter().map(|e| serde_json::from_value(e).expect("a valid Harvest entry")).collect()
 }
 
+/// The stdout of a `tickettime` run that had to succeed.
+pub fn stdout_of(args: &[&str], out: std::process::Output) -> String {
+    let args = args.join(" ");
+    assert!(out.status.success(), "`tickettime {args}` failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// The one-line error of a `tickettime` run that had to fail (and print nothing on stdout).
+pub fn error_of(args: &[&str], out: std::process::Output) -> String {
+    let args = args.join(" ");
+    assert!(!out.status.success(), "`tickettime {args}` should have failed");
+    assert!(out.stdout.is_empty(), "a failing command prints nothing on stdout");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8 errors");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "errors are one line: {stderr}");
+    stderr
+}
+
 /// The owner of a solo file with no Harvest connection (admin rights).
 pub fn owner() -> tickettime::Actor {
     tickettime::Actor::local_owner(None)
@@ -153,20 +170,9 @@ pub async fn session_with(store: &tickettime::Store, client: &harvest::HarvestCl
         let email = tickettime::domain::Email::parse(&me.email).expect("an email");
         store.init_team(Some(&email), Some(&me.name()), Utc::now()).await.expect("the team is set up");
     }
-    let harvest = tickettime::connection::Harvest {
-        client: client.clone(),
-        source: tickettime::connection::Source::Environment,
-        key: format!("test-{:p}", std::sync::Arc::new(())),
-    };
-    tickettime::Session::open(
-        store.clone(),
-        Some(harvest),
-        tickettime::personal::PersonalCache::none(),
-        None,
-        Utc::now(),
-    )
-    .await
-    .expect("the token's person is resolved")
+    tickettime::Session::of_client(store.clone(), client, Utc::now())
+        .await
+        .expect("the token's person is resolved")
 }
 
 /// A suite that cannot run here says so — on stderr and, when

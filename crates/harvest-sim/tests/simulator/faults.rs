@@ -8,9 +8,16 @@ use serde_json::{json, Value};
 
 use crate::support::{blank, call, http, id_of, start, USER_AGENT};
 
-fn new_entry_body() -> Value {
-    json!({"project_id": harvest_sim::seed::ACME_VPN_PROJECT_ID, "task_id": harvest_sim::seed::SUPPORT_TASK_ID,
-           "spent_date": "2024-05-01", "hours": 1.0})
+/// `GET /v2/users/me` as `token`.
+async fn me(sim: &Simulator, token: &str) -> reqwest::Response {
+    call(sim, Method::GET, token, "/v2/users/me").send().await.expect("answers")
+}
+
+/// The member POSTs a one-hour entry.
+fn post_entry(sim: &Simulator) -> reqwest::RequestBuilder {
+    let body = json!({"project_id": harvest_sim::seed::ACME_VPN_PROJECT_ID, "task_id": harvest_sim::seed::SUPPORT_TASK_ID,
+                      "spent_date": "2024-05-01", "hours": 1.0});
+    call(sim, Method::POST, Simulator::MEMBER_TOKEN, "/v2/time_entries").json(&body)
 }
 
 #[tokio::test]
@@ -18,12 +25,10 @@ async fn a_full_window_is_throttled_with_retry_after_per_token() {
     let limit = RateLimit { requests: 3, window: Duration::from_secs(2) };
     let sim = start(Config { seed: false, rate_limit: Some(limit), ..Config::default() }).await;
     for _ in 0..3 {
-        let ok =
-            call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/users/me").send().await.expect("answers");
+        let ok = me(&sim, Simulator::MEMBER_TOKEN).await;
         assert_eq!(ok.status(), 200, "within the window");
     }
-    let throttled =
-        call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/users/me").send().await.expect("answers");
+    let throttled = me(&sim, Simulator::MEMBER_TOKEN).await;
     assert_eq!(throttled.status(), 429, "the fourth request in the window is throttled");
     assert_eq!(
         throttled.headers()["retry-after"],
@@ -33,29 +38,21 @@ async fn a_full_window_is_throttled_with_retry_after_per_token() {
     assert_eq!(throttled.headers()["content-type"], "text/html");
     assert_eq!(throttled.text().await.expect("a body"), "", "Harvest's 429 body is empty");
 
-    let other =
-        call(&sim, Method::GET, Simulator::ADMIN_TOKEN, "/v2/users/me").send().await.expect("answers");
+    let other = me(&sim, Simulator::ADMIN_TOKEN).await;
     assert_eq!(other.status(), 200, "the window is per token");
 }
 
 #[tokio::test]
 async fn a_status_fault_answers_that_status_for_the_given_number_of_times() {
     let sim = blank().await;
-    sim.inject(Fault {
-        method: Some("get".into()),
-        path_prefix: "/v2/users".into(),
-        times: 2,
-        kind: FaultKind::Status(503),
-    });
+    sim.inject(Fault::once(Some("get"), "/v2/users", FaultKind::Status(503)).times(2));
     for attempt in 0..2 {
-        let response =
-            call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/users/me").send().await.expect("answers");
+        let response = me(&sim, Simulator::MEMBER_TOKEN).await;
         assert_eq!(response.status(), 503, "attempt {attempt} hits the fault");
         let body: Value = response.json().await.expect("a JSON body");
         assert!(body["message"].is_string());
     }
-    let healed =
-        call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/users/me").send().await.expect("answers");
+    let healed = me(&sim, Simulator::MEMBER_TOKEN).await;
     assert_eq!(healed.status(), 200, "the fault is used up");
 }
 
@@ -66,11 +63,7 @@ async fn a_fault_for_one_method_leaves_others_alone() {
     let list =
         call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/time_entries").send().await.expect("answers");
     assert_eq!(list.status(), 200, "GET does not match a POST fault");
-    let post = call(&sim, Method::POST, Simulator::MEMBER_TOKEN, "/v2/time_entries")
-        .json(&new_entry_body())
-        .send()
-        .await
-        .expect("answers");
+    let post = post_entry(&sim).send().await.expect("answers");
     assert_eq!(post.status(), 500);
     assert!(sim.entries().is_empty(), "a status fault handles nothing");
 }
@@ -79,11 +72,7 @@ async fn a_fault_for_one_method_leaves_others_alone() {
 async fn a_delay_fault_holds_the_answer_then_handles_the_request() {
     let sim = blank().await;
     sim.inject(Fault::once(None, "/v2/time_entries", FaultKind::Delay(Duration::from_secs(3))));
-    let outcome = call(&sim, Method::POST, Simulator::MEMBER_TOKEN, "/v2/time_entries")
-        .json(&new_entry_body())
-        .timeout(Duration::from_millis(200))
-        .send()
-        .await;
+    let outcome = post_entry(&sim).timeout(Duration::from_millis(200)).send().await;
     assert!(outcome.is_err_and(|e| e.is_timeout()), "a client with a short timeout gives up");
 }
 
@@ -91,10 +80,7 @@ async fn a_delay_fault_holds_the_answer_then_handles_the_request() {
 async fn a_dropped_connection_is_a_client_error_and_handles_nothing() {
     let sim = blank().await;
     sim.inject(Fault::once(Some("POST"), "/v2/time_entries", FaultKind::Drop));
-    let outcome = call(&sim, Method::POST, Simulator::MEMBER_TOKEN, "/v2/time_entries")
-        .json(&new_entry_body())
-        .send()
-        .await;
+    let outcome = post_entry(&sim).send().await;
     assert!(outcome.is_err(), "the client must see an error, not a success: {outcome:?}");
     assert!(sim.entries().is_empty(), "Drop handles nothing");
     assert_eq!(sim.requests().last().map(|r| r.status), Some(0), "no status was ever sent");
@@ -104,10 +90,7 @@ async fn a_dropped_connection_is_a_client_error_and_handles_nothing() {
 async fn a_drop_after_handling_creates_the_entry_yet_the_client_sees_an_error() {
     let sim = blank().await;
     sim.inject(Fault::once(Some("POST"), "/v2/time_entries", FaultKind::DropAfterHandling));
-    let outcome = call(&sim, Method::POST, Simulator::MEMBER_TOKEN, "/v2/time_entries")
-        .json(&new_entry_body())
-        .send()
-        .await;
+    let outcome = post_entry(&sim).send().await;
     assert!(outcome.is_err(), "the ambiguous POST looks like a failure to the client: {outcome:?}");
     assert_eq!(sim.entries().len(), 1, "yet the entry exists in Harvest");
     assert_eq!(sim.requests().last().map(|r| r.status), Some(201), "the log shows what the handler did");
@@ -118,12 +101,10 @@ async fn a_throttle_fault_sends_retry_after_only_when_given() {
     let sim = blank().await;
     sim.inject(Fault::once(None, "/v2/", FaultKind::TooManyRequests { retry_after: Some("7".into()) }));
     sim.inject(Fault::once(None, "/v2/", FaultKind::TooManyRequests { retry_after: None }));
-    let with =
-        call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/users/me").send().await.expect("answers");
+    let with = me(&sim, Simulator::MEMBER_TOKEN).await;
     assert_eq!(with.status(), 429);
     assert_eq!(with.headers()["retry-after"], "7");
-    let without =
-        call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/users/me").send().await.expect("answers");
+    let without = me(&sim, Simulator::MEMBER_TOKEN).await;
     assert_eq!(without.status(), 429);
     assert!(without.headers().get("retry-after").is_none(), "as recorded in 2020: no Retry-After");
     assert_eq!(without.text().await.expect("a body"), "");
@@ -133,8 +114,7 @@ async fn a_throttle_fault_sends_retry_after_only_when_given() {
 async fn a_garbage_fault_is_a_200_that_is_not_json() {
     let sim = blank().await;
     sim.inject(Fault::once(None, "/v2/users/me", FaultKind::Garbage));
-    let response =
-        call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/users/me").send().await.expect("answers");
+    let response = me(&sim, Simulator::MEMBER_TOKEN).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().is_ok_and(|t| t.starts_with("text/html")));
     assert!(response.json::<Value>().await.is_err(), "the body does not parse as JSON");
@@ -226,12 +206,7 @@ async fn the_http_control_surface_mirrors_the_library_controls() {
 #[tokio::test]
 async fn faults_queue_in_order_until_cleared() {
     let sim = blank().await;
-    sim.inject(Fault {
-        method: None,
-        path_prefix: "/v2/company".into(),
-        times: 50,
-        kind: FaultKind::Status(503),
-    });
+    sim.inject(Fault::once(None, "/v2/company", FaultKind::Status(503)).times(50));
     sim.inject(Fault::once(None, "/v2/company", FaultKind::Garbage));
     let first =
         call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/company").send().await.expect("answers");

@@ -43,6 +43,17 @@ async fn token(sim: &Simulator, form: &[(&str, &str)]) -> reqwest::Response {
         .expect("answers")
 }
 
+/// Exchanges an authorization code for tokens as the simulator's client.
+async fn exchange(sim: &Simulator, code: &str, client_secret: &str) -> reqwest::Response {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("client_id", Simulator::CLIENT_ID),
+        ("client_secret", client_secret),
+    ];
+    token(sim, &form).await
+}
+
 async fn code(sim: &Simulator) -> String {
     let response = authorize(sim, Simulator::CLIENT_ID, "http://127.0.0.1:47823/callback").await;
     param(&callback_params(&response), "code")
@@ -75,26 +86,12 @@ async fn authorize_refuses_unknown_clients_and_foreign_redirects() {
 async fn a_code_is_exchanged_once_and_refresh_tokens_rotate() {
     let sim = blank().await;
     let code = code(&sim).await;
-    let wrong_secret = token(
-        &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", Simulator::CLIENT_ID),
-            ("client_secret", "nope"),
-        ],
-    )
-    .await;
+    let wrong_secret = exchange(&sim, &code, "nope").await;
     assert_eq!(wrong_secret.status(), 401);
     assert_eq!(wrong_secret.json::<Value>().await.expect("JSON")["error"], "invalid_client");
 
-    let exchange = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("client_id", Simulator::CLIENT_ID),
-        ("client_secret", Simulator::CLIENT_SECRET),
-    ];
-    let first: Value = token(&sim, &exchange).await.json().await.expect("JSON tokens");
+    let first: Value =
+        exchange(&sim, &code, Simulator::CLIENT_SECRET).await.json().await.expect("JSON tokens");
     assert_eq!(first["token_type"], "bearer");
     assert_eq!(first["expires_in"], 1_209_599, "14 days as observed");
     let access = first["access_token"].as_str().expect("an access token").to_owned();
@@ -102,7 +99,7 @@ async fn a_code_is_exchanged_once_and_refresh_tokens_rotate() {
     let me = get_json(&sim, &access, "/v2/users/me").await;
     assert_eq!(me["id"], Simulator::MANAGER_ID, "the authorizing user is the manager by default");
 
-    let reused = token(&sim, &exchange).await;
+    let reused = exchange(&sim, &code, Simulator::CLIENT_SECRET).await;
     assert_eq!(reused.status(), 400, "a code is single-use");
     assert_eq!(reused.json::<Value>().await.expect("JSON")["error"], "invalid_grant");
 
@@ -129,19 +126,8 @@ async fn the_authorizing_user_can_be_chosen() {
     let sim = blank().await;
     sim.set_authorizing_user(Simulator::MEMBER_ID);
     let code = code(&sim).await;
-    let tokens: Value = token(
-        &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", Simulator::CLIENT_ID),
-            ("client_secret", Simulator::CLIENT_SECRET),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .expect("JSON tokens");
+    let tokens =
+        exchange(&sim, &code, Simulator::CLIENT_SECRET).await.json::<Value>().await.expect("JSON tokens");
     let access = tokens["access_token"].as_str().expect("an access token");
     assert_eq!(get_json(&sim, access, "/v2/users/me").await["id"], Simulator::MEMBER_ID);
 }
@@ -156,19 +142,8 @@ async fn oauth_tokens_expire_on_the_simulators_clock() {
     })
     .await;
     let code = code(&sim).await;
-    let tokens: Value = token(
-        &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", Simulator::CLIENT_ID),
-            ("client_secret", Simulator::CLIENT_SECRET),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .expect("JSON tokens");
+    let tokens =
+        exchange(&sim, &code, Simulator::CLIENT_SECRET).await.json::<Value>().await.expect("JSON tokens");
     assert_eq!(tokens["expires_in"], 60);
     let access = tokens["access_token"].as_str().expect("an access token");
     sim.set_now_offset(chrono::Duration::seconds(61));

@@ -16,7 +16,7 @@ use crate::domain::attribution::REFERENCE_GROUP;
 use crate::domain::ThreadKind;
 use crate::domain::{LoggedHours, TicketError, TicketNumber};
 use crate::session::Session;
-use crate::store::{ClaimRules, Claimed, OutboxItem, OutboxState, PendingTime, ThreadInput};
+use crate::store::{ClaimRules, Claimed, OutboxItem, OutboxState, PendingTime, ThreadInput, Unsent};
 use crate::{Error, Result};
 
 /// Hours to log on a ticket.
@@ -196,7 +196,13 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
                 // Not knowing whether Harvest has it, the item waits: a
                 // refused look-up must not mark sent time failed.
                 store
-                    .release_outbox(&pusher, id, &format!("looking the entry up: {error}"), (options.clock)())
+                    .end_claim(
+                        &pusher,
+                        id,
+                        Unsent::Again,
+                        &format!("looking the entry up: {error}"),
+                        (options.clock)(),
+                    )
                     .await?;
                 report.stopped = Some(error.to_string());
                 break;
@@ -214,13 +220,13 @@ pub async fn push_with(session: &Session, options: &PushOptions) -> Result<PushR
                 | HarvestError::NotFound(_)
                 | HarvestError::Rejected { .. }),
             ) => {
-                store.outbox_failed(&pusher, id, &error.to_string(), (options.clock)()).await?;
+                store.end_claim(&pusher, id, Unsent::Refused, &error.to_string(), (options.clock)()).await?;
                 report.failed += 1;
             }
             // Anything else (an outage, no or an unreadable answer, a token
             // to renew) may have created it: it waits, and is looked up first.
             Err(error) => {
-                store.release_outbox(&pusher, id, &error.to_string(), (options.clock)()).await?;
+                store.end_claim(&pusher, id, Unsent::Again, &error.to_string(), (options.clock)()).await?;
                 report.stopped = Some(error.to_string());
                 break;
             }

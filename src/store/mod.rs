@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 
 pub use entries::ImportReport;
 pub use harvest::{PendingTime, ThreadInput};
-pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher};
+pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher, Unsent};
 pub use requests::{RequestNews, RequestState, UnlockRequest};
 pub use sync::{ImportLock, Quarantined, RunRecord, SyncState};
 pub use team::{NewMember, TeamSetup};
@@ -216,6 +216,16 @@ impl Store {
 }
 
 /// The database used when none is named: a file in the platform data directory.
+/// Opens (creating, never truncating) a file that only serves as a lock.
+fn lock_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::Invalid(format!("cannot open the lock file {}: {e}", path.display())))
+}
+
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("app", "Tickettime", "tickettime")
         .map(|dirs| dirs.data_dir().join("tickettime.db"))

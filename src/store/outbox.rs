@@ -44,6 +44,16 @@ pub enum OutboxState {
     Discarded,
 }
 
+/// How a claim ends when the item was not (known to be) created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsent {
+    /// The try may have reached Harvest and failed in a way Harvest may
+    /// recover from: the item waits again, and the next try looks it up first.
+    Again,
+    /// Harvest refused the item: it stays visible and is not retried on its own.
+    Refused,
+}
+
 impl OutboxState {
     const ALL: [OutboxState; 5] = [
         OutboxState::Pending,
@@ -243,12 +253,7 @@ impl Store {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", dir.display())))?;
                 let path = dir.join(&id);
-                let file = OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&path)
-                    .map_err(|e| Error::Invalid(format!("cannot open {}: {e}", path.display())))?;
+                let file = super::lock_file(&path)?;
                 file.try_lock()
                     .map_err(|e| Error::Invalid(format!("cannot lock {}: {e}", path.display())))?;
                 Life::File { _file: file, path }
@@ -471,43 +476,25 @@ impl Store {
         Ok(report)
     }
 
-    /// A try that may have reached Harvest failed in a way Harvest may
-    /// recover from: the item waits again, and the next try looks it up first.
-    pub async fn release_outbox(
+    /// Ends this pusher's claim on an item without a Harvest id.
+    pub async fn end_claim(
         &self,
         pusher: &Pusher,
         id: &str,
+        how: Unsent,
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.end_claim(pusher, id, "pending", error, now).await
-    }
-
-    /// Harvest refused the item: it stays visible and is not retried on its own.
-    pub async fn outbox_failed(
-        &self,
-        pusher: &Pusher,
-        id: &str,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.end_claim(pusher, id, "failed", error, now).await
-    }
-
-    async fn end_claim(
-        &self,
-        pusher: &Pusher,
-        id: &str,
-        state: &str,
-        error: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+        let state = match how {
+            Unsent::Again => OutboxState::Pending,
+            Unsent::Refused => OutboxState::Failed,
+        };
         sqlx::query(
             "UPDATE outbox SET state = $2, last_error = $3, claimed_by = NULL, lease_until = NULL, updated_at = $4
              WHERE id = $1 AND claimed_by = $5 AND state = 'sending'",
         )
         .bind(id)
-        .bind(state)
+        .bind(state.as_str())
         .bind(error)
         .bind(ts(now))
         .bind(&pusher.id)

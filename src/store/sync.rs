@@ -3,7 +3,7 @@
 //! soft-delete of entries Harvest no longer has, and budget offers.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -333,12 +333,7 @@ impl Store {
             }
         };
         let path = PathBuf::from(format!("{}.sync-lock", db.display()));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::Invalid(format!("cannot open the sync lock {}: {e}", path.display())))?;
+        let file = super::lock_file(&path)?;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(ImportLock(Held::File { _held: file })),

@@ -32,6 +32,8 @@ import dbus.service
 from dbus.mainloop.glib import DBusGMainLoop
 from gi.repository import GLib
 
+from dbusplain import plain
+
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 IFACE = "org.freedesktop.Notifications"
@@ -40,31 +42,6 @@ CAPABILITIES = ["body", "actions", "body-markup"]
 CLOSED_EXPIRED, CLOSED_DISMISSED, CLOSED_BY_CALL = 1, 2, 3
 
 
-def plain(value, depth=0):
-    """A dbus-python value as a JSON-able one."""
-    if depth > 8:
-        return repr(value)
-    if isinstance(value, dbus.Boolean):
-        return bool(value)
-    if isinstance(value, (dbus.Byte,)):
-        return int(value)
-    if isinstance(value, (dbus.Int16, dbus.Int32, dbus.Int64, dbus.UInt16, dbus.UInt32, dbus.UInt64, int)):
-        return int(value)
-    if isinstance(value, (dbus.Double, float)):
-        return float(value)
-    if isinstance(value, (dbus.ObjectPath, dbus.Signature, dbus.String, str)):
-        return str(value)
-    if isinstance(value, (dbus.ByteArray, bytes, bytearray)):
-        return {"bytes": len(value)}
-    if isinstance(value, dbus.Array) and value.signature == "y":
-        return {"bytes": len(value)}
-    if isinstance(value, dict):
-        return {str(plain(k, depth + 1)): plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        if len(value) > 64:
-            return {"items": len(value)}
-        return [plain(v, depth + 1) for v in value]
-    return repr(value)
 
 
 def plain_hints(hints):
@@ -78,7 +55,7 @@ def plain_hints(hints):
             except Exception:  # noqa: BLE001 - keep whatever we can
                 out[key] = repr(value)[:200]
         else:
-            out[key] = plain(value)
+            out[key] = plain(value, longest=64)
     return out
 
 

@@ -45,6 +45,8 @@ import dbus.service
 from dbus.mainloop.glib import DBusGMainLoop
 from gi.repository import GLib
 
+from dbusplain import plain
+
 WATCHER_PATH = "/StatusNotifierWatcher"
 KDE = "org.kde.StatusNotifierWatcher"
 FDO = "org.freedesktop.StatusNotifierWatcher"
@@ -58,29 +60,6 @@ def log(message):
     print(f"sni_watcher: {message}", file=sys.stderr, flush=True)
 
 
-def plain(value, depth=0):
-    """A dbus-python value as a JSON-able one (pixmaps summarised)."""
-    if depth > 10:
-        return repr(value)
-    if isinstance(value, dbus.Boolean):
-        return bool(value)
-    if isinstance(value, (dbus.Byte, dbus.Int16, dbus.Int32, dbus.Int64, dbus.UInt16, dbus.UInt32, dbus.UInt64)):
-        return int(value)
-    if isinstance(value, dbus.Double):
-        return float(value)
-    if isinstance(value, (dbus.ObjectPath, dbus.Signature, dbus.String, str)):
-        return str(value)
-    if isinstance(value, (dbus.ByteArray, bytes, bytearray)):
-        return {"bytes": len(value)}
-    if isinstance(value, dbus.Array) and value.signature == "y":
-        return {"bytes": len(value)}
-    if isinstance(value, dict):
-        return {str(plain(k, depth + 1)): plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v, depth + 1) for v in value]
-    if isinstance(value, (bool, int, float)):
-        return value
-    return repr(value)
 
 
 def split_item(item):

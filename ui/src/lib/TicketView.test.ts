@@ -1,37 +1,23 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../api';
 import { appStateFixture, detailFixture, item, pageOf } from '../fixtures';
-import { installApiDefaults } from '../test-api';
+import { freshTicketView, input, showTicket } from '../ticket-view-test';
 import { app, setAppState } from './app.svelte';
-import { clearError } from './errors.svelte';
-import { logtime } from './logtime.svelte';
-import TicketView from './TicketView.svelte';
 
 vi.mock('../api', async (importOriginal) => (await import('../test-api')).mockApi(await importOriginal()));
 
 const XSS = ['<img src=x onerror="window.__xss=1">', '<script>window.__xss=1</script>', '<a href="javascript:window.__xss=1">click</a>'];
 
-function renderTicket(detail = detailFixture()) {
-  vi.mocked(api.getTicket).mockResolvedValue(detail);
-  return render(TicketView, { number: detail.ticket.number, onback: vi.fn() });
-}
-
 async function openTab(name: 'timeline' | 'reply' | 'note') {
   await fireEvent.click(await screen.findByTestId(`tab-${name}`));
 }
 
-function input(testid: string): HTMLInputElement {
-  return screen.getByTestId(testid) as HTMLInputElement;
-}
+const renderTicket = (detail = detailFixture(), refresh = 0) => showTicket(detail, refresh);
 
 describe('TicketView', () => {
   beforeEach(() => {
-    installApiDefaults(api);
-    clearError();
-    logtime.reset();
-    setAppState(appStateFixture());
-    delete (window as unknown as { __xss?: number }).__xss;
+    freshTicketView();
   });
 
   it('renders each timeline kind with its label, in the order given, time entries with who/hours/date/notes', async () => {

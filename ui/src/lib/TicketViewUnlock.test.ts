@@ -1,12 +1,9 @@
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../api';
 import { appStateFixture, detailFixture, unlockRequest } from '../fixtures';
-import { installApiDefaults } from '../test-api';
+import { freshTicketView, input, showTicket } from '../ticket-view-test';
 import { setAppState } from './app.svelte';
-import { clearError } from './errors.svelte';
-import { logtime } from './logtime.svelte';
-import TicketView from './TicketView.svelte';
 
 vi.mock('../api', async (importOriginal) => (await import('../test-api')).mockApi(await importOriginal()));
 
@@ -16,22 +13,11 @@ const PM = { name: 'Pat PM', email: 'pat@example.com', role: 'pm' as const, acco
 const lockedAgent = () => detailFixture({ can_manage: false }, { locked: true, lock_reason: 'Over' });
 const lockedPm = () => detailFixture({ can_manage: true }, { locked: true, lock_reason: 'Over' });
 
-function renderTicket(detail = lockedAgent(), refresh = 0) {
-  vi.mocked(api.getTicket).mockResolvedValue(detail);
-  return render(TicketView, { number: detail.ticket.number, refresh, onback: vi.fn() });
-}
-
-function input(testid: string): HTMLInputElement {
-  return screen.getByTestId(testid) as HTMLInputElement;
-}
+const renderTicket = (detail = lockedAgent(), refresh = 0) => showTicket(detail, refresh);
 
 describe('Unlock requests: agent', () => {
   beforeEach(() => {
-    installApiDefaults(api);
-    clearError();
-    logtime.reset();
-    setAppState(appStateFixture());
-    delete (window as unknown as { __xss?: number }).__xss;
+    freshTicketView();
   });
 
   it('offers Request unlock on a locked ticket', async () => {
@@ -157,9 +143,7 @@ describe('Unlock requests: agent', () => {
 
 describe('Unlock requests: PM', () => {
   beforeEach(() => {
-    installApiDefaults(api);
-    clearError();
-    logtime.reset();
+    freshTicketView();
     setAppState(appStateFixture({ me: PM }));
     delete (window as unknown as { __xss?: number }).__xss;
   });

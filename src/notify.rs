@@ -63,7 +63,7 @@ pub async fn take_notices(store: &Store, me: &Staff) -> Result<Vec<Notice>> {
                     ),
                 ),
                 _ => (
-                    format!("#{} is at {:.0} % of its budget", e.ticket, e.utilization_pct.unwrap_or_default()),
+                    format!("#{} is at {} % of its budget", e.ticket, e.utilization_pct.map_or(0, |u| u.whole_percent())),
                     format!("{} — {:.2} of {:.2} budget hours used.", e.subject, e.hours_used, e.budget_hours),
                 ),
             };

@@ -98,7 +98,7 @@ pub fn clock(hours: f64) -> String {
 pub fn title(ticket: Option<&TicketView>, elapsed_hours: f64, near_pct: u32, lock_pct: u32) -> String {
     let Some(ticket) = ticket else { return format!("Timer · {}", clock(elapsed_hours)) };
     let mut title = format!("#{} · {}", ticket.number, clock(elapsed_hours));
-    let near = ticket.utilization_pct.is_some_and(|pct| pct >= f64::from(near_pct));
+    let near = ticket.utilization_pct.is_some_and(|u| u.at_least(near_pct));
     let left = tickettime::domain::budget::minutes_left(
         ticket.hours_used,
         ticket.budget_hours,
@@ -242,7 +242,7 @@ fn short(subject: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tickettime::domain::Hours;
+    use tickettime::domain::{Hours, Utilization};
 
     #[test]
     fn menu_ids_round_trip() {
@@ -276,14 +276,14 @@ mod tests {
             quoted_hours: None,
             hours_used: Hours::whole(5),
             extra_hours: Hours::ZERO,
-            utilization_pct: Some(50.0),
+            utilization_pct: Some(Utilization::from_basis_points(5_000)),
             band: None,
             locked: false,
             lock_reason: None,
         };
         assert_eq!(title(Some(&ticket), 1.2, 90, 100), "#123 · 1:12");
         ticket.hours_used = Hours::parse("9.7").expect("hours");
-        ticket.utilization_pct = Some(97.0);
+        ticket.utilization_pct = Some(Utilization::from_basis_points(9_700));
         assert_eq!(title(Some(&ticket), 0.5, 90, 100), "#123 · 0:30 · 18 min left");
         assert_eq!(clock(0.0), "0:00");
     }

@@ -1,9 +1,10 @@
 //! How the CLI prints: plain text for people, JSON (the contract) for scripts.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::timeline::{Item, ItemKind};
-use crate::domain::Hours;
+use crate::domain::{EventKind, Hours, Utilization};
 use crate::store::{EventRecord, RequestState, Staff, TicketView, UnlockRequest};
 
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
@@ -58,7 +59,7 @@ impl<'a> From<&'a TicketView> for TicketJson<'a> {
             quoted_hours: t.quoted_hours.map(Hours::as_f64),
             hours_used: t.hours_used.as_f64(),
             extra_hours: t.extra_hours.as_f64(),
-            utilization_pct: t.utilization_pct,
+            utilization_pct: t.utilization_pct.map(Utilization::percent),
             band: t.band,
             locked: t.locked,
             lock_reason: t.lock_reason.as_deref(),
@@ -122,7 +123,7 @@ pub fn requests_json(requests: &[UnlockRequest]) -> anyhow::Result<()> {
 
 fn utilization(ticket: &TicketView) -> String {
     match (ticket.utilization_pct, ticket.band) {
-        (Some(pct), Some(band)) => format!("{pct:.2} % ({})", band.as_str()),
+        (Some(pct), Some(band)) => format!("{pct} % ({})", band.as_str()),
         _ => "Budget not set".to_owned(),
     }
 }
@@ -250,9 +251,27 @@ pub fn timeline(items: &[Item], as_json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A budget event in the CLI's JSON: utilization as a number.
+#[derive(Serialize)]
+struct EventJson {
+    ticket: i64,
+    kind: EventKind,
+    utilization_pct: Option<f64>,
+    at: DateTime<Utc>,
+}
+
 pub fn events(events: &[EventRecord], as_json: bool) -> anyhow::Result<()> {
     if as_json {
-        return json(events);
+        let events: Vec<EventJson> = events
+            .iter()
+            .map(|e| EventJson {
+                ticket: e.ticket,
+                kind: e.kind,
+                utilization_pct: e.utilization_pct.map(Utilization::percent),
+                at: e.at,
+            })
+            .collect();
+        return json(&events);
     }
     if events.is_empty() {
         println!("No budget events yet.");
@@ -263,7 +282,7 @@ pub fn events(events: &[EventRecord], as_json: bool) -> anyhow::Result<()> {
             e.at.format("%Y-%m-%d %H:%M"),
             e.ticket,
             e.kind.as_str(),
-            e.utilization_pct.map(|p| format!("{p:.2} %")).unwrap_or_default()
+            e.utilization_pct.map(|p| format!("{p} %")).unwrap_or_default()
         );
     }
     Ok(())

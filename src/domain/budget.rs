@@ -10,9 +10,24 @@ use super::staff::Role;
 use super::TicketError;
 
 /// Utilization in hundredths of a percent (7500 = 75 %), rounded down so the
-/// number shown and the band always agree.
+/// number shown and the band always agree. It serializes as exact percent
+/// text (`"92.50"`); the CLI's JSON turns it into a number on purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub struct Utilization(i64);
+
+impl std::fmt::Display for Utilization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        write!(f, "{sign}{}.{:02}", self.0.unsigned_abs() / 100, self.0.unsigned_abs() % 100)
+    }
+}
+
+impl Serialize for Utilization {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 impl Utilization {
     /// `None` when the budget is unset or zero: such a ticket has no
@@ -23,13 +38,28 @@ impl Utilization {
         Some(Utilization(i64::try_from(basis_points).unwrap_or(i64::MAX)))
     }
 
+    /// As recorded (hundredths of a percent).
+    pub fn from_basis_points(basis_points: i64) -> Self {
+        Utilization(basis_points)
+    }
+
     pub fn basis_points(self) -> i64 {
         self.0
     }
 
-    /// Percent with two decimals, for display and JSON.
+    /// Percent with two decimals as a number, for the CLI's JSON.
     pub fn percent(self) -> f64 {
         self.0 as f64 / 100.0
+    }
+
+    /// Whole percent, rounded down.
+    pub fn whole_percent(self) -> i64 {
+        self.0.div_euclid(100)
+    }
+
+    /// At or past `percent` % (a threshold line).
+    pub fn at_least(self, percent: u32) -> bool {
+        self.0 >= i64::from(percent) * 100
     }
 
     pub fn band(self) -> Band {
@@ -274,6 +304,20 @@ pub fn unlock(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn utilization_is_exact_percent_text_rounded_down() {
+        let h = |t: &str| Hours::parse(t).expect("hours");
+        let of = |used: &str, budget: &str| Utilization::of(h(used), Some(h(budget))).expect("a budget");
+        assert_eq!(of("9.25", "10").to_string(), "92.50");
+        assert_eq!(of("1", "3").to_string(), "33.33", "a third, rounded down");
+        assert_eq!(of("2", "3").to_string(), "66.66", "never rounded up into the next line");
+        assert_eq!(of("12.5", "10").to_string(), "125.00");
+        assert_eq!(serde_json::to_string(&of("0.25", "1")).expect("json"), "\"25.00\"");
+        assert!(of("8.99", "10").at_least(89) && !of("8.99", "10").at_least(90));
+        assert_eq!(of("8.99", "10").whole_percent(), 89);
+        assert_eq!(Utilization::of(h("1"), None), None, "no budget, no utilization");
+    }
 
     #[test]
     fn starting_at_or_past_90_percent_asks_with_the_minutes_left() {

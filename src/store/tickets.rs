@@ -81,7 +81,7 @@ pub struct TicketView {
     pub quoted_hours: Option<Hours>,
     pub hours_used: Hours,
     pub extra_hours: Hours,
-    pub utilization_pct: Option<f64>,
+    pub utilization_pct: Option<Utilization>,
     pub band: Option<Band>,
     pub locked: bool,
     pub lock_reason: Option<String>,
@@ -132,7 +132,7 @@ impl From<TicketRow> for TicketView {
             quoted_hours: row.quoted_hundredths.map(Hours::from_hundredths),
             hours_used: used,
             extra_hours: Hours::from_hundredths(row.extra_hundredths),
-            utilization_pct: utilization.map(Utilization::percent),
+            utilization_pct: utilization,
             band: utilization.map(Utilization::band),
             locked: row.locked != 0,
             lock_reason: row.lock_reason,
@@ -147,7 +147,7 @@ pub struct EventRecord {
     pub id: i64,
     pub ticket: i64,
     pub kind: EventKind,
-    pub utilization_pct: Option<f64>,
+    pub utilization_pct: Option<Utilization>,
     pub at: DateTime<Utc>,
 }
 
@@ -157,7 +157,7 @@ pub struct EventDetail {
     pub id: i64,
     pub ticket: i64,
     pub kind: EventKind,
-    pub utilization_pct: Option<f64>,
+    pub utilization_pct: Option<Utilization>,
     pub actor_id: Option<i64>,
     pub pm_email: Option<String>,
     pub subject: String,
@@ -232,7 +232,7 @@ impl Store {
                     id,
                     ticket,
                     kind: EventKind::parse(&kind)?,
-                    utilization_pct: bp.map(|bp| bp as f64 / 100.0),
+                    utilization_pct: bp.map(Utilization::from_basis_points),
                     actor_id,
                     pm_email,
                     subject,
@@ -559,7 +559,7 @@ impl Store {
                     ticket: row.ticket_number,
                     kind: EventKind::parse(&row.kind)
                         .ok_or_else(|| Error::Invalid(format!("unknown event kind `{}`", row.kind)))?,
-                    utilization_pct: row.utilization_bp.map(|bp| bp as f64 / 100.0),
+                    utilization_pct: row.utilization_bp.map(Utilization::from_basis_points),
                     at: parse_ts(&row.at)?,
                 })
             })

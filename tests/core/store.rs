@@ -224,7 +224,7 @@ async fn raising_the_budget_lifts_the_lock_and_lowering_it_locks() {
         .await
         .expect("pm raises");
     assert!(!view.locked, "10 of 20 hours is under the lock line");
-    assert_eq!(view.utilization_pct, Some(50.0));
+    assert_eq!(view.utilization_pct.map(|u| u.to_string()).as_deref(), Some("50.00"), "exact percent text");
     let lower = TicketChanges { budget: Some(hours("9.5")), ..TicketChanges::default() };
     assert!(
         store

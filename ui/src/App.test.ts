@@ -11,14 +11,14 @@ vi.mock('./api', async (importOriginal) => (await import('./test-api')).mockApi(
 const mockedList = vi.mocked(api.listTickets);
 
 const tickets = [
-  ticket({ number: 101, subject: 'Fix login redirect', client: 'Acme', band: 'green', utilization_pct: 25 }),
+  ticket({ number: 101, subject: 'Fix login redirect', client: 'Acme', band: 'green', utilization_pct: '25.00' }),
   ticket({
     number: 102,
     subject: 'Migrate invoices',
     client: 'Globex',
     hours_used: '12.00',
     budget_hours: '10.00',
-    utilization_pct: 120,
+    utilization_pct: '120.00',
     band: 'red',
     locked: true,
     lock_reason: 'Hours used (12) exceed the budget (10)',

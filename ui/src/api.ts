@@ -9,7 +9,7 @@ import * as ipc from './bindings';
 
 export { commands } from './bindings';
 export type { Band, Code, ItemKind as TimelineKind, Mode as Connection, OutboxState, OutboxSummary, RequestState as UnlockRequestState, Role, Theme } from './bindings';
-export type { EntryKind, DeliveryState, Hours } from './bindings';
+export type { EntryKind, DeliveryState, Hours, Utilization } from './bindings';
 
 /** One ticket with its budget state, as the core computes it. */
 export type TicketView = ipc.TicketView;

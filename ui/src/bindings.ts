@@ -344,7 +344,7 @@ export type TicketView = {
 	quoted_hours: Hours | null,
 	hours_used: Hours,
 	extra_hours: Hours,
-	utilization_pct: number | null,
+	utilization_pct: Utilization | null,
 	band: Band | null,
 	locked: boolean,
 	lock_reason: string | null,
@@ -438,4 +438,11 @@ export type UpdateTicketInput = {
 	quoted_hours: string | null,
 	status: string | null,
 };
+
+/**
+ *  Utilization in hundredths of a percent (7500 = 75 %), rounded down so the
+ *  number shown and the band always agree. It serializes as exact percent
+ *  text (`"92.50"`); the CLI's JSON turns it into a number on purpose.
+ */
+export type Utilization = string;
 

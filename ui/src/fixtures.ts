@@ -15,7 +15,7 @@ export function ticket(overrides: Partial<TicketView> = {}): TicketView {
     quoted_hours: '8.00',
     hours_used: '2.50',
     extra_hours: '0.00',
-    utilization_pct: 25,
+    utilization_pct: '25.00',
     band: 'green',
     locked: false,
     lock_reason: null,

@@ -91,7 +91,7 @@ describe('TicketView', () => {
   });
 
   it('shows utilization with the band name as text', async () => {
-    renderTicket(detailFixture({}, { utilization_pct: 92.5, band: 'orange', hours_used: '9.25' }));
+    renderTicket(detailFixture({}, { utilization_pct: '92.50', band: 'orange', hours_used: '9.25' }));
     const utilization = await screen.findByTestId('sidebar-utilization');
     expect(utilization.textContent).toContain('92%');
     expect(utilization.textContent).toContain('Orange');

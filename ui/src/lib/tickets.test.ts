@@ -36,8 +36,8 @@ describe('tickets helpers', () => {
   });
 
   it('rounds percent down so 74.99 % never reads as the yellow 75 %', () => {
-    expect(formatPercent(74.99)).toBe('74%');
-    expect(formatPercent(120)).toBe('120%');
-    expect(formatPercent(0.33)).toBe('0%');
+    expect(formatPercent('74.99')).toBe('74%');
+    expect(formatPercent('120.00')).toBe('120%');
+    expect(formatPercent('0.33')).toBe('0%');
   });
 });

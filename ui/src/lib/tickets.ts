@@ -1,6 +1,6 @@
 // Pure presentation helpers for tickets: filtering and number formatting.
 // No IPC and no DOM here, so they are trivially testable.
-import type { Band, TicketView } from '../api';
+import type { Band, TicketView, Utilization } from '../api';
 import { isPositive } from './hours';
 
 /** Case-insensitive match on number (with or without `#`), subject and client. */
@@ -23,8 +23,8 @@ export function filterTickets(tickets: TicketView[], query: string): TicketView[
  * Whole percent, rounded down like the core's bands (74.99 % is green), so the
  * number shown never contradicts the band next to it.
  */
-export function formatPercent(pct: number): string {
-  return `${Math.floor(pct)}%`;
+export function formatPercent(pct: Utilization): string {
+  return `${pct.split('.')[0]}%`;
 }
 
 /** A zero budget is treated as no budget: nothing to measure against. */

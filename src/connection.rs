@@ -366,6 +366,31 @@ fn desktop_config() -> Option<std::path::PathBuf> {
 }
 
 /// The team database the desktop was told to use in its Settings, if any.
+/// The database a desktop process opens: in demo mode a throw-away file,
+/// else `TICKETTIME_DB`, else the team database chosen in Settings, else
+/// the platform data directory. A team URL comes without its password
+/// (see [`database_url`]).
+pub fn desktop_database_url(demo: bool) -> Result<String> {
+    // IMPORTANT: first: the demo never writes to the configured database,
+    // even when TICKETTIME_DB names one.
+    if demo {
+        let dir = std::env::temp_dir().join(format!("tickettime-demo-{}", std::process::id()));
+        return Ok(dir.join("demo.db").display().to_string());
+    }
+    if let Ok(url) = std::env::var(crate::store::DB_ENV) {
+        if !url.trim().is_empty() {
+            return Ok(url);
+        }
+    }
+    if let Some(team) = desktop_database() {
+        return Ok(team);
+    }
+    let path = crate::store::default_path().ok_or_else(|| {
+        Error::Invalid("no home directory to keep the database in; set TICKETTIME_DB".into())
+    })?;
+    Ok(path.display().to_string())
+}
+
 pub fn desktop_database() -> Option<String> {
     desktop_database_at(&desktop_config()?)
 }

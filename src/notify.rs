@@ -12,6 +12,9 @@
 
 use serde::Serialize;
 
+#[cfg(feature = "desktop-notify")]
+pub mod desktop;
+
 use crate::domain::EventKind;
 use crate::store::{Staff, Store};
 use crate::Result;

@@ -226,12 +226,17 @@ async fn notify<R: Runtime>(app: &AppHandle<R>, session: &tickettime::Session) {
     let store = &session.store;
     let Some(staff) = session.actor.staff().cloned() else { return };
     match tickettime::notify::take_notices(store, &staff).await {
-        Ok(notices) => crate::notifications::show(notices).await,
+        Ok(notices) => tickettime::notify::desktop::show(notices).await,
         Err(error) => log::warn!("cannot read budget events: {error}"),
     }
     match store.take_request_news(&staff).await {
         Ok(news) if !news.is_empty() => {
-            crate::notifications::show_requests(app, session.actor.clone(), news).await
+            let handle = app.clone();
+            let redraw = move || {
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move { publish(&handle).await });
+            };
+            tickettime::notify::desktop::show_requests(store, session.actor.clone(), news, redraw).await
         }
         Ok(_) => {}
         Err(error) => log::warn!("cannot read unlock requests: {error}"),
@@ -248,6 +253,7 @@ pub async fn publish<R: Runtime>(app: &AppHandle<R>) {
         Err(error) => log::warn!("cannot build the app state: {error:?}"),
     }
     crate::tray::refresh(app).await;
+    crate::signal_tray();
 }
 
 /// Team mode (a PostgreSQL store): hears what other desktops and the sync

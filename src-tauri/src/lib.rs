@@ -8,7 +8,6 @@ mod background;
 mod commands;
 mod link;
 mod live;
-mod notifications;
 mod tray;
 
 use std::time::Duration;
@@ -16,13 +15,12 @@ use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tauri_plugin_dialog::{DialogExt, MessageDialogButtons};
 use tauri_plugin_store::StoreExt;
-use tickettime::store::TicketView;
 use tickettime::Store;
 
 use crate::background::Importer;
 use crate::link::HarvestLink;
 use crate::live::Live;
-use crate::tray::TrayItem;
+use tickettime::app::tray::TrayItem;
 
 /// The main window's label; capabilities are bound to it.
 pub const MAIN_WINDOW: &str = "main";
@@ -38,6 +36,12 @@ pub struct Launch {
     pub tray: bool,
     /// Start in the tray without a window (`--hidden`; start at login uses it).
     pub hidden: bool,
+    /// Only the window (`--window`): `tickettime-tray` keeps the tray and
+    /// starts this process on demand; closing the window ends it, so no
+    /// WebKit process lives while no window is shown.
+    pub window_only: bool,
+    /// Open this ticket once the page can hear it (`--open-ticket N`).
+    pub open_ticket: Option<i64>,
 }
 
 /// The IPC contract: every command of `command_list.rs`, with the types it
@@ -73,8 +77,9 @@ pub fn bindings_header() -> &'static str {
 /// Registers state, commands, the tray and the background import on
 /// `builder`. Tests pass a mock builder; `main` passes the real one.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri::Builder<R> {
-    let with_tray = launch.tray;
-    let hidden = launch.hidden && launch.tray && launch.live.tray_available();
+    let with_tray = launch.tray && !launch.window_only;
+    let hidden = launch.hidden && with_tray && launch.live.tray_available();
+    let open_ticket = launch.open_ticket;
     builder
         .manage(launch.store)
         .manage(launch.link)
@@ -92,6 +97,9 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
                 }
             }
             app.manage(Importer::spawn(handle.clone()));
+            if let Some(number) = open_ticket {
+                open_with(&handle, "open-ticket", Some(number));
+            }
             tauri::async_runtime::spawn(async move {
                 let store = handle.state::<Store>().inner().clone();
                 if let Ok(settings) = tickettime::app::Settings::load(&store).await {
@@ -256,15 +264,13 @@ pub fn remember_ticket<R: Runtime>(app: &AppHandle<R>, number: i64) {
     }
 }
 
-/// Recent tickets first, then other open tickets with a Harvest project.
-pub fn recent_tickets<'a, R: Runtime>(app: &AppHandle<R>, tickets: &'a [TicketView]) -> Vec<&'a TicketView> {
-    let recent: Vec<i64> = app
-        .store(LOCAL_STORE)
+/// The tickets this desktop opened lately, newest first (the tray's "Start on" order).
+pub fn recent<R: Runtime>(app: &AppHandle<R>) -> Vec<i64> {
+    app.store(LOCAL_STORE)
         .ok()
         .and_then(|local| local.get("recent"))
         .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    tickettime::app::start_candidates(&recent, tickets)
+        .unwrap_or_default()
 }
 
 /// Applies settings that live outside the database: start at login and the
@@ -315,44 +321,35 @@ fn tray_host_present() -> bool {
     true
 }
 
-/// The database: `TICKETTIME_DB`, else in demo mode a throw-away file, else
-/// the team database chosen in Settings, else the platform data directory.
-fn database_url(demo: bool) -> anyhow::Result<String> {
-    use anyhow::Context;
-    // IMPORTANT: first: the demo never writes to the configured database,
-    // even when TICKETTIME_DB names one.
-    if demo {
-        let dir = std::env::temp_dir().join(format!("tickettime-demo-{}", std::process::id()));
-        return Ok(dir.join("demo.db").display().to_string());
+/// Tells `tickettime-tray` (when it started this window) that something
+/// changed here, so its title and menu follow at once: SIGUSR1 to the pid
+/// it passed in `TICKETTIME_TRAY_PID`.
+pub fn signal_tray() {
+    #[cfg(unix)]
+    if let Some(pid) = std::env::var("TICKETTIME_TRAY_PID").ok().and_then(|p| p.parse::<i32>().ok()) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGUSR1);
     }
-    if let Ok(url) = std::env::var(tickettime::store::DB_ENV) {
-        if !url.trim().is_empty() {
-            return Ok(url);
-        }
-    }
-    if let Some(team) = tickettime::connection::desktop_database() {
-        return Ok(team);
-    }
-    Ok(tickettime::store::default_path()
-        .context("no home directory to keep the database in; set TICKETTIME_DB")?
-        .display()
-        .to_string())
 }
 
 /// The desktop binary's entry point. `--demo` starts straight into demo mode;
-/// `--hidden` starts in the tray without a window.
+/// `--hidden` starts in the tray without a window; `--window` is only the
+/// window, for `tickettime-tray`.
 pub fn main() -> std::process::ExitCode {
     let demo = std::env::args().any(|a| a == "--demo");
     let hidden = std::env::args().any(|a| a == "--hidden");
+    let window_only = std::env::args().any(|a| a == "--window");
+    // The tray asks the window to show a ticket (a locked one, the 90 % question).
+    let open_ticket =
+        std::env::args().skip_while(|a| a != "--open-ticket").nth(1).and_then(|n| n.parse::<i64>().ok());
     let demo_port =
         demo.then(|| std::env::var("TICKETTIME_DEMO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(0));
     let launch = tauri::async_runtime::block_on(async {
-        let url = database_url(demo)?;
+        let url = tickettime::connection::desktop_database_url(demo)?;
         // A team database's password comes from the keychain, not the environment.
         let url = tickettime::connection::database_url(&url, &tickettime::keychain::Keychain::default())?;
         let store = Store::open(&url).await?;
         let (link, notice) = HarvestLink::open(&store, demo_port).await;
-        let tray = tray_host_present();
+        let tray = window_only || tray_host_present();
         let mut notices: Vec<String> = notice.into_iter().collect();
         if let Ok(session) = link.session().await {
             if session.actor.is_team() && session.actor.may_lead_import().is_err() {
@@ -370,7 +367,7 @@ pub fn main() -> std::process::ExitCode {
             );
         }
         let live = Live::new(tray, (!notices.is_empty()).then(|| notices.join(" ")));
-        anyhow::Ok(Launch { store, link, live, tray: true, hidden })
+        anyhow::Ok(Launch { store, link, live, tray: true, hidden, window_only, open_ticket })
     });
     let launch = match launch {
         Ok(launch) => launch,
@@ -414,10 +411,13 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    app.run(|_app, event| {
+    app.run(move |_app, event| {
         // Closing the window leaves the app in the tray; only Quit exits.
+        // A window-only process ends with its window.
         if let RunEvent::ExitRequested { api, code: None, .. } = event {
-            api.prevent_exit();
+            if !window_only {
+                api.prevent_exit();
+            }
         }
     });
     std::process::ExitCode::SUCCESS
@@ -437,7 +437,7 @@ mod tests {
     fn the_demo_never_opens_the_configured_database() {
         // IMPORTANT: even with TICKETTIME_DB set, --demo uses a throw-away file.
         std::env::set_var(tickettime::store::DB_ENV, "postgres://team@db.example/tickettime");
-        let url = database_url(true).expect("a demo database");
+        let url = tickettime::connection::desktop_database_url(true).expect("a demo database");
         std::env::remove_var(tickettime::store::DB_ENV);
         assert!(url.contains("tickettime-demo-") && url.ends_with("demo.db"), "a temporary file: {url}");
     }
@@ -508,7 +508,15 @@ mod tests {
                     .expect("ticket");
             }
             let (link, _) = HarvestLink::open(&store, None).await;
-            Launch { store, link, live: Live::new(true, None), tray: false, hidden: false }
+            Launch {
+                store,
+                link,
+                live: Live::new(true, None),
+                tray: false,
+                hidden: false,
+                window_only: false,
+                open_ticket: None,
+            }
         });
         let app = run_app(mock_builder().plugin(tauri_plugin_store::Builder::new().build()), launch)
             .build(mock_context(noop_assets()))

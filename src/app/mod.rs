@@ -4,6 +4,7 @@
 //! SQL in `store`, HTTP in the `harvest` crate.
 
 pub mod settings;
+pub mod tray;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;

@@ -25,9 +25,10 @@
 //   TICKETTIME_SYNC_INTERVAL_SECS=2     background import every 2 s
 //   HOME (temporary), NO_AT_BRIDGE=1
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
@@ -466,11 +467,135 @@ async function journeyTheme({ s }) {
   check(light !== 'rgb(17, 20, 24)', `the desktop's (light) preference paints light, got ${light}`);
 }
 
+// ---------------------------------------------------------------------------
+// The tray process: tickettime-tray alone, the window a process of its own
+
+/** pid → {ppid, comm} for every process. */
+function processes() {
+  const all = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      all.set(Number(name), { ppid, comm });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return all;
+}
+
+/** `pid` and its descendants, with their PSS in KiB. */
+function tree(pid) {
+  const all = processes();
+  const out = [];
+  const walk = (p) => {
+    const info = all.get(p);
+    if (!info) return;
+    let pss = 0;
+    try {
+      pss = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+    out.push({ pid: p, comm: info.comm, pss });
+    for (const [child, c] of all) if (c.ppid === p) walk(child);
+  };
+  walk(pid);
+  return out;
+}
+
+const describeTree = (t) => t.map((p) => `${p.comm}(${p.pid}) ${(p.pss / 1024).toFixed(1)} MiB`).join(', ');
+const webkitIn = (t) => t.filter((p) => /WebKit/i.test(p.comm));
+
+async function journeyTrayProcess({ bin, env, tray, trayItemsBefore, outDir }) {
+  const trayBin = join(dirname(bin), 'tickettime-tray');
+  if (!isExecutable(trayBin)) throw new Failure(`no tray binary beside the app: ${trayBin}`);
+  const logFile = createWriteStream(join(outDir, 'tray-process.log'));
+  const child = spawn(trayBin, ['--demo', '--hidden'], { env: { ...env, TICKETTIME_WINDOW_BIN: bin }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(logFile);
+  child.stderr.pipe(logFile);
+  const exited = new Promise((done) => child.once('exit', (code, signal) => done(`exited (${code ?? signal})`)));
+  try {
+    const item = await tray.waitFor(
+      async () => (await tray.items()).find((i) => !trayItemsBefore.includes(i)),
+      15_000,
+      'tickettime-tray to register its tray item',
+    );
+    log(`tray item: ${item}`);
+    await tray.waitFor(async () => menuItems(await tray.menu(item)).some((n) => n.label.startsWith('#1 ')), 10_000, 'ticket #1 under Start on…');
+    await sleep(2_000);
+    const alone = tree(child.pid);
+    log(`tray only: ${describeTree(alone)}`);
+    if (alone.length !== 1 || webkitIn(alone).length) throw new Failure(`the tray alone should be one process: ${describeTree(alone)}`);
+
+    for (const round of [1, 2]) {
+      await tray.click('Open Tickettime', item);
+      const open = await waitUntil(
+        `round ${round}: the window process with its WebKit processes`,
+        () => {
+          const t = tree(child.pid);
+          return webkitIn(t).length >= 2 ? t : null;
+        },
+        { timeoutMs: 30_000 },
+      );
+      // The page has painted when X knows a window titled Tickettime.
+      await waitUntil(`round ${round}: a window titled Tickettime`, () => {
+        const out = spawnSync('xwininfo', ['-root', '-children'], { encoding: 'utf8' }).stdout ?? '';
+        return out.includes('"Tickettime"');
+      }, { timeoutMs: 20_000 });
+      log(`round ${round}, window open: ${describeTree(tree(child.pid))}`);
+      // Closed as a window manager closes it: WM_DELETE_WINDOW.
+      const closed = spawnSync('/usr/bin/python3', [resolve('tests/e2e/support/close_window.py'), 'Tickettime'], { encoding: 'utf8' });
+      if (closed.status !== 0) throw new Failure(`closing the window: ${closed.stdout}${closed.stderr}`);
+      const after = await waitUntil(
+        `round ${round}: no process but the tray once the window closed`,
+        () => {
+          const t = tree(child.pid);
+          return t.length === 1 ? t : null;
+        },
+        { timeoutMs: 20_000 },
+      ).catch((error) => {
+        throw new Failure(`${error.message}: ${describeTree(tree(child.pid))} (open was ${describeTree(open)})`);
+      });
+      log(`round ${round}, window closed: ${describeTree(after)}`);
+    }
+
+    // The timer from the tray, with no window: Start on #1, then Stop.
+    await tray.click('#1 ', item);
+    const running = await waitForEntry('a running entry on #1 started from the tray', (e) => e.is_running && e.external_reference?.id === '1', 15_000);
+    log(`running entry: ${describeEntry(running)}`);
+    const title = await tray.waitFor(async () => {
+      const t = trayTitle(await tray.props(item));
+      return t.includes('#1') ? t : null;
+    }, 10_000, 'the tray title to show #1');
+    log(`tray title: ${title}`);
+    await tray.click('Stop', item);
+    await waitForEntry(`entry #${running.id} to stop`, (e) => e.id === running.id && !e.is_running, 10_000);
+    const still = tree(child.pid);
+    if (still.length !== 1) throw new Failure(`the timer needed no window: ${describeTree(still)}`);
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(5_000)]);
+    for (const p of tree(child.pid)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
 const JOURNEYS = [
   { name: 'log', run: journeyLog, about: 'log 0.5 h from the Note tab' },
   { name: 'timer', run: journeyTimer, about: 'timer from the Log Time panel across tabs' },
   { name: 'over-budget', aliases: ['import', 'budget'], run: journeyOverBudget, about: 'over budget through a background import: badge, lock, notification' },
   { name: 'tray', run: journeyTray, about: 'tray title and Stop from the tray menu' },
+  { name: 'tray-process', standalone: true, run: journeyTrayProcess, about: 'tickettime-tray alone: no WebKit until the window opens; open and close it twice; a timer from the tray' },
   { name: 'theme', run: journeyTheme, about: 'Settings → Theme: Dark paints dark, System follows the desktop' },
   { name: 'offline', aliases: ['outbox'], run: journeyOffline, about: 'Harvest down: log 0.75 h, it waits (window, tray), then arrives once on its own' },
 ];
@@ -537,6 +662,10 @@ async function runJourney(journey, context) {
   try {
     if (await simAnswers()) {
       throw new Failure(`something already answers on ${SIM_URL} before the app starts (a stale app?)`);
+    }
+    if (journey.standalone) {
+      await journey.run({ bin, env: appEnv(home), tray, outDir, trayItemsBefore: await tray.items() });
+      return;
     }
     state.driver = await startDriver({ logFile: join(outDir, `${journey.name}-tauri-driver.log`), env: appEnv(home), log });
     const trayItemsBefore = await tray.items();

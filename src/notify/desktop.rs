@@ -1,7 +1,10 @@
-//! Shows the core's notices as native notifications (notify-rust). Which
-//! events become notices, and their text, is the core's (`tickettime::notify`).
+//! Shows notices as native notifications (notify-rust, on the session bus):
+//! the desktop window's process and the tray's both call these. Which events
+//! become notices, and their text, is [`super`]'s.
 
-use tickettime::notify::{escape_markup, Notice};
+use super::{escape_markup, Notice};
+use crate::store::{RequestNews, RequestState, Store};
+use crate::Actor;
 
 /// Shows each notice; failures (no notification server) are logged, never fatal.
 pub async fn show(notices: Vec<Notice>) {
@@ -22,31 +25,33 @@ pub async fn show(notices: Vec<Notice>) {
                 .icon("appointment-soon")
                 .show();
             match shown {
-                Ok(_) => log::info!("notified: {}", notice.summary),
-                Err(error) => log::warn!("notification not shown ({}): {error}", notice.summary),
+                Ok(_) => eprintln!("tickettime: notified: {}", notice.summary),
+                Err(error) => eprintln!("tickettime: notification not shown ({}): {error}", notice.summary),
             }
         }
     })
     .await;
     if let Err(error) = outcome {
-        log::warn!("notifications task failed: {error}");
+        eprintln!("tickettime: notifications task failed: {error}");
     }
 }
 
 /// Tells of unlock requests: a PM gets Approve / Deny buttons where the
 /// notification server has actions (and the request in the app otherwise);
 /// an agent gets the answer.
-pub async fn show_requests<R: tauri::Runtime>(
-    app: &tauri::AppHandle<R>,
-    me: tickettime::Actor,
-    news: Vec<tickettime::store::RequestNews>,
+/// `answered` runs after a button answered a request (to redraw).
+pub async fn show_requests(
+    store: &Store,
+    me: Actor,
+    news: Vec<RequestNews>,
+    answered: impl Fn() + Clone + Send + 'static,
 ) {
-    use tauri::Manager;
-    use tickettime::store::{RequestNews, RequestState};
+    let runtime = tokio::runtime::Handle::current();
     for item in news {
-        let store = app.state::<tickettime::Store>().inner().clone();
+        let store = store.clone();
         let me = me.clone();
-        let handle = app.clone();
+        let answered = answered.clone();
+        let runtime = runtime.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let caps = notify_rust::get_capabilities().unwrap_or_default();
             let markup = caps.iter().any(|c| c == "body-markup");
@@ -75,7 +80,7 @@ pub async fn show_requests<R: tauri::Runtime>(
                         });
                         if let Some(approve) = answer {
                             let extra = request.hours.unwrap_or_default();
-                            let reply = tauri::async_runtime::block_on(store.answer_unlock_request(
+                            let reply = runtime.block_on(store.answer_unlock_request(
                                 &me,
                                 request.id,
                                 approve,
@@ -84,9 +89,9 @@ pub async fn show_requests<R: tauri::Runtime>(
                                 chrono::Utc::now(),
                             ));
                             if let Err(error) = reply {
-                                log::warn!("answering request {} failed: {error}", request.id);
+                                eprintln!("tickettime: answering request {} failed: {error}", request.id);
                             }
-                            tauri::async_runtime::block_on(crate::background::publish(&handle));
+                            answered();
                         }
                     }
                 }
@@ -115,9 +120,9 @@ pub async fn show_requests<R: tauri::Runtime>(
             Ok::<(), String>(())
         });
         // Waiting for a button must not hold up the next notification.
-        tauri::async_runtime::spawn(async move {
+        tokio::spawn(async move {
             if let Ok(Err(error)) = outcome.await {
-                log::warn!("request notification not shown: {error}");
+                eprintln!("tickettime: request notification not shown: {error}");
             }
         });
     }

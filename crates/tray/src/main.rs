@@ -395,6 +395,15 @@ async fn main() -> ExitCode {
 
 /// Runs until Quit; `Some` when there is no tray host to run in.
 async fn run(demo: bool, hidden: bool) -> anyhow::Result<Option<()>> {
+    // The icon first: without a tray host nothing else may start (the demo's
+    // simulator port is the window app's then).
+    let (clicks, mut clicked) = mpsc::unbounded_channel();
+    let blank = Picture { menu: Vec::new(), icon: "idle", title: String::new(), tooltip: "Tickettime".into() };
+    let icon = match (Icon { shown: blank, clicks }).spawn().await {
+        Ok(icon) => icon,
+        Err(ksni::Error::Watcher(_) | ksni::Error::WontShow) => return Ok(Some(())),
+        Err(error) => return Err(error.into()),
+    };
     let url = connection::desktop_database_url(demo)?;
     let keychain = Keychain::default();
     let store = Store::open(&connection::database_url(&url, &keychain)?).await?;
@@ -413,19 +422,10 @@ async fn run(demo: bool, hidden: bool) -> anyhow::Result<Option<()>> {
         timer: Mutex::new(TimerStatus::STOPPED),
         sync: Mutex::new(LastSync::default()),
         window: Mutex::new(None),
-        icon: Mutex::new(None),
+        icon: Mutex::new(Some(icon)),
         _simulator: simulator,
     });
-    let (clicks, mut clicked) = mpsc::unbounded_channel();
-    let shown = tray.picture().await?;
-    let icon = match (Icon { shown, clicks }).spawn().await {
-        Ok(icon) => icon,
-        Err(ksni::Error::Watcher(_) | ksni::Error::WontShow) => return Ok(Some(())),
-        Err(error) => return Err(error.into()),
-    };
-    if let Ok(mut slot) = tray.icon.lock() {
-        *slot = Some(icon);
-    }
+    tray.redraw().await;
 
     let (commands, inbox) = mpsc::channel(16);
     tokio::spawn(schedule::run(Work(tray.clone()), inbox, Plan::default()));

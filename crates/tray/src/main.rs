@@ -398,7 +398,8 @@ async fn run(demo: bool, hidden: bool) -> anyhow::Result<Option<()>> {
     // The icon first: without a tray host nothing else may start (the demo's
     // simulator port is the window app's then).
     let (clicks, mut clicked) = mpsc::unbounded_channel();
-    let blank = Picture { menu: Vec::new(), icon: "idle", title: String::new(), tooltip: "Tickettime".into() };
+    let blank =
+        Picture { menu: Vec::new(), icon: "idle", title: String::new(), tooltip: "Tickettime".into() };
     let icon = match (Icon { shown: blank, clicks }).spawn().await {
         Ok(icon) => icon,
         Err(ksni::Error::Watcher(_) | ksni::Error::WontShow) => return Ok(Some(())),

@@ -277,9 +277,21 @@ pub fn recent<R: Runtime>(app: &AppHandle<R>) -> Vec<i64> {
 /// global shortcut.
 pub fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &tickettime::app::Settings) {
     use tauri_plugin_global_shortcut::GlobalShortcutExt;
+    // Where the tray process is installed beside this binary, login starts
+    // it (an XDG autostart entry); otherwise the plugin starts this app hidden.
+    let tray = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("tickettime-tray")))
+        .filter(|path| path.is_file());
     if let Some(autostart) = app.try_state::<tauri_plugin_autostart::AutoLaunchManager>() {
-        let outcome = if settings.start_at_login { autostart.enable() } else { autostart.disable() };
+        let outcome =
+            if settings.start_at_login && tray.is_none() { autostart.enable() } else { autostart.disable() };
         if let Err(error) = outcome {
+            log::warn!("start at login not changed: {error}");
+        }
+    }
+    if let (Some(tray), Some(dir)) = (tray, tickettime::app::autostart::dir()) {
+        if let Err(error) = tickettime::app::autostart::set_in(&dir, &tray, settings.start_at_login) {
             log::warn!("start at login not changed: {error}");
         }
     }

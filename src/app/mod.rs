@@ -3,6 +3,7 @@
 //! the CLI call these and decide nothing themselves; rules stay in `domain`,
 //! SQL in `store`, HTTP in the `harvest` crate.
 
+pub mod autostart;
 pub mod settings;
 pub mod tray;
 

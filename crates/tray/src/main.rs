@@ -393,8 +393,38 @@ async fn main() -> ExitCode {
     }
 }
 
+/// One tray per OS user: the first holds a lock on a file naming its pid. A
+/// second start asks that one to open its window (SIGUSR2) and ends.
+fn single_instance() -> anyhow::Result<Option<std::fs::File>> {
+    use std::io::{Read, Seek, Write};
+    let dir = std::env::var_os("XDG_RUNTIME_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let path = dir.join(format!("tickettime-tray-{}.lock", nix::unistd::getuid()));
+    let mut file =
+        std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
+    if file.try_lock().is_ok() {
+        file.set_len(0)?;
+        write!(file, "{}", std::process::id())?;
+        return Ok(Some(file));
+    }
+    let mut pid = String::new();
+    file.rewind()?;
+    file.read_to_string(&mut pid)?;
+    if let Ok(pid) = pid.trim().parse::<i32>() {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGUSR2);
+    }
+    Ok(None)
+}
+
 /// Runs until Quit; `Some` when there is no tray host to run in.
 async fn run(demo: bool, hidden: bool) -> anyhow::Result<Option<()>> {
+    let Some(_only) = single_instance()? else {
+        eprintln!("tickettime-tray: already running; its window opens");
+        return Ok(None);
+    };
+    // Handlers first: the default action of both signals ends the process.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut changed = signal(SignalKind::user_defined1())?;
+    let mut again = signal(SignalKind::user_defined2())?;
     // The icon first: without a tray host nothing else may start (the demo's
     // simulator port is the window app's then).
     let (clicks, mut clicked) = mpsc::unbounded_channel();
@@ -431,11 +461,17 @@ async fn run(demo: bool, hidden: bool) -> anyhow::Result<Option<()>> {
     let (commands, inbox) = mpsc::channel(16);
     tokio::spawn(schedule::run(Work(tray.clone()), inbox, Plan::default()));
     // The window process says when it changed something (a timer, a sign-in).
-    let mut changed = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())?;
     let signalled = commands.clone();
     tokio::spawn(async move {
         while changed.recv().await.is_some() {
             let _ = signalled.try_send(Command::Refresh);
+        }
+    });
+    // Another start of the tray (the menu entry, a second login item) opens the window.
+    let reopen = tray.clone();
+    tokio::spawn(async move {
+        while again.recv().await.is_some() {
+            reopen.open_window(None);
         }
     });
     if !hidden {

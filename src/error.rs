@@ -32,6 +32,8 @@ pub enum Error {
     )]
     NotConnected,
     #[error(transparent)]
+    Desk(#[from] crate::desk::DeskError),
+    #[error(transparent)]
     Keychain(#[from] crate::keychain::KeychainError),
     /// The action needs the user's yes; the message is the question.
     #[error("{0}")]

@@ -157,6 +157,34 @@ impl Keychain {
             .map_err(unavailable)
     }
 
+    /// A help desk's secret (a database password or an API token), kept
+    /// under the desk's kind and address (see [`crate::desk::secret_account`]).
+    pub fn desk_secret(&self, account: &str) -> Result<Option<SecretString>, KeychainError> {
+        let entry = keyring::Entry::new(&self.desk_service(), account).map_err(unavailable)?;
+        match entry.get_password() {
+            Ok(secret) => Ok(Some(SecretString::from(secret))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    pub fn save_desk_secret(&self, account: &str, secret: &SecretString) -> Result<(), KeychainError> {
+        keyring::Entry::new(&self.desk_service(), account)
+            .and_then(|entry| entry.set_password(secret.expose_secret()))
+            .map_err(unavailable)
+    }
+
+    pub fn delete_desk_secret(&self, account: &str) -> Result<(), KeychainError> {
+        match keyring::Entry::new(&self.desk_service(), account).and_then(|entry| entry.delete_credential()) {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn desk_service(&self) -> String {
+        format!("{}-desks", self.service)
+    }
+
     /// The agency's Harvest OAuth app (client id and secret), entered once
     /// with `tickettime connect --client-id` or in the desktop's Settings.
     pub fn oauth_app(&self) -> Result<Option<harvest::OAuthApp>, KeychainError> {

@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod connection;
 pub mod demo;
+pub mod desk;
 pub mod domain;
 pub mod error;
 pub mod keychain;

@@ -157,6 +157,11 @@ async fn cycle<R: Runtime>(app: &AppHandle<R>, asked: bool) -> bool {
         publish(app).await;
         return true;
     };
+    for desk in tickettime::desk::sync_all(&session.store, &session.actor).await {
+        if let Some(error) = desk.error {
+            log::warn!("desk {} not synced: {error}", desk.desk);
+        }
+    }
     if session.harvest.is_none() {
         notify(app, &session).await;
         publish(app).await;

@@ -31,6 +31,7 @@ commands![
     disconnect::<R>,
     save_settings::<R>,
     open_project::<R>,
+    open_in_desk::<R>,
     request_unlock::<R>,
     unlock_requests,
     answer_unlock_request::<R>,

@@ -57,7 +57,8 @@ impl From<Error> for CommandError {
             | Error::Hours(_)
             | Error::Invalid(_)
             | Error::StaffExists(_)
-            | Error::NoProject(_) => Code::Invalid,
+            | Error::NoProject(_)
+            | Error::Desk(_) => Code::Invalid,
             Error::Open { .. } | Error::Database(_) | Error::Migrate(_) => Code::Storage,
             Error::Harvest(_) | Error::SyncBusy | Error::NoLeader => Code::Harvest,
             Error::ImportNotPermitted(_) => Code::Forbidden,
@@ -638,6 +639,16 @@ pub async fn open_project<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> 
     let number = ticket_number(input.number)?;
     let url = app::project_url(session.as_ref(), &app.state::<Store>(), number).await?;
     // From Rust, in the system browser: the webview gets no opener permission.
+    open::that_detached(&url).map_err(|e| invalid(format!("cannot open the browser: {e}")))?;
+    Ok(())
+}
+
+/// Opens a desk ticket's page in the help desk (the system browser).
+#[tauri::command]
+#[specta::specta]
+pub async fn open_in_desk<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<()> {
+    let number = ticket_number(input.number)?;
+    let url = app::desk_url(&app.state::<Store>(), number).await?;
     open::that_detached(&url).map_err(|e| invalid(format!("cannot open the browser: {e}")))?;
     Ok(())
 }

@@ -135,6 +135,17 @@ pub async fn project_url(session: Option<&Session>, store: &Store, number: Ticke
     Ok(format!("{}/projects/{project}", base.trim_end_matches('/')))
 }
 
+/// Where a ticket from a help desk opens in that desk (its stored link:
+/// the webview never names the address it opens).
+pub async fn desk_url(store: &Store, number: TicketNumber) -> Result<String> {
+    let ticket = store.ticket(number).await?;
+    ticket.source_url.ok_or_else(|| {
+        crate::Error::Invalid(format!(
+            "ticket {number} has no link to a help desk (a desk's web address is set with `desk add … --web-url`)"
+        ))
+    })
+}
+
 /// A Harvest client a new project can belong to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

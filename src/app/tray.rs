@@ -223,6 +223,9 @@ mod tests {
             band: None,
             locked: false,
             lock_reason: None,
+            source: "local".into(),
+            source_number: None,
+            source_url: None,
         }
     }
 

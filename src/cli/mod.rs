@@ -5,6 +5,7 @@
 //! status, and nothing written (each command is one transaction).
 
 mod demo;
+mod desk;
 mod harvest;
 mod output;
 mod summarize;
@@ -52,6 +53,9 @@ enum Command {
     /// Manage tickets.
     #[command(subcommand)]
     Ticket(TicketCommand),
+    /// Help desks whose tickets Tickettime brings in (osTicket).
+    #[command(subcommand)]
+    Desk(desk::DeskCommand),
     /// Record a message from the client on a ticket.
     Message {
         number: TicketNumber,
@@ -495,6 +499,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Staff(StaffCommand::List) => output::staff(&store.all_staff().await?, json)?,
         Command::Ticket(command) => ticket(&store, command, json, now).await?,
+        Command::Desk(command) => desk::run(&store, command, json, now).await?,
         Command::Message { number, from, body } => {
             store.add_client_message(number, &from, &body, now).await?;
             if !json {

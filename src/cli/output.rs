@@ -42,6 +42,11 @@ pub struct TicketJson<'a> {
     band: Option<crate::domain::Band>,
     locked: bool,
     lock_reason: Option<&'a str>,
+    /// `local`, `osticket` or `zendesk`.
+    source: &'a str,
+    /// The desk's number for the ticket, as text.
+    source_number: Option<&'a str>,
+    source_url: Option<&'a str>,
 }
 
 impl<'a> From<&'a TicketView> for TicketJson<'a> {
@@ -63,6 +68,9 @@ impl<'a> From<&'a TicketView> for TicketJson<'a> {
             band: t.band,
             locked: t.locked,
             lock_reason: t.lock_reason.as_deref(),
+            source: &t.source,
+            source_number: t.source_number.as_deref(),
+            source_url: t.source_url.as_deref(),
         }
     }
 }
@@ -144,6 +152,11 @@ pub fn ticket(ticket: &TicketView, as_json: bool) -> anyhow::Result<()> {
         ticket.status,
         if ticket.locked { "  OVER BUDGET" } else { "" }
     );
+    if ticket.source != "local" {
+        let number = ticket.source_number.as_deref().map(|n| format!(" #{n}")).unwrap_or_default();
+        let link = ticket.source_url.as_deref().map(|u| format!("  {u}")).unwrap_or_default();
+        println!("  From:            {}{number}{link}", desk_title(&ticket.source));
+    }
     println!("  Client:          {}", or_dash(ticket.client.as_deref()));
     println!("  Agent:           {}", or_dash(ticket.agent.as_deref()));
     println!("  PM:              {}", or_dash(ticket.pm.as_deref()));
@@ -159,6 +172,13 @@ pub fn ticket(ticket: &TicketView, as_json: bool) -> anyhow::Result<()> {
         println!("  Locked:          {reason}");
     }
     Ok(())
+}
+
+fn desk_title(source: &str) -> &str {
+    match crate::desk::DeskKind::parse(source) {
+        Some(kind) => kind.title(),
+        None => source,
+    }
 }
 
 pub fn tickets(tickets: &[TicketView], as_json: bool) -> anyhow::Result<()> {

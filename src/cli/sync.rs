@@ -72,6 +72,24 @@ struct Every<'a, P> {
 impl<P: Fn(Progress) + Send + Sync> crate::schedule::Work for Every<'_, P> {
     async fn import(&mut self, _asked: bool) -> crate::schedule::Outcome {
         use crate::schedule::Outcome;
+        for desk in crate::desk::sync_all(self.store, &self.session.actor).await {
+            match &desk.error {
+                Some(error) => eprintln!("desk {} not synced: {error}", desk.desk),
+                None if !self.json
+                    && (desk.report.tickets_new + desk.report.tickets_updated + desk.report.entries_new)
+                        > 0 =>
+                {
+                    eprintln!(
+                        "desk {}: {} new and {} changed tickets, {} new thread entries",
+                        desk.desk,
+                        desk.report.tickets_new,
+                        desk.report.tickets_updated,
+                        desk.report.entries_new
+                    )
+                }
+                None => {}
+            }
+        }
         match sync::run(self.session, &self.options, &self.progress).await {
             Ok(report) => {
                 let held = self.store.quarantine().await.unwrap_or_default();

@@ -23,7 +23,7 @@ pub use ticket::{ThreadKind, TicketNumber, TicketStatus};
 pub enum TicketError {
     #[error("ticket is locked: it reached its budget; a PM must unlock it before {0} can be added")]
     Locked(&'static str),
-    #[error("a {role} may not {action}; ask a PM or admin")]
+    #[error("{article} {role} may not {action}; ask a PM or admin", article = if matches!(.role, Role::Pm) { "a" } else { "an" })]
     NotPermitted { action: &'static str, role: Role },
     #[error("a reason is required to unlock a ticket")]
     ReasonRequired,

@@ -1,6 +1,7 @@
 //! The Harvest side of the store: staff made from Harvest users, plain
 //! settings, and queueing logged time in the outbox (see [`super::outbox`]).
 
+use super::desks::{queue_desk_note, ticket_desk, TicketDesk};
 use super::tickets::{insert_thread_entry, ticket_view, Staff};
 use super::{ts, Store};
 use crate::actor::Actor;
@@ -84,17 +85,24 @@ impl Store {
         if ticket.locked {
             return Err(TicketError::Locked("time").into());
         }
-        if let Some(thread) = thread {
-            insert_thread_entry(
-                &mut tx,
-                number,
-                thread.kind,
-                &actor.author(),
-                actor.staff(),
-                thread.body,
-                now,
-            )
-            .await?;
+        let desk = ticket_desk(&mut tx, number).await?;
+        if let (Some(desk), Some(thread)) = (&desk, &thread) {
+            refuse_desk_reply(desk, thread.kind)?;
+        }
+        let mut entry = None;
+        if let Some(thread) = &thread {
+            entry = Some(
+                insert_thread_entry(
+                    &mut tx,
+                    number,
+                    thread.kind,
+                    &actor.author(),
+                    actor.staff(),
+                    thread.body,
+                    now,
+                )
+                .await?,
+            );
         }
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
@@ -113,7 +121,37 @@ impl Store {
         .bind(actor.staff_id())
         .execute(&mut *tx)
         .await?;
+        if let Some(desk) = desk.filter(|d| d.writes_notes != 0) {
+            // The desk's own people see the time as an internal note there.
+            let mut body = format!(
+                "{} h logged in Harvest by {} for {}",
+                time.hours,
+                actor.author(),
+                time.spent_date.format("%a %-d %b %Y")
+            );
+            if let Some(notes) = time.notes.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                body.push_str(&format!(": {notes}"));
+            }
+            if let Some(thread) = &thread {
+                body.push_str("\n\n");
+                body.push_str(thread.body.trim());
+            }
+            queue_desk_note(&mut tx, &desk, number, &body, actor, entry, now).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// osTicket sends replies itself, with its mail: Tickettime only logs the
+/// time and points there.
+pub(super) fn refuse_desk_reply(desk: &TicketDesk, kind: ThreadKind) -> Result<()> {
+    if kind == ThreadKind::Response && desk.kind == "osticket" {
+        let place = desk.source_url.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
+        return Err(crate::Error::Invalid(format!(
+            "replies to an osTicket ticket are written in osTicket, which sends the mail: log the time (with a \
+             note if you like) and reply there{place}"
+        )));
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@
 //! format, hours as integer hundredths. Each backend has its own migrations
 //! folder with the same meaning.
 
+mod desks;
 mod entries;
 mod harvest;
 mod outbox;
@@ -28,6 +29,7 @@ use crate::actor::Actor;
 use crate::domain::Thresholds;
 use crate::error::{Error, Result};
 
+pub use desks::{DeskNote, DeskOutboxItem, DeskRecord, DeskSyncReport, NewDesk};
 pub use entries::ImportReport;
 pub use harvest::{PendingTime, ThreadInput};
 pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher, Unsent};

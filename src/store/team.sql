@@ -139,6 +139,11 @@ GRANT DELETE ON settings, quarantine TO tickettime_pm, tickettime_admin;
 GRANT INSERT, UPDATE ON quarantine TO tickettime_pm, tickettime_admin;
 GRANT INSERT ON notices_delivered TO tickettime_pm, tickettime_admin;
 GRANT INSERT, UPDATE ON staff TO tickettime_admin;
+-- Help desks: PMs and admins add, sync and remove them; an agent's logged
+-- time queues its desk note as their own.
+GRANT INSERT ON desk_outbox TO tickettime_agent;
+GRANT INSERT, UPDATE, DELETE ON desks TO tickettime_pm, tickettime_admin;
+GRANT INSERT, UPDATE ON desk_outbox TO tickettime_pm, tickettime_admin;
 
 -- Row security: an agent writes only as themselves, never on a locked
 -- ticket (but for a client's message), and sees only their own outbox.
@@ -146,6 +151,7 @@ ALTER TABLE thread_entries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE unlock_requests ENABLE ROW LEVEL SECURITY;
 ALTER TABLE notices_delivered ENABLE ROW LEVEL SECURITY;
+ALTER TABLE desk_outbox ENABLE ROW LEVEL SECURITY;
 
 -- Each PM marks only their own notices shown.
 DROP POLICY IF EXISTS tt_own ON notices_delivered;
@@ -172,6 +178,14 @@ CREATE POLICY tt_agent_insert ON outbox FOR INSERT TO tickettime_agent
               AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.number = ticket_number AND t.locked));
 CREATE POLICY tt_agent_update ON outbox FOR UPDATE TO tickettime_agent
   USING (logged_by = tickettime_me()) WITH CHECK (logged_by = tickettime_me());
+
+DROP POLICY IF EXISTS tt_manage ON desk_outbox;
+DROP POLICY IF EXISTS tt_agent_read ON desk_outbox;
+DROP POLICY IF EXISTS tt_agent_insert ON desk_outbox;
+CREATE POLICY tt_manage ON desk_outbox TO tickettime_pm, tickettime_admin USING (true) WITH CHECK (true);
+CREATE POLICY tt_agent_read ON desk_outbox FOR SELECT TO tickettime_agent USING (logged_by = tickettime_me());
+CREATE POLICY tt_agent_insert ON desk_outbox FOR INSERT TO tickettime_agent
+  WITH CHECK (logged_by = tickettime_me() AND state = 'pending');
 
 DROP POLICY IF EXISTS tt_read ON unlock_requests;
 DROP POLICY IF EXISTS tt_manage ON unlock_requests;

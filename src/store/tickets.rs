@@ -85,6 +85,12 @@ pub struct TicketView {
     pub band: Option<Band>,
     pub locked: bool,
     pub lock_reason: Option<String>,
+    /// Where the ticket comes from: `local`, `osticket` or `zendesk`.
+    pub source: String,
+    /// The desk's number for it (text), for a ticket from a desk.
+    pub source_number: Option<String>,
+    /// Where it opens in its desk.
+    pub source_url: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -104,12 +110,16 @@ struct TicketRow {
     /// 0 or 1: booleans are read as integers, the one type both backends share.
     locked: i64,
     lock_reason: Option<String>,
+    source: String,
+    source_number: Option<String>,
+    source_url: Option<String>,
 }
 
 const TICKET_SELECT: &str = "SELECT t.number, t.subject, t.status, t.client_name,
         a.email AS agent_email, p.email AS pm_email, t.harvest_project_id, t.harvest_project_name,
         t.budget_hundredths, t.quoted_hundredths, t.used_hundredths, t.extra_hundredths,
-        CASE WHEN t.locked THEN 1 ELSE 0 END AS locked, t.lock_reason
+        CASE WHEN t.locked THEN 1 ELSE 0 END AS locked, t.lock_reason,
+        t.source, t.source_number, t.source_url
     FROM tickets t
     LEFT JOIN staff a ON a.id = t.agent_id
     LEFT JOIN staff p ON p.id = t.pm_id";
@@ -136,6 +146,9 @@ impl From<TicketRow> for TicketView {
             band: utilization.map(Utilization::band),
             locked: row.locked != 0,
             lock_reason: row.lock_reason,
+            source: row.source,
+            source_number: row.source_number,
+            source_url: row.source_url,
         }
     }
 }
@@ -486,7 +499,16 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        insert_thread_entry(&mut tx, number, kind, &actor.author(), actor.staff(), body, now).await?;
+        let desk = super::desks::ticket_desk(&mut tx, number).await?;
+        if let Some(desk) = &desk {
+            super::harvest::refuse_desk_reply(desk, kind)?;
+        }
+        let entry =
+            insert_thread_entry(&mut tx, number, kind, &actor.author(), actor.staff(), body, now).await?;
+        if let Some(desk) = desk.filter(|d| d.writes_notes != 0 && kind == ThreadKind::Note) {
+            let body = format!("Note by {} in Tickettime:\n\n{}", actor.author(), body.trim());
+            super::desks::queue_desk_note(&mut tx, &desk, number, &body, actor, Some(entry), now).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -682,7 +704,7 @@ pub(super) async fn record_event(
 }
 
 /// Names the linked project after the newest stored entry that carries it.
-async fn refresh_project_name(conn: &mut AnyConnection, project: i64) -> Result<()> {
+pub(super) async fn refresh_project_name(conn: &mut AnyConnection, project: i64) -> Result<()> {
     sqlx::query(
         "UPDATE tickets SET harvest_project_name = (
             SELECT project_name FROM time_entries WHERE project_id = $1
@@ -721,7 +743,7 @@ pub(super) async fn insert_thread_entry(
     staff: Option<&Staff>,
     body: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<i64> {
     if body.trim().is_empty() {
         return Err(TicketError::Empty(match kind {
             ThreadKind::Message => "a message",
@@ -741,9 +763,9 @@ pub(super) async fn insert_thread_entry(
         })
         .into());
     }
-    sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO thread_entries (ticket_number, kind, author, staff_id, body, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(number.get())
     .bind(kind.as_str())
@@ -751,14 +773,15 @@ pub(super) async fn insert_thread_entry(
     .bind(staff.map(|s| s.id))
     .bind(body)
     .bind(ts(now))
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
     sqlx::query("UPDATE tickets SET updated_at = $2 WHERE number = $1")
         .bind(number.get())
         .bind(ts(now))
         .execute(&mut *conn)
         .await?;
-    announce(conn, number).await
+    announce(conn, number).await?;
+    Ok(id)
 }
 
 /// [`Store::unlock`] inside the caller's transaction.

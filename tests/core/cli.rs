@@ -106,6 +106,8 @@ fn ticket_show_json_has_the_contracted_fields() {
     assert_eq!(t["band"], "yellow");
     assert_eq!(t["locked"], false);
     assert_eq!(t["lock_reason"], Value::Null);
+    assert_eq!(t["source"], "local", "a ticket typed in is local");
+    assert_eq!(t["source_number"], Value::Null);
     let list = cli.json(&["ticket", "list"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert_eq!(list[0], t, "ticket list prints the same objects");

@@ -9,6 +9,7 @@ mod cli;
 mod delivery;
 mod harvest;
 mod keychain;
+mod osticket;
 mod outbox_model;
 mod store;
 mod summarize;

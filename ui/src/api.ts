@@ -123,6 +123,8 @@ export const startDemo = () => call(c.startDemo());
 export const disconnect = () => call(c.disconnect());
 export const saveSettings = (settings: SettingsInput) => call(c.saveSettings(settings));
 export const openProject = (number: number) => call(c.openProject({ number }));
+/** Opens a ticket from a help desk in that desk (its stored link, in the system browser). */
+export const openInDesk = (number: number) => call(c.openInDesk({ number }));
 
 /** Subscribes to a Rust event; resolves to the function that unsubscribes. */
 function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {

@@ -39,6 +39,8 @@ export const commands = {
 	disconnect: () => __TAURI_INVOKE<AppState>("disconnect"),
 	saveSettings: (input: SettingsInput) => __TAURI_INVOKE<Settings>("save_settings", { input }),
 	openProject: (input: NumberInput) => __TAURI_INVOKE<null>("open_project", { input }),
+	/**  Opens a desk ticket's page in the help desk (the system browser). */
+	openInDesk: (input: NumberInput) => __TAURI_INVOKE<null>("open_in_desk", { input }),
 	requestUnlock: (input: RequestUnlockInput) => __TAURI_INVOKE<UnlockRequest>("request_unlock", { input }),
 	unlockRequests: (input: RequestsInput) => __TAURI_INVOKE<UnlockRequest[]>("unlock_requests", { input }),
 	answerUnlockRequest: (input: AnswerInput) => __TAURI_INVOKE<UnlockRequest>("answer_unlock_request", { input }),
@@ -348,6 +350,12 @@ export type TicketView = {
 	band: Band | null,
 	locked: boolean,
 	lock_reason: string | null,
+	/**  Where the ticket comes from: `local`, `osticket` or `zendesk`. */
+	source: string,
+	/**  The desk's number for it (text), for a ticket from a desk. */
+	source_number: string | null,
+	/**  Where it opens in its desk. */
+	source_url: string | null,
 };
 
 /**

@@ -19,6 +19,9 @@ export function ticket(overrides: Partial<TicketView> = {}): TicketView {
     band: 'green',
     locked: false,
     lock_reason: null,
+    source: 'local',
+    source_number: null,
+    source_url: null,
     ...overrides,
   };
 }

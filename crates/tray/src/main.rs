@@ -168,6 +168,11 @@ impl schedule::Work for Work {
     async fn import(&mut self, asked: bool) -> Outcome {
         let tray = &self.0;
         let Ok(session) = tray.session().await else { return Outcome::Done };
+        for desk in tickettime::desk::sync_all(&tray.store, &session.actor).await {
+            if let Some(error) = desk.error {
+                eprintln!("tickettime-tray: desk {} not synced: {error}", desk.desk);
+            }
+        }
         if session.harvest.is_none() {
             tray.redraw().await;
             return Outcome::Done;

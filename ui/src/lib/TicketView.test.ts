@@ -323,4 +323,30 @@ describe('TicketView', () => {
     await waitFor(() => expect(app.state?.connection).toBe('demo'));
     expect(await screen.findByTestId('logtime-hours')).toBeTruthy();
   });
+
+  it('an osTicket ticket shows where it comes from, and its Reply tab sends replies to osTicket', async () => {
+    const url = 'https://help.example.com/scp/tickets.php?id=1';
+    renderTicket(detailFixture({}, { source: 'osticket', source_number: '489123', source_url: url }));
+
+    const source = await screen.findByTestId('sidebar-source');
+    expect(source.textContent).toContain('osTicket #489123');
+    await fireEvent.click(within(source).getByRole('button'));
+    expect(api.openInDesk).toHaveBeenCalledWith(1);
+
+    await openTab('reply');
+    const notice = await screen.findByTestId('reply-in-desk');
+    expect(notice.textContent).toContain('written in osTicket');
+    expect(screen.queryByTestId('entry-body'), 'no reply text that would never reach the client').toBeNull();
+    await fireEvent.click(within(notice).getByRole('button', { name: /Open in osTicket/ }));
+    expect(api.openInDesk).toHaveBeenCalledTimes(2);
+
+    await openTab('note');
+    expect(await screen.findByTestId('entry-body')).toBeTruthy();
+  });
+
+  it('a ticket typed in here names no desk', async () => {
+    renderTicket();
+    await screen.findByTestId('sidebar-project');
+    expect(screen.queryByTestId('sidebar-source')).toBeNull();
+  });
 });

@@ -38,3 +38,15 @@ export const BAND_LABEL: Record<Band, string> = {
   orange: 'Orange',
   red: 'Red',
 };
+
+/** The help desk a ticket comes from, as people call it; null for a ticket typed in here. */
+export function deskTitle(source: string): string | null {
+  switch (source) {
+    case 'osticket':
+      return 'osTicket';
+    case 'zendesk':
+      return 'Zendesk';
+    default:
+      return null;
+  }
+}

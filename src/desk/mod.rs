@@ -305,7 +305,13 @@ pub async fn sync_desk(
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<DeskOutcome> {
     actor.require_manager("sync help desks")?;
-    let connector = Connector::connect(desk, secret).await.map_err(Error::Desk)?;
+    let connector = match Connector::connect(desk, secret).await {
+        Ok(connector) => connector,
+        Err(error) => {
+            store.desk_synced(desk.id, Some(&error.to_string()), now()).await?;
+            return Err(Error::Desk(error));
+        }
+    };
     let result = sync_connected(store, actor, desk, &connector, &now).await;
     connector.close().await;
     let mut outcome =
@@ -376,10 +382,9 @@ async fn push_notes(
                 store.desk_note_sent(&note.id, &remote, now()).await?;
                 written += 1;
             }
-            Err(error) => {
-                store.desk_note_failed(&note.id, &error.to_string(), now()).await?;
-                return Err(Error::Desk(error));
-            }
+            // One note the desk refuses (its ticket deleted there, say)
+            // waits with its reason; the others and the import go on.
+            Err(error) => store.desk_note_failed(&note.id, &error.to_string(), now()).await?,
         }
     }
     Ok(written)

@@ -238,9 +238,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(id) = taken {
-            return Err(Error::Invalid(format!(
-                "{url} is already desk {id}; remove it first to add it again"
-            )));
+            return Err(Error::Invalid(format!("{url} is already desk {id} (`tickettime desk list`)")));
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO desks (kind, name, url, config, writes_notes, created_by, created_at)
@@ -273,7 +271,7 @@ impl Store {
 
     /// Removes a desk (a PM's or admin's to do). Its tickets stay, with
     /// their number and link, but are no longer synced; notes not yet
-    /// written into it are dropped.
+    /// written into it go with it (the outbox's foreign key cascades).
     pub async fn remove_desk(&self, actor: &Actor, id: i64) -> Result<DeskRecord> {
         actor.require_manager("remove help desks")?;
         let mut tx = self.begin().await?;
@@ -282,7 +280,6 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM desk_outbox WHERE desk_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM desks WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(desk)
@@ -400,7 +397,7 @@ impl Store {
 
     pub async fn desk_note_failed(&self, id: &str, error: &str, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "UPDATE desk_outbox SET state = 'failed', last_error = $2, updated_at = $3 WHERE id = $1",
+            "UPDATE desk_outbox SET state = 'failed', last_error = $2, updated_at = $3 WHERE id = $1 AND state <> 'sent'",
         )
         .bind(id)
         .bind(error)
@@ -465,14 +462,13 @@ async fn mark_note_sent(conn: &mut AnyConnection, id: &str, remote: &str, now: D
         .fetch_optional(&mut *conn)
         .await?;
         match copy {
+            // The desk's copy came in some other way (the local entry was
+            // already tied to another): the item follows the copy; nothing
+            // is deleted (a PM's team login may not delete thread entries).
             Some(copy) if copy != local => {
                 sqlx::query("UPDATE desk_outbox SET thread_entry_id = $2 WHERE id = $1")
                     .bind(id)
                     .bind(copy)
-                    .execute(&mut *conn)
-                    .await?;
-                sqlx::query("DELETE FROM thread_entries WHERE id = $1")
-                    .bind(local)
                     .execute(&mut *conn)
                     .await?;
             }

@@ -606,6 +606,29 @@ async fn time_logged_on_an_osticket_ticket_becomes_one_internal_note_through_a_c
     assert_eq!(tt.json(None, &["desk", "outbox"]).await.as_array().map(Vec::len), Some(2));
     let entries = desk.count("SELECT COUNT(*) FROM ost_thread_entry").await;
     assert_eq!(entries, 10, "8 seeded, the time note and the note with its time");
+
+    // A note the desk cannot take (its ticket's thread is gone in osTicket)
+    // waits with its reason, and the import goes on.
+    let closed_number = tt.ticket("517004").await["number"].clone();
+    let closed = closed_number.to_string();
+    tt.ok(ada, &["note", &closed, "--body", "Follow-up on the relay"]).await;
+    desk.exec(
+        "DELETE FROM ost_thread WHERE id = 9;
+         INSERT INTO ost_thread_entry (thread_id, type, poster, body, format, created, updated)
+         VALUES (7, 'M', 'Olivia Kunde', 'One more thing', 'text', NOW() - INTERVAL 1 MINUTE, '0000-00-00 00:00:00');",
+    )
+    .await;
+    // The notes just written are younger than the two seconds a desk row settles in.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let synced = tt.json(ada, &["desk", "sync"]).await;
+    assert_eq!(report(&synced)["entries_new"], 1, "the import went on: {synced}");
+    let outbox = tt.json(None, &["desk", "outbox"]).await;
+    let refused = outbox
+        .as_array()
+        .and_then(|o| o.iter().find(|i| i["ticket_number"] == closed_number))
+        .expect("the note");
+    assert_eq!(refused["state"], "failed", "{outbox}");
+    assert!(refused["last_error"].as_str().unwrap_or("").contains("has no thread"), "{outbox}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -662,6 +685,23 @@ async fn on_a_team_database_a_pms_login_syncs_the_desk_and_an_agents_may_not() {
         serde_json::from_str(&support::stdout_of(&list, tt.run_at(&ana_url, &list, None).await))
             .expect("JSON");
     assert!(tickets.as_array().expect("a list").iter().any(|t| t["source_number"] == "489123"), "{tickets}");
+
+    // Pia removes the desk: its tickets stay, no longer synced.
+    let remove = ["desk", "remove", "1"];
+    let out = tt.run_at(&ana_url, &remove, None).await;
+    assert!(!out.status.success(), "an agent may not remove a desk");
+    support::stdout_of(&remove, tt.run_at(&pia_url, &remove, None).await);
+    let desks: Value = serde_json::from_str(&support::stdout_of(
+        &["desk", "list"],
+        tt.run_at(&pia_url, &["desk", "list", "--json"], None).await,
+    ))
+    .expect("JSON");
+    assert_eq!(desks, serde_json::json!([]));
+    let tickets: Value =
+        serde_json::from_str(&support::stdout_of(&list, tt.run_at(&ana_url, &list, None).await))
+            .expect("JSON");
+    assert_eq!(tickets.as_array().map(Vec::len), Some(2), "the tickets stay: {tickets}");
+    assert_eq!(tickets[0]["source"], "osticket");
 }
 
 async fn wait_for<F, Fut>(what: &str, mut check: F)

@@ -64,6 +64,18 @@ describe('App', () => {
     expect(first.getByText('2.5 / 10 h'), 'hours used against the budget').toBeTruthy();
   });
 
+  it('names the help desk and its number on a ticket that comes from one, and none on a local one', async () => {
+    mockedList.mockResolvedValue([
+      ticket({ number: 7, subject: 'Checkout fails', source: 'osticket', source_number: '489123' }),
+      ticket({ number: 8, subject: 'Typed in here' }),
+    ]);
+    render(App);
+
+    await rows();
+    expect(within(rowFor(7)).getByTestId('ticket-source').textContent).toBe('osTicket #489123');
+    expect(within(rowFor(8)).queryByTestId('ticket-source')).toBeNull();
+  });
+
   it('shows a loading state until the tickets arrive', async () => {
     let resolve: (value: typeof tickets) => void = () => {};
     mockedList.mockReturnValue(new Promise((r) => (resolve = r)));

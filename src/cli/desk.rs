@@ -6,7 +6,7 @@ use clap::Subcommand;
 use secrecy::ExposeSecret;
 
 use super::{harvest, output};
-use crate::desk::{self, osticket, DeskKind, FieldNames};
+use crate::desk::{self, osticket, zendesk, DeskKind, FieldNames};
 use crate::keychain::Keychain;
 use crate::store::{DeskRecord, NewDesk, Store};
 
@@ -51,6 +51,33 @@ pub enum AddCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Zendesk Support, through its API; the API token (or OAuth token) is read from standard input.
+    Zendesk {
+        /// The account's subdomain: NAME in NAME.zendesk.com.
+        #[arg(long, conflicts_with = "url", required_unless_present = "url")]
+        subdomain: Option<String>,
+        /// Another Zendesk-compatible server's address (the simulator, say).
+        #[arg(long)]
+        url: Option<String>,
+        /// The agent or admin whose API token it is.
+        #[arg(long)]
+        email: String,
+        /// The secret on standard input is an OAuth access token, not an API token.
+        #[arg(long)]
+        oauth: bool,
+        /// The ticket field (title) that holds the Harvest project id.
+        #[arg(long, value_name = "TITLE", default_value = "Harvest Project ID")]
+        field_project: String,
+        /// The ticket field that holds the budget in hours.
+        #[arg(long, value_name = "TITLE", default_value = "Budget Hours")]
+        field_budget: String,
+        /// The ticket field that holds the quoted hours.
+        #[arg(long, value_name = "TITLE", default_value = "Quoted Hours")]
+        field_quoted: String,
+        /// A name to show (default: the account's address).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<Utc>) -> anyhow::Result<()> {
@@ -81,13 +108,6 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
             let connected = osticket::OsTicket::connect(&url, &secret, config.clone()).await?;
             let writes = connected.may_write_notes().await?;
             connected.close().await;
-            keychain.save_desk_secret(&desk::secret_account(DeskKind::Osticket, &url), &secret).map_err(
-                |e| {
-                    anyhow!(
-                        "cannot keep the osTicket password: this machine's keychain is not available ({e:?})"
-                    )
-                },
-            )?;
             let name = name.unwrap_or_else(|| {
                 url::Url::parse(&url)
                     .ok()
@@ -102,7 +122,7 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
                 config: &config,
                 writes_notes: writes,
             };
-            let record = store.add_desk(&session.actor, new, now).await?;
+            let record = keep(store, &session.actor, new, &secret, now).await?;
             if json {
                 output::json(&record)?;
             } else {
@@ -119,6 +139,47 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
                             .unwrap_or_default()
                     );
                 }
+                println!("  Bring its tickets in with `tickettime desk sync`.");
+            }
+        }
+        DeskCommand::Add(AddCommand::Zendesk {
+            subdomain,
+            url,
+            email,
+            oauth,
+            field_project,
+            field_budget,
+            field_quoted,
+            name,
+        }) => {
+            let url = zendesk::base_url(subdomain.as_deref(), url.as_deref())?;
+            let secret =
+                super::read_secret(if oauth { "the Zendesk OAuth token" } else { "the Zendesk API token" })?;
+            let config = zendesk::Config {
+                email: email.trim().to_owned(),
+                auth: if oauth { zendesk::Auth::Oauth } else { zendesk::Auth::Token },
+                fields: FieldNames { project: field_project, budget: field_budget, quoted: field_quoted },
+            };
+            let session = harvest::session(store, None, now).await?;
+            session.actor.require_manager("add help desks")?;
+            // Signed in and checked before anything is kept.
+            let connected = zendesk::Zendesk::connect(&url, &secret, config.clone()).await?;
+            let writes = connected.may_write();
+            let name = name.unwrap_or_else(|| format!("Zendesk {}", url.trim_start_matches("https://")));
+            let config = serde_json::to_string(&config)?;
+            let new = NewDesk {
+                kind: DeskKind::Zendesk,
+                name: &name,
+                url: &url,
+                config: &config,
+                writes_notes: writes,
+            };
+            let record = keep(store, &session.actor, new, &secret, now).await?;
+            if json {
+                output::json(&record)?;
+            } else {
+                println!("Added desk {}: {} at {}", record.id, record.name, record.url);
+                println!("  It reads tickets; replies from Tickettime post public comments, notes and time private ones.");
                 println!("  Bring its tickets in with `tickettime desk sync`.");
             }
         }
@@ -219,9 +280,35 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
     Ok(())
 }
 
+/// Keeps a checked desk: its secret in this machine's keychain, the rest in the database.
+async fn keep(
+    store: &Store,
+    actor: &crate::actor::Actor,
+    new: NewDesk<'_>,
+    secret: &secrecy::SecretString,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DeskRecord> {
+    let account = desk::secret_account(new.kind, new.url);
+    Keychain::default().save_desk_secret(&account, secret).map_err(|e| {
+        anyhow!(
+            "cannot keep the {} secret: this machine's keychain is not available ({e:?})",
+            new.kind.title()
+        )
+    })?;
+    Ok(store.add_desk(actor, new, now).await?)
+}
+
 fn print_desk(d: &DeskRecord) {
     println!("{}  {}  {}  ({} tickets)", d.id, d.kind.title(), d.url, d.tickets);
-    println!("   name: {}; {}", d.name, if d.writes_notes { "writes time notes" } else { "read-only" });
+    println!(
+        "   name: {}; {}",
+        d.name,
+        match (d.kind, d.writes_notes) {
+            (DeskKind::Zendesk, true) => "writes replies and notes",
+            (_, true) => "writes time notes",
+            (_, false) => "read-only",
+        }
+    );
     match (&d.last_sync_at, &d.last_error) {
         (_, Some(error)) => println!("   last sync failed: {error}"),
         (Some(at), None) => println!("   last synced {at}"),

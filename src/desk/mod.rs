@@ -11,11 +11,12 @@
 //! the desk outbox: each carries its outbox id as a marker, written under a
 //! lock the desk holds, so a write is looked for before it is ever repeated.
 //!
-//! A third desk is a module like [`osticket`]: its config, `connect`,
-//! `page` and `write_note`, and an arm in [`Connector`].
+//! A third desk is a module like [`osticket`] or [`zendesk`]: its config,
+//! `connect`, `page` and a write, and an arm in [`Connector`].
 
 pub mod html;
 pub mod osticket;
+pub mod zendesk;
 
 use std::fmt;
 
@@ -211,6 +212,7 @@ pub enum DeskError {
 /// A connected desk, one arm per kind.
 pub enum Connector {
     Osticket(osticket::OsTicket),
+    Zendesk(zendesk::Zendesk),
 }
 
 impl Connector {
@@ -224,7 +226,10 @@ impl Connector {
                 Ok(Connector::Osticket(osticket::OsTicket::connect(&desk.url, secret, config).await?))
             }
             DeskKind::Zendesk => {
-                Err(DeskError::Config("the Zendesk connector is not in this build yet".into()))
+                let config: zendesk::Config = serde_json::from_str(&desk.config).map_err(|e| {
+                    DeskError::Config(format!("desk {}'s settings are unreadable: {e}", desk.id))
+                })?;
+                Ok(Connector::Zendesk(zendesk::Zendesk::connect(&desk.url, secret, config).await?))
             }
         }
     }
@@ -233,6 +238,7 @@ impl Connector {
     pub async fn page(&self, cursor: Option<&str>) -> Result<DeskPage, DeskError> {
         match self {
             Connector::Osticket(desk) => desk.page(cursor).await,
+            Connector::Zendesk(desk) => desk.page(cursor).await,
         }
     }
 
@@ -240,6 +246,7 @@ impl Connector {
     pub async fn writes_notes(&self) -> Result<bool, DeskError> {
         match self {
             Connector::Osticket(desk) => desk.may_write_notes().await,
+            Connector::Zendesk(desk) => Ok(desk.may_write()),
         }
     }
 
@@ -248,12 +255,14 @@ impl Connector {
     pub async fn write(&self, item: &Outgoing<'_>) -> Result<String, DeskError> {
         match self {
             Connector::Osticket(desk) => desk.write_note(item).await,
+            Connector::Zendesk(desk) => desk.write(item).await,
         }
     }
 
     pub async fn close(self) {
         match self {
             Connector::Osticket(desk) => desk.close().await,
+            Connector::Zendesk(_) => {}
         }
     }
 }

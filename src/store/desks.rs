@@ -139,12 +139,29 @@ pub(super) async fn ticket_desk(
     .await?)
 }
 
-/// Queues a note for the ticket's desk inside the caller's transaction.
+/// What a desk outbox item becomes in the desk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DeskWrite {
+    /// An internal note (osTicket `N`, a private Zendesk comment).
+    Note,
+    /// A reply the client sees (a public Zendesk comment).
+    Reply,
+}
+
+impl TicketDesk {
+    /// Whether Tickettime sends this ticket's replies (Zendesk does; osTicket mails its own).
+    pub fn sends_replies(&self) -> bool {
+        self.kind == "zendesk" && self.writes_notes != 0
+    }
+}
+
+/// Queues a note or reply for the ticket's desk inside the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn queue_desk_note(
     conn: &mut AnyConnection,
     desk: &TicketDesk,
     number: TicketNumber,
+    write: DeskWrite,
     body: &str,
     actor: &Actor,
     thread_entry: Option<i64>,
@@ -154,11 +171,12 @@ pub(super) async fn queue_desk_note(
     sqlx::query(
         "INSERT INTO desk_outbox (id, desk_id, ticket_number, kind, body, author, author_email, state, attempts,
             thread_entry_id, logged_by, created_at, updated_at)
-         VALUES ($1, $2, $3, 'note', $4, $5, $6, 'pending', 0, $7, $8, $9, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, $10, $10)",
     )
     .bind(&id)
     .bind(desk.desk_id)
     .bind(number.get())
+    .bind(if write == DeskWrite::Reply { "reply" } else { "note" })
     .bind(body)
     .bind(actor.author())
     .bind(actor.staff().map(|s| s.email.clone()))

@@ -1,7 +1,7 @@
 //! The Harvest side of the store: staff made from Harvest users, plain
 //! settings, and queueing logged time in the outbox (see [`super::outbox`]).
 
-use super::desks::{queue_desk_note, ticket_desk, TicketDesk};
+use super::desks::{queue_desk_note, ticket_desk, DeskWrite, TicketDesk};
 use super::tickets::{insert_thread_entry, ticket_view, Staff};
 use super::{ts, Store};
 use crate::actor::Actor;
@@ -122,7 +122,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(desk) = desk.filter(|d| d.writes_notes != 0) {
-            // The desk's own people see the time as an internal note there.
+            // The desk's own people see the time as an internal note there;
+            // a reply on a desk that takes them goes out as the reply itself.
             let mut body = format!(
                 "{} h logged in Harvest by {} for {}",
                 time.hours,
@@ -132,11 +133,27 @@ impl Store {
             if let Some(notes) = time.notes.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
                 body.push_str(&format!(": {notes}"));
             }
-            if let Some(thread) = &thread {
-                body.push_str("\n\n");
-                body.push_str(thread.body.trim());
+            let reply = thread.as_ref().filter(|t| t.kind == ThreadKind::Response && desk.sends_replies());
+            if let Some(reply) = reply {
+                queue_desk_note(&mut tx, &desk, number, DeskWrite::Note, &body, actor, None, now).await?;
+                queue_desk_note(
+                    &mut tx,
+                    &desk,
+                    number,
+                    DeskWrite::Reply,
+                    reply.body.trim(),
+                    actor,
+                    entry,
+                    now,
+                )
+                .await?;
+            } else {
+                if let Some(thread) = &thread {
+                    body.push_str("\n\n");
+                    body.push_str(thread.body.trim());
+                }
+                queue_desk_note(&mut tx, &desk, number, DeskWrite::Note, &body, actor, entry, now).await?;
             }
-            queue_desk_note(&mut tx, &desk, number, &body, actor, entry, now).await?;
         }
         tx.commit().await?;
         Ok(id)

@@ -505,9 +505,25 @@ impl Store {
         }
         let entry =
             insert_thread_entry(&mut tx, number, kind, &actor.author(), actor.staff(), body, now).await?;
-        if let Some(desk) = desk.filter(|d| d.writes_notes != 0 && kind == ThreadKind::Note) {
-            let body = format!("Note by {} in Tickettime:\n\n{}", actor.author(), body.trim());
-            super::desks::queue_desk_note(&mut tx, &desk, number, &body, actor, Some(entry), now).await?;
+        if let Some(desk) = desk.filter(|d| d.writes_notes != 0) {
+            use super::desks::{queue_desk_note, DeskWrite};
+            if kind == ThreadKind::Note {
+                let body = format!("Note by {} in Tickettime:\n\n{}", actor.author(), body.trim());
+                queue_desk_note(&mut tx, &desk, number, DeskWrite::Note, &body, actor, Some(entry), now)
+                    .await?;
+            } else if kind == ThreadKind::Response && desk.sends_replies() {
+                queue_desk_note(
+                    &mut tx,
+                    &desk,
+                    number,
+                    DeskWrite::Reply,
+                    body.trim(),
+                    actor,
+                    Some(entry),
+                    now,
+                )
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -15,3 +15,4 @@ mod store;
 mod summarize;
 mod sync;
 mod team;
+mod zendesk;

@@ -141,19 +141,19 @@ impl Drop for OsTicketDb {
 }
 
 /// Tickettime on a SQLite file, with the Harvest simulator for the tests
-/// that log time.
-struct Tt {
-    db: TempDb,
+/// that log time (the Zendesk tests use it too).
+pub(crate) struct Tt {
+    pub(crate) db: TempDb,
     sim: Option<Simulator>,
     keychain: String,
 }
 
 impl Tt {
-    async fn new(with_harvest: bool) -> Tt {
+    pub(crate) async fn new(with_harvest: bool) -> Tt {
         Tt::on(TempDb::sqlite(), with_harvest).await
     }
 
-    async fn on(db: TempDb, with_harvest: bool) -> Tt {
+    pub(crate) async fn on(db: TempDb, with_harvest: bool) -> Tt {
         let sim = if with_harvest {
             Some(
                 Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
@@ -173,7 +173,7 @@ impl Tt {
         tt
     }
 
-    fn command(&self, token: Option<&str>, args: &[&str]) -> tokio::process::Command {
+    pub(crate) fn command(&self, token: Option<&str>, args: &[&str]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"));
         command
             .args(args)
@@ -195,12 +195,12 @@ impl Tt {
         command
     }
 
-    async fn run(&self, token: Option<&str>, args: &[&str]) -> Output {
+    pub(crate) async fn run(&self, token: Option<&str>, args: &[&str]) -> Output {
         self.command(token, args).output().await.expect("tickettime runs")
     }
 
     /// A run on another database URL (a team login's), with `stdin` given.
-    async fn run_at(&self, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    pub(crate) async fn run_at(&self, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         use tokio::io::AsyncWriteExt;
         let mut command = self.command(None, args);
         command
@@ -217,36 +217,36 @@ impl Tt {
         child.wait_with_output().await.expect("tickettime ends")
     }
 
-    async fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
+    pub(crate) async fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
         support::stdout_of(args, self.run(token, args).await)
     }
 
-    async fn json(&self, token: Option<&str>, args: &[&str]) -> Value {
+    pub(crate) async fn json(&self, token: Option<&str>, args: &[&str]) -> Value {
         let mut with = args.to_vec();
         with.push("--json");
         serde_json::from_str(&self.ok(token, &with).await).expect("JSON")
     }
 
-    async fn fails(&self, token: Option<&str>, args: &[&str]) -> String {
+    pub(crate) async fn fails(&self, token: Option<&str>, args: &[&str]) -> String {
         support::error_of(args, self.run(token, args).await)
     }
 
     /// The Tickettime ticket made from osTicket's ticket `number`.
-    async fn ticket(&self, number: &str) -> Value {
+    pub(crate) async fn ticket(&self, number: &str) -> Value {
         let list = self.json(None, &["ticket", "list"]).await;
         list.as_array()
             .and_then(|l| l.iter().find(|t| t["source_number"] == number).cloned())
             .unwrap_or_else(|| panic!("no ticket from osTicket #{number} in {list}"))
     }
 
-    async fn timeline(&self, number: &Value) -> Vec<Value> {
+    pub(crate) async fn timeline(&self, number: &Value) -> Vec<Value> {
         let n = number.to_string();
         let items = self.json(None, &["timeline", &n]).await;
         items.as_array().cloned().unwrap_or_default()
     }
 }
 
-fn report(outcomes: &Value) -> &Value {
+pub(crate) fn report(outcomes: &Value) -> &Value {
     let report = &outcomes[0];
     assert!(report["error"].is_null(), "the desk synced: {outcomes}");
     report
@@ -704,7 +704,7 @@ async fn on_a_team_database_a_pms_login_syncs_the_desk_and_an_agents_may_not() {
     assert_eq!(tickets[0]["source"], "osticket");
 }
 
-async fn wait_for<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn wait_for<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

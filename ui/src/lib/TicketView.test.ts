@@ -344,6 +344,18 @@ describe('TicketView', () => {
     expect(await screen.findByTestId('entry-body')).toBeTruthy();
   });
 
+  it('a Zendesk ticket takes replies here and says they become public comments there', async () => {
+    const url = 'https://acme.zendesk.com/agent/tickets/4680034739994322';
+    renderTicket(detailFixture({}, { source: 'zendesk', source_number: '4680034739994322', source_url: url }));
+    expect((await screen.findByTestId('sidebar-source')).textContent).toContain('Zendesk #4680034739994322');
+    await openTab('reply');
+    expect(screen.queryByTestId('reply-in-desk')).toBeNull();
+    expect(await screen.findByTestId('entry-body')).toBeTruthy();
+    expect(screen.getByTestId('zendesk-write').textContent).toContain('public comment');
+    await openTab('note');
+    expect((await screen.findByTestId('zendesk-write')).textContent).toContain('private comment');
+  });
+
   it('a ticket typed in here names no desk', async () => {
     renderTicket();
     await screen.findByTestId('sidebar-project');

@@ -1,22 +1,46 @@
-//! Demo mode: the project's Harvest simulator, in this process, with seed
-//! tickets and projects, and this database pointed at it — so every feature
-//! can be tried without a Harvest account.
+//! Demo mode: the project's Harvest and Zendesk simulators, in this process,
+//! with seed tickets and projects, and this database pointed at them — so
+//! every feature can be tried without a Harvest account or a help desk.
 
 use anyhow::Context;
 use chrono::Utc;
 
 use crate::connection::{self, HarvestEnv, DEMO_URL_SETTING};
+use crate::desk::DeskKind;
 use crate::domain::Hours;
 use crate::keychain::Keychain;
 use crate::personal::PersonalCache;
 use crate::session::Session;
-use crate::store::{Backend, NewTicket, Store};
+use crate::store::{Backend, NewDesk, NewTicket, Store};
+use secrecy::SecretString;
 
-/// Starts the simulator on `port` (0: any free port), points `store` at it,
-/// and seeds an empty database; returns it with the demo PM's session. Keep
-/// the simulator alive. Never on a team database: demo data would land in
-/// everyone's tickets.
-pub async fn start(store: &Store, port: u16) -> anyhow::Result<(harvest_sim::Simulator, Session)> {
+/// The setting that names the demo Zendesk's address (its token is public).
+pub const DEMO_ZENDESK_SETTING: &str = "zendesk_demo_url";
+const DEMO_DESK_NAME: &str = "Demo Zendesk";
+
+/// The demo's simulators; they serve while this lives.
+pub struct Simulators {
+    pub harvest: harvest_sim::Simulator,
+    pub zendesk: zendesk_sim::Simulator,
+}
+
+impl Simulators {
+    /// The Harvest simulator's address.
+    pub fn url(&self) -> String {
+        self.harvest.url()
+    }
+
+    pub async fn shutdown(self) {
+        self.harvest.shutdown().await;
+        self.zendesk.shutdown().await;
+    }
+}
+
+/// Starts the Harvest simulator on `port` (0: any free port) and a Zendesk
+/// simulator, points `store` at them, and seeds an empty database; returns
+/// them with the demo PM's session. Keep them alive. Never on a team
+/// database: demo data would land in everyone's tickets.
+pub async fn start(store: &Store, port: u16) -> anyhow::Result<(Simulators, Session)> {
     if store.backend() == Backend::Postgres {
         anyhow::bail!(
             "the demo never writes to a team database: start the desktop with --demo, or run \
@@ -35,7 +59,72 @@ pub async fn start(store: &Store, port: u16) -> anyhow::Result<(harvest_sim::Sim
         work_done_in_harvest(&simulator);
         seed(&session).await?;
     }
-    Ok((simulator, session))
+    let zendesk = zendesk(store, &session, &simulator).await?;
+    Ok((Simulators { harvest: simulator, zendesk }, session))
+}
+
+/// The demo's help desk: a simulated Zendesk whose two tickets bill to
+/// Harvest projects of their own, added as a desk (once) and synced.
+async fn zendesk(
+    store: &Store,
+    session: &Session,
+    harvest: &harvest_sim::Simulator,
+) -> anyhow::Result<zendesk_sim::Simulator> {
+    use harvest_sim::seed::{ACME_ID, ADMIN_ID, GLOBEX_ID, MANAGER_ID, MEMBER_ID, TASK_IDS};
+    let config = zendesk_sim::Config { id_seed: Some(20_261_204), ..zendesk_sim::Config::default() };
+    let zendesk =
+        zendesk_sim::Simulator::start(config).await.context("cannot start the Zendesk simulator")?;
+    let project = |client_id: i64, name: &str, code: &str, budget: f64| {
+        harvest.add_project(harvest_sim::NewProject {
+            client_id,
+            name: name.into(),
+            code: Some(code.into()),
+            budget: Some(budget),
+            is_active: true,
+            task_ids: TASK_IDS.to_vec(),
+            user_ids: vec![ADMIN_ID, MEMBER_ID],
+            manager_ids: vec![MANAGER_ID],
+        })
+    };
+    let projects = [
+        project(ACME_ID, "Acme Leeds office", "ACME-LDS", 8.0),
+        project(GLOBEX_ID, "Globex VAT change", "GLX-VAT", 4.0),
+    ];
+    let field = zendesk.field_id(zendesk_sim::seed::PROJECT_FIELD);
+    let tickets = zendesk.ticket_ids();
+    {
+        // Set "before" the demo starts: no change for the export's minute to hide.
+        let mut world = zendesk.world();
+        for (id, project) in tickets.iter().zip(projects) {
+            if let Some(ticket) = world.tickets.get_mut(id) {
+                ticket.custom.insert(field, serde_json::json!(project.to_string()));
+            }
+        }
+    }
+    store.set_setting(DEMO_ZENDESK_SETTING, Some(&zendesk.url())).await?;
+    let existing =
+        store.desks().await?.into_iter().find(|d| d.kind == DeskKind::Zendesk && d.name == DEMO_DESK_NAME);
+    let desk = match existing {
+        Some(desk) => store.move_desk(desk.id, &zendesk.url()).await?,
+        None => {
+            let config = crate::desk::zendesk::Config {
+                email: zendesk_sim::Simulator::ADMIN_EMAIL.into(),
+                ..crate::desk::zendesk::Config::default()
+            };
+            let config = serde_json::to_string(&config)?;
+            let new = NewDesk {
+                kind: DeskKind::Zendesk,
+                name: DEMO_DESK_NAME,
+                url: &zendesk.url(),
+                config: &config,
+                writes_notes: true,
+            };
+            store.add_desk(&session.actor, new, Utc::now()).await?
+        }
+    };
+    let secret = SecretString::from(zendesk_sim::Simulator::TOKEN.to_owned());
+    crate::desk::sync_desk(store, &session.actor, &desk, &secret, Utc::now).await?;
+    Ok(zendesk)
 }
 
 /// Time logged "in Harvest" so the demo shows the bands: #1 Acme VPN and #2

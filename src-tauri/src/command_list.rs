@@ -35,4 +35,7 @@ commands![
     request_unlock::<R>,
     unlock_requests,
     answer_unlock_request::<R>,
+    desks,
+    add_desk::<R>,
+    remove_desk::<R>,
 ]

@@ -722,3 +722,39 @@ pub async fn answer_unlock_request<R: Runtime>(
     publish(&app).await;
     Ok(answered)
 }
+
+/// The help desks whose tickets come in (Settings → Help desks).
+#[tauri::command]
+#[specta::specta]
+pub async fn desks(store: State<'_, Store>) -> Reply<Vec<tickettime::store::DeskRecord>> {
+    Ok(store.desks().await?)
+}
+
+/// Adds a help desk: signed in and checked first; its secret goes to the keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_desk<R: Runtime>(
+    app: AppHandle<R>,
+    input: tickettime::app::desks::DeskInput,
+) -> Reply<tickettime::store::DeskRecord> {
+    let session = session(&app).await?;
+    let keychain = tickettime::keychain::Keychain::default();
+    Ok(tickettime::app::desks::add(&session.store, &session.actor, &keychain, input).await?)
+}
+
+#[derive(Deserialize, specta::Type)]
+pub struct DeskIdInput {
+    id: i64,
+}
+
+/// Removes a help desk; its tickets stay.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_desk<R: Runtime>(
+    app: AppHandle<R>,
+    input: DeskIdInput,
+) -> Reply<tickettime::store::DeskRecord> {
+    let session = session(&app).await?;
+    let keychain = tickettime::keychain::Keychain::default();
+    Ok(tickettime::app::desks::remove(&session.store, &session.actor, &keychain, input.id).await?)
+}

@@ -34,7 +34,7 @@ struct State {
     /// token of someone else): nothing can be changed until it is fixed.
     session: Result<Session, String>,
     mode: Mode,
-    simulator: Option<harvest_sim::Simulator>,
+    simulator: Option<tickettime::demo::Simulators>,
 }
 
 /// The session, behind an async lock (connecting takes a while).
@@ -100,7 +100,7 @@ impl HarvestLink {
         &self,
         store: &Store,
         harvest: Option<connection::Harvest>,
-        simulator: Option<harvest_sim::Simulator>,
+        simulator: Option<tickettime::demo::Simulators>,
     ) -> tickettime::Result<()> {
         let mode = match &harvest {
             None => Mode::Disconnected,
@@ -123,7 +123,7 @@ impl HarvestLink {
         &self,
         session: Result<Session, String>,
         mode: Mode,
-        simulator: Option<harvest_sim::Simulator>,
+        simulator: Option<tickettime::demo::Simulators>,
     ) {
         let mut state = self.state.write().await;
         state.session = session;

@@ -4,6 +4,7 @@
 //! SQL in `store`, HTTP in the `harvest` crate.
 
 pub mod autostart;
+pub mod desks;
 pub mod settings;
 pub mod tray;
 

@@ -1,4 +1,4 @@
-//! `tickettime demo`: the Harvest simulator with seed data, in this
+//! `tickettime demo`: the Harvest and Zendesk simulators with seed data, in this
 //! process, with this database pointed at it, until Ctrl-C.
 
 use anyhow::Context;
@@ -13,6 +13,7 @@ pub async fn run(store: &Store, db_url: &str, port: u16) -> anyhow::Result<()> {
         harvest_sim::Simulator::ACCOUNT_ID,
         session.actor.describe()
     );
+    println!("Demo Zendesk at {} (a desk; `tickettime desk list`).", simulator.zendesk.url());
     println!("In another terminal, with the same database:");
     println!("  export TICKETTIME_DB={}", crate::store::redact(db_url));
     println!("  tickettime ticket list");

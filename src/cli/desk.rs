@@ -6,9 +6,10 @@ use clap::Subcommand;
 use secrecy::ExposeSecret;
 
 use super::{harvest, output};
+use crate::app::desks;
 use crate::desk::{self, osticket, zendesk, DeskKind, FieldNames};
 use crate::keychain::Keychain;
-use crate::store::{DeskRecord, NewDesk, Store};
+use crate::store::{DeskRecord, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum DeskCommand {
@@ -92,10 +93,12 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
             field_quoted,
             name,
         }) => {
-            let (url, mut secret) = osticket::split_url(&url)?;
-            if secret.expose_secret().is_empty() {
-                secret = super::read_secret("the osTicket database password")?;
-            }
+            let (_, secret) = osticket::split_url(&url)?;
+            let secret = if secret.expose_secret().is_empty() {
+                Some(super::read_secret("the osTicket database password")?)
+            } else {
+                None
+            };
             let config = osticket::Config {
                 prefix,
                 fields: FieldNames { project: field_project, budget: field_budget, quoted: field_quoted },
@@ -103,26 +106,9 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
             };
             config.validate()?;
             let session = harvest::session(store, None, now).await?;
-            session.actor.require_manager("add help desks")?;
-            // Connected and checked before anything is kept.
-            let connected = osticket::OsTicket::connect(&url, &secret, config.clone()).await?;
-            let writes = connected.may_write_notes().await?;
-            connected.close().await;
-            let name = name.unwrap_or_else(|| {
-                url::Url::parse(&url)
-                    .ok()
-                    .map(|u| format!("osTicket {}", u.path().trim_matches('/')))
-                    .unwrap_or_else(|| "osTicket".into())
-            });
-            let config = serde_json::to_string(&config)?;
-            let new = NewDesk {
-                kind: DeskKind::Osticket,
-                name: &name,
-                url: &url,
-                config: &config,
-                writes_notes: writes,
-            };
-            let record = keep(store, &session.actor, new, &secret, now).await?;
+            let record =
+                desks::add_osticket(store, &session.actor, &keychain, &url, secret, config, name).await?;
+            let writes = record.writes_notes;
             if json {
                 output::json(&record)?;
             } else {
@@ -161,20 +147,8 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
                 fields: FieldNames { project: field_project, budget: field_budget, quoted: field_quoted },
             };
             let session = harvest::session(store, None, now).await?;
-            session.actor.require_manager("add help desks")?;
-            // Signed in and checked before anything is kept.
-            let connected = zendesk::Zendesk::connect(&url, &secret, config.clone()).await?;
-            let writes = connected.may_write();
-            let name = name.unwrap_or_else(|| format!("Zendesk {}", url.trim_start_matches("https://")));
-            let config = serde_json::to_string(&config)?;
-            let new = NewDesk {
-                kind: DeskKind::Zendesk,
-                name: &name,
-                url: &url,
-                config: &config,
-                writes_notes: writes,
-            };
-            let record = keep(store, &session.actor, new, &secret, now).await?;
+            let record =
+                desks::add_zendesk(store, &session.actor, &keychain, &url, &secret, config, name).await?;
             if json {
                 output::json(&record)?;
             } else {
@@ -201,7 +175,7 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
             let mut outcomes = Vec::new();
             let mut failed = 0;
             for record in store.desks().await? {
-                let result = match desk::secret_for(&keychain, &record) {
+                let result = match desk::secret_for(store, &keychain, &record).await {
                     Ok(secret) => desk::sync_desk(store, &session.actor, &record, &secret, Utc::now).await,
                     Err(e) => Err(e),
                 };
@@ -243,11 +217,7 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
         }
         DeskCommand::Remove { id } => {
             let session = harvest::session(store, None, now).await?;
-            let record = store.remove_desk(&session.actor, id).await?;
-            // The secret stays when another database still uses the desk; it is this machine's only.
-            if !store.desks().await?.iter().any(|d| d.kind == record.kind && d.url == record.url) {
-                let _ = keychain.delete_desk_secret(&desk::secret_account(record.kind, &record.url));
-            }
+            let record = desks::remove(store, &session.actor, &keychain, id).await?;
             if json {
                 output::json(&record)?;
             } else {
@@ -278,24 +248,6 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
         }
     }
     Ok(())
-}
-
-/// Keeps a checked desk: its secret in this machine's keychain, the rest in the database.
-async fn keep(
-    store: &Store,
-    actor: &crate::actor::Actor,
-    new: NewDesk<'_>,
-    secret: &secrecy::SecretString,
-    now: DateTime<Utc>,
-) -> anyhow::Result<DeskRecord> {
-    let account = desk::secret_account(new.kind, new.url);
-    Keychain::default().save_desk_secret(&account, secret).map_err(|e| {
-        anyhow!(
-            "cannot keep the {} secret: this machine's keychain is not available ({e:?})",
-            new.kind.title()
-        )
-    })?;
-    Ok(store.add_desk(actor, new, now).await?)
 }
 
 fn print_desk(d: &DeskRecord) {

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 
 /// A desk as stored (no secret: that is in the keychain).
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeskRecord {
     pub id: i64,
     pub kind: DeskKind,
@@ -285,6 +286,24 @@ impl Store {
     pub async fn desk(&self, id: i64) -> Result<DeskRecord> {
         let mut conn = self.pool.acquire().await?;
         desk_in(&mut conn, id).await
+    }
+
+    /// Points a desk at its new address (the demo's simulator, started on
+    /// another port); its tickets, their links and its position follow.
+    pub async fn move_desk(&self, id: i64, url: &str) -> Result<DeskRecord> {
+        let mut tx = self.begin().await?;
+        let before = desk_in(&mut tx, id).await?;
+        sqlx::query("UPDATE desks SET url = $2 WHERE id = $1").bind(id).bind(url).execute(&mut *tx).await?;
+        // The tickets' links follow (they start with the desk's address).
+        sqlx::query("UPDATE tickets SET source_url = REPLACE(source_url, $2, $3) WHERE desk_id = $1")
+            .bind(id)
+            .bind(&before.url)
+            .bind(url)
+            .execute(&mut *tx)
+            .await?;
+        let desk = desk_in(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(desk)
     }
 
     /// Removes a desk (a PM's or admin's to do). Its tickets stay, with

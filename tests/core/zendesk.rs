@@ -368,3 +368,45 @@ async fn replies_and_notes_become_one_zendesk_comment_each_through_a_crash_a_dro
     assert_eq!(count("Certificate expires in March."), 1, "{timeline:?}");
     assert_eq!(count("logged in Harvest"), 0, "a time-only note is not repeated beside the time entry");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_brings_a_simulated_zendesk_whose_tickets_survive_a_restart_once() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let tt = Tt::new(false).await;
+    let mut sources = Vec::new();
+    for run in 0..2 {
+        let mut demo = tt.command(None, &["demo"]);
+        demo.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = demo.spawn().expect("tickettime demo");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut zendesk = None;
+        while let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("the demo starts")
+            .expect("reads")
+        {
+            if let Some(rest) = line.strip_prefix("Demo Zendesk at ") {
+                zendesk = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if line.starts_with("Press Ctrl-C") {
+                break;
+            }
+        }
+        let zendesk = zendesk.expect("the demo names its Zendesk");
+        let desks = tt.json(None, &["desk", "list"]).await;
+        assert_eq!(desks.as_array().map(Vec::len), Some(1), "one demo desk, run {run}: {desks}");
+        assert_eq!(desks[0]["url"], zendesk.as_str());
+        let tickets = tt.json(None, &["ticket", "list"]).await;
+        let from_zendesk: Vec<&Value> =
+            tickets.as_array().expect("a list").iter().filter(|t| t["source"] == "zendesk").collect();
+        assert_eq!(from_zendesk.len(), 2, "run {run}: {tickets}");
+        assert!(from_zendesk.iter().all(|t| t["harvest_project_id"].is_i64() && t["budget_hours"].is_f64()));
+        assert!(
+            from_zendesk.iter().all(|t| t["source_url"].as_str().is_some_and(|u| u.starts_with(&zendesk))),
+            "links open the running simulator: {tickets}"
+        );
+        sources.push(from_zendesk.iter().map(|t| t["source_number"].clone()).collect::<Vec<_>>());
+        child.kill().await.ok();
+    }
+    assert_eq!(sources[0], sources[1], "the same tickets after a restart, not new ones");
+}

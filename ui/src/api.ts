@@ -125,6 +125,14 @@ export const saveSettings = (settings: SettingsInput) => call(c.saveSettings(set
 export const openProject = (number: number) => call(c.openProject({ number }));
 /** Opens a ticket from a help desk in that desk (its stored link, in the system browser). */
 export const openInDesk = (number: number) => call(c.openInDesk({ number }));
+/** A help desk whose tickets come in (no secret: that is in the keychain). */
+export type Desk = ipc.DeskRecord;
+/** A desk to add, as Settings → Help desks sends it. */
+export type DeskInput = ipc.DeskInput;
+export const desks = () => call(c.desks());
+/** PM/admin only: signs in to the desk first; its secret goes to the keychain. */
+export const addDesk = (input: DeskInput) => call(c.addDesk(input));
+export const removeDesk = (id: number) => call(c.removeDesk({ id }));
 
 /** Subscribes to a Rust event; resolves to the function that unsubscribes. */
 function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {

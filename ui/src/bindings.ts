@@ -44,6 +44,12 @@ export const commands = {
 	requestUnlock: (input: RequestUnlockInput) => __TAURI_INVOKE<UnlockRequest>("request_unlock", { input }),
 	unlockRequests: (input: RequestsInput) => __TAURI_INVOKE<UnlockRequest[]>("unlock_requests", { input }),
 	answerUnlockRequest: (input: AnswerInput) => __TAURI_INVOKE<UnlockRequest>("answer_unlock_request", { input }),
+	/**  The help desks whose tickets come in (Settings → Help desks). */
+	desks: () => __TAURI_INVOKE<DeskRecord[]>("desks"),
+	/**  Adds a help desk: signed in and checked first; its secret goes to the keychain. */
+	addDesk: (input: DeskInput) => __TAURI_INVOKE<DeskRecord>("add_desk", { input }),
+	/**  Removes a help desk; its tickets stay. */
+	removeDesk: (input: DeskIdInput) => __TAURI_INVOKE<DeskRecord>("remove_desk", { input }),
 };
 
 /* Constants */
@@ -113,6 +119,36 @@ export type DeliveryState =
 "failed" | 
 /**  No time was given. */
 "none";
+
+export type DeskIdInput = {
+	id: number,
+};
+
+/**  A desk to add, as the window's form sends it. */
+export type DeskInput = 
+/**
+ *  osTicket's database: `mysql://USER:PASSWORD@HOST/DB` (the password may
+ *  instead be given as `secret`).
+ */
+{ kind: "osticket"; url: string; secret: string | null; prefix: string | null; web_url: string | null } | 
+/**  Zendesk: `subdomain` or `url`, an agent's email and their API token (or an OAuth token). */
+{ kind: "zendesk"; subdomain: string | null; url: string | null; email: string; secret: string; oauth: boolean };
+
+/**  The desks Tickettime has a connector for. */
+export type DeskKind = "osticket" | "zendesk";
+
+/**  A desk as stored (no secret: that is in the keychain). */
+export type DeskRecord = {
+	id: number,
+	kind: DeskKind,
+	name: string,
+	/**  The desk's address without credentials. */
+	url: string,
+	writes_notes: boolean,
+	tickets: number,
+	last_sync_at: string | null,
+	last_error: string | null,
+};
 
 export type EntryInput = {
 	number: number,

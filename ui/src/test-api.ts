@@ -37,4 +37,5 @@ export function installApiDefaults(api: typeof Api): void {
   vi.mocked(api.unlockRequests).mockResolvedValue([]);
   vi.mocked(api.outboxItems).mockResolvedValue([]);
   vi.mocked(api.quarantine).mockResolvedValue([]);
+  vi.mocked(api.desks).mockResolvedValue([]);
 }

@@ -48,7 +48,7 @@ struct Tray {
     sync: Mutex<LastSync>,
     window: Mutex<Option<u32>>,
     icon: Mutex<Option<ksni::Handle<Icon>>>,
-    _simulator: Option<harvest_sim::Simulator>,
+    _simulator: Option<tickettime::demo::Simulators>,
 }
 
 impl Tray {

@@ -491,9 +491,10 @@ async fn update_ticket(
     }
     ticket.updated_at = ticket.updated_at.max(now);
     let ticket = world.tickets[&id].clone();
+    let audit = world.new_id();
     let body = json!({
         "ticket": world.ticket_json(&app.base_url, &ticket),
-        "audit": { "id": crate::world::new_id(), "ticket_id": id, "author_id": caller.user_id,
+        "audit": { "id": audit, "ticket_id": id, "author_id": caller.user_id,
                    "created_at": crate::world::stamp(now), "events": events,
                    "metadata": { "custom": update.get("metadata").cloned().unwrap_or(json!({})) } },
     });

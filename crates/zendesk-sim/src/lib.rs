@@ -53,6 +53,8 @@ pub struct Config {
     pub rate_limit: Option<RateLimit>,
     /// Most tickets one export page holds (Zendesk: 1000).
     pub export_page_max: usize,
+    /// Seeds the ids: the same ids on every start (the demo); `None`: random.
+    pub id_seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             incremental_limit: Some(RateLimit { requests: 10, window: Duration::from_secs(60) }),
             rate_limit: Some(RateLimit { requests: 200, window: Duration::from_secs(60) }),
             export_page_max: 1000,
+            id_seed: None,
         }
     }
 }
@@ -163,7 +166,7 @@ impl Simulator {
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
         let port = listener.local_addr()?.port();
-        let mut world = World::default();
+        let mut world = World::new(config.id_seed);
         seed::account(&mut world);
         if config.seed_tickets {
             seed::tickets(&mut world, Utc::now() - chrono::Duration::days(3));

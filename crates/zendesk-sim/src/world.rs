@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +85,7 @@ pub struct NewTicket {
     pub description: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct World {
     pub users: Vec<User>,
     pub fields: Vec<Field>,
@@ -94,10 +95,27 @@ pub struct World {
     pub api_tokens: Vec<String>,
     /// OAuth access token → user id.
     pub oauth_tokens: BTreeMap<String, u64>,
+    ids: StdRng,
 }
 
-pub(crate) fn new_id() -> u64 {
-    rand::rng().random_range(10_000_000_000..(1_u64 << 53))
+impl World {
+    /// An empty account; with `seed`, the same ids every time (the demo's
+    /// tickets keep theirs across restarts).
+    pub fn new(seed: Option<u64>) -> World {
+        World {
+            users: Vec::new(),
+            fields: Vec::new(),
+            tickets: BTreeMap::new(),
+            comments: Vec::new(),
+            api_tokens: Vec::new(),
+            oauth_tokens: BTreeMap::new(),
+            ids: seed.map_or_else(StdRng::from_os_rng, StdRng::seed_from_u64),
+        }
+    }
+
+    pub(crate) fn new_id(&mut self) -> u64 {
+        self.ids.random_range(10_000_000_000..(1_u64 << 53))
+    }
 }
 
 pub(crate) fn stamp(at: DateTime<Utc>) -> String {
@@ -114,19 +132,19 @@ impl World {
     }
 
     pub fn add_user(&mut self, name: &str, email: &str, role: Role) -> u64 {
-        let id = new_id();
+        let id = self.new_id();
         self.users.push(User { id, name: name.into(), email: email.into(), role });
         id
     }
 
     pub fn add_field(&mut self, title: &str, kind: &str) -> u64 {
-        let id = new_id();
+        let id = self.new_id();
         self.fields.push(Field { id, title: title.into(), kind: kind.into() });
         id
     }
 
     pub fn add_ticket(&mut self, ticket: NewTicket, now: DateTime<Utc>) -> u64 {
-        let id = new_id();
+        let id = self.new_id();
         self.tickets.insert(
             id,
             Ticket {
@@ -158,7 +176,7 @@ impl World {
     ) -> Option<u64> {
         let ticket = self.tickets.get_mut(&ticket_id)?;
         ticket.updated_at = ticket.updated_at.max(now);
-        let id = new_id();
+        let id = self.new_id();
         self.comments.push(Comment {
             id,
             ticket_id,

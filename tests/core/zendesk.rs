@@ -410,3 +410,74 @@ async fn the_demo_brings_a_simulated_zendesk_whose_tickets_survive_a_restart_onc
     }
     assert_eq!(sources[0], sources[1], "the same tickets after a restart, not new ones");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_team_database_an_agents_reply_goes_out_through_a_pms_sync_as_the_agent() {
+    if !support::postgres_or_skip("the Zendesk connector on PostgreSQL (tests/core/zendesk.rs)") {
+        return;
+    }
+    if !keyring_or_skip("the Zendesk connector on PostgreSQL (tests/core/zendesk.rs)") {
+        return;
+    }
+    let zd = zendesk(unlimited()).await;
+    let tt = Tt::on(support::TempDb::new(), false).await;
+    let tag = format!("{}_{}", std::process::id(), fastrand_tag());
+    let (pia, ana) = (format!("tz_{tag}_pia"), format!("tz_{tag}_ana"));
+    for (email, name, role, login) in
+        [("pia@demo.test", "Pia Park", "pm", &pia), ("ana@demo.test", "Ana Alvarez", "agent", &ana)]
+    {
+        let args = ["staff", "add", "--email", email, "--name", name, "--role", role, "--db-login", login];
+        let out = tt.run_at(&tt.db.url(), &args, Some("login-pw-4\n")).await;
+        assert!(out.status.success(), "staff add: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let as_login = |login: &str| {
+        let mut url = url::Url::parse(&tt.db.url()).expect("a URL");
+        url.set_username(login).expect("a user");
+        url.set_password(Some("login-pw-4")).expect("a password");
+        url.to_string()
+    };
+    let (pia_url, ana_url) = (as_login(&pia), as_login(&ana));
+    let add = ["desk", "add", "zendesk", "--url", &zd.url(), "--email", Zendesk::ADMIN_EMAIL];
+    let token = format!("{}\n", Zendesk::TOKEN);
+    let out = tt.run_at(&ana_url, &add, Some(&token)).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("an agent may not add help desks"), "{out:?}");
+    support::stdout_of(&add, tt.run_at(&pia_url, &add, Some(&token)).await);
+
+    let sync = ["desk", "sync", "--json"];
+    let first: Value =
+        serde_json::from_str(&support::stdout_of(&sync, tt.run_at(&pia_url, &sync, None).await))
+            .expect("JSON");
+    assert_eq!(report(&first)["tickets_new"], 2, "{first}");
+    let out = tt.run_at(&ana_url, &sync, None).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("an agent may not sync help desks"), "{out:?}");
+
+    // Ana replies from her own login; Pia's sync posts it, as Ana, once.
+    let zid = zd.ticket_ids()[1];
+    let list = ["ticket", "list", "--json"];
+    let tickets: Value =
+        serde_json::from_str(&support::stdout_of(&list, tt.run_at(&ana_url, &list, None).await))
+            .expect("JSON");
+    let number = tickets
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["source_number"] == zid.to_string().as_str()))
+        .map(|t| t["number"].to_string())
+        .expect("the ticket, seen by Ana");
+    let reply = ["reply", &number, "--body", "The VAT rate is fixed on production."];
+    support::stdout_of(&reply, tt.run_at(&ana_url, &reply, None).await);
+    tt.run_at(&pia_url, &sync, None).await;
+    tt.run_at(&pia_url, &sync, None).await;
+    let ana_id = zd.user_id(Zendesk::AGENT_EMAIL);
+    let posted: Vec<_> = zd
+        .comments(zid)
+        .into_iter()
+        .filter(|c| c.html_body.contains("VAT rate is fixed on production"))
+        .collect();
+    assert_eq!(posted.len(), 1, "one public comment");
+    assert_eq!((posted[0].author_id, posted[0].public), (ana_id, true));
+}
+
+fn fastrand_tag() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}

@@ -331,19 +331,25 @@ impl Zendesk {
         Ok(users)
     }
 
-    /// Every comment of a ticket, following `links.next` as given.
+    /// Every comment of a ticket, following `links.next` (or `next_page`)
+    /// as given until the server says there is no more: an empty page, a
+    /// link already followed or `has_more: false` ends it.
     async fn comments(&self, ticket: &str) -> Result<Vec<Value>, DeskError> {
         let mut all = Vec::new();
+        let mut seen = HashSet::new();
         let mut next = Some(self.api(&format!("/api/v2/tickets/{ticket}/comments.json?page[size]=100")));
         while let Some(url) = next.take() {
+            if !seen.insert(url.clone()) || seen.len() > 10_000 {
+                break;
+            }
             let page = self.get(&url).await?;
-            all.extend(page["comments"].as_array().cloned().unwrap_or_default());
-            let more = page["meta"]["has_more"].as_bool().unwrap_or(false);
-            next = page["links"]["next"]
-                .as_str()
-                .or_else(|| page["next_page"].as_str())
-                .filter(|_| more || page["next_page"].is_string())
-                .map(str::to_owned);
+            let items = page["comments"].as_array().cloned().unwrap_or_default();
+            let empty = items.is_empty();
+            all.extend(items);
+            if empty || page["meta"]["has_more"].as_bool() == Some(false) {
+                break;
+            }
+            next = page["links"]["next"].as_str().or_else(|| page["next_page"].as_str()).map(str::to_owned);
         }
         Ok(all)
     }
@@ -387,12 +393,21 @@ impl Zendesk {
         for (id, ticket, comments) in threads {
             out.push(self.ticket(id, ticket, &comments, &users)?);
         }
-        let after = export["after_cursor"]
+        // The position after this page: `after_cursor`, else the `cursor=` of
+        // `after_url`, else where this read started.
+        let from_url = export["after_url"]
             .as_str()
-            .map(str::to_owned)
-            .or_else(|| cursor.map(|c| c.after))
-            .ok_or_else(|| self.schema("the incremental export gave no after_cursor".into()))?;
-        let more = !export["end_of_stream"].as_bool().unwrap_or(true);
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.query_pairs().find(|(k, _)| k == "cursor").map(|(_, v)| v.into_owned()));
+        let previous = cursor.map(|c| c.after);
+        let after =
+            export["after_cursor"].as_str().map(str::to_owned).or(from_url).or_else(|| previous.clone());
+        let Some(after) = after else {
+            // Nothing exported yet and no position given: start from the beginning again next time.
+            return Ok(DeskPage { tickets: out, cursor: String::new(), more: false });
+        };
+        // A page that does not move the position ends this sync (never a loop).
+        let more = !export["end_of_stream"].as_bool().unwrap_or(true) && previous.as_deref() != Some(&after);
         let cursor = serde_json::to_string(&Cursor { after }).unwrap_or_default();
         Ok(DeskPage { tickets: out, cursor, more })
     }

@@ -399,8 +399,12 @@ impl Store {
     ) -> Result<Vec<DeskNote>> {
         let mut tx = self.begin().await?;
         let notes: Vec<DeskNote> = sqlx::query_as(
-            "SELECT o.id, o.ticket_number, t.source_id, o.kind, o.body, o.author, o.author_email
+            // The desk writes as the person who logged it: their staff
+            // email, never what the row says (an agent's login inserts rows).
+            "SELECT o.id, o.ticket_number, t.source_id, o.kind, o.body, o.author,
+                    CASE WHEN o.logged_by IS NULL THEN o.author_email ELSE s.email END AS author_email
              FROM desk_outbox o JOIN tickets t ON t.number = o.ticket_number
+             LEFT JOIN staff s ON s.id = o.logged_by
              WHERE o.desk_id = $1 AND o.state IN ('pending', 'sending', 'failed') AND t.source_id IS NOT NULL
              ORDER BY o.created_at, o.id",
         )

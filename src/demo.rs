@@ -102,10 +102,15 @@ async fn zendesk(
         }
     }
     store.set_setting(DEMO_ZENDESK_SETTING, Some(&zendesk.url())).await?;
-    let existing =
-        store.desks().await?.into_iter().find(|d| d.kind == DeskKind::Zendesk && d.name == DEMO_DESK_NAME);
+    // The demo's desk from an earlier run (its simulator ran on another
+    // port); a desk of the same name elsewhere is someone's real one.
+    let existing = store
+        .desks()
+        .await?
+        .into_iter()
+        .find(|d| d.kind == DeskKind::Zendesk && d.name == DEMO_DESK_NAME && is_local(&d.url));
     let desk = match existing {
-        Some(desk) => store.move_desk(desk.id, &zendesk.url()).await?,
+        Some(desk) => store.move_desk(&session.actor, desk.id, &zendesk.url()).await?,
         None => {
             let config = crate::desk::zendesk::Config {
                 email: zendesk_sim::Simulator::ADMIN_EMAIL.into(),
@@ -210,4 +215,29 @@ async fn seed(session: &Session) -> anyhow::Result<()> {
         store.import_entries(&page.items, now).await?;
     }
     Ok(())
+}
+
+/// Whether `url` is on this machine (the demo's simulators always are).
+pub fn is_local(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local;
+
+    #[test]
+    fn only_this_machines_addresses_are_the_demos() {
+        assert!(is_local("http://127.0.0.1:43117"));
+        assert!(is_local("http://localhost:9"));
+        assert!(is_local("http://[::1]:9"));
+        assert!(!is_local("https://acme.zendesk.com"));
+        assert!(!is_local("https://127.0.0.1.example.com"));
+        assert!(!is_local("not a url"));
+    }
 }

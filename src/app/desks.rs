@@ -135,12 +135,25 @@ async fn keep(
     new: NewDesk<'_>,
     secret: &SecretString,
 ) -> Result<DeskRecord> {
+    // An address already added keeps its secret: adding it again (with
+    // another login, say) must not replace the one its syncs work with.
+    store.refuse_desk_address(new.kind, new.url).await?;
     let account = desk::secret_account(new.kind, new.url);
+    let before = keychain.desk_secret(&account).ok().flatten();
     keychain.save_desk_secret(&account, secret).map_err(|e| {
         Error::Invalid(format!(
             "cannot keep the {} secret: this machine's keychain is not available ({e:?})",
             new.kind.title()
         ))
     })?;
-    store.add_desk(actor, new, chrono::Utc::now()).await
+    let added = store.add_desk(actor, new, chrono::Utc::now()).await;
+    if added.is_err() {
+        // Someone added it in the meantime, or the database refused: the
+        // keychain goes back to what it held.
+        let _ = match &before {
+            Some(before) => keychain.save_desk_secret(&account, before),
+            None => keychain.delete_desk_secret(&account),
+        };
+    }
+    added
 }

@@ -9,7 +9,7 @@ use super::{harvest, output};
 use crate::app::desks;
 use crate::desk::{self, osticket, zendesk, DeskKind, FieldNames};
 use crate::keychain::Keychain;
-use crate::store::{DeskRecord, Store};
+use crate::store::{DeskRecord, Store, DESK_ATTEMPTS};
 
 #[derive(Debug, Subcommand)]
 pub enum DeskCommand {
@@ -24,6 +24,8 @@ pub enum DeskCommand {
     Remove { id: i64 },
     /// What Tickettime wrote, or waits to write, into the desks.
     Outbox,
+    /// Try a write the desk refused again (PMs and admins).
+    Retry { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +229,15 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
                 );
             }
         }
+        DeskCommand::Retry { id } => {
+            let session = harvest::session(store, None, now).await?;
+            store.desk_note_retry(&session.actor, id.trim(), now).await?;
+            if json {
+                output::json(&serde_json::json!({ "id": id.trim(), "state": "pending" }))?;
+            } else {
+                println!("Desk write {} waits for the next sync.", id.trim());
+            }
+        }
         DeskCommand::Outbox => {
             let items = store.desk_outbox().await?;
             if json {
@@ -235,7 +246,15 @@ pub async fn run(store: &Store, command: DeskCommand, json: bool, now: DateTime<
                 println!("Nothing written into a desk yet.");
             } else {
                 for i in &items {
-                    let error = i.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
+                    let gave_up = i.state == "failed" && i.attempts >= DESK_ATTEMPTS;
+                    let error = match (i.last_error.as_deref(), gave_up) {
+                        (Some(e), true) => format!(
+                            "  (tried {} times: {e}; `tickettime desk retry {}` tries again)",
+                            i.attempts, i.id
+                        ),
+                        (Some(e), false) => format!("  ({e})"),
+                        (None, _) => String::new(),
+                    };
                     println!(
                         "{}  #{}  {:<8} {}{error}",
                         i.id,

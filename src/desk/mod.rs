@@ -176,6 +176,9 @@ pub struct DeskPage {
     pub tickets: Vec<DeskTicket>,
     pub cursor: String,
     pub more: bool,
+    /// What the desk sent that could not be read and was left out (a
+    /// ticket or comment without a readable time, say): the sync goes on.
+    pub warnings: Vec<String>,
 }
 
 /// What a connector is told to write: a note (or reply) and its marker.
@@ -274,11 +277,15 @@ pub fn secret_account(kind: DeskKind, url: &str) -> String {
     format!("desk:{kind}:{url}")
 }
 
-/// The demo Zendesk's secret (public: it is the simulator's), when `desk` is it.
+/// The demo Zendesk's secret (public: it is the simulator's), when `desk` is
+/// it: the address the demo's simulator runs at, on this machine. A desk
+/// anywhere else never gets it, whatever the setting says.
 async fn demo_secret(store: &Store, desk: &DeskRecord) -> Result<Option<SecretString>> {
     let demo = store.setting(crate::demo::DEMO_ZENDESK_SETTING).await?;
-    Ok((desk.kind == DeskKind::Zendesk && demo.as_deref() == Some(desk.url.as_str()))
-        .then(|| SecretString::from(zendesk_sim::Simulator::TOKEN.to_owned())))
+    Ok((desk.kind == DeskKind::Zendesk
+        && demo.as_deref() == Some(desk.url.as_str())
+        && crate::demo::is_local(&desk.url))
+    .then(|| SecretString::from(zendesk_sim::Simulator::TOKEN.to_owned())))
 }
 
 /// Loads a desk's secret from this machine's keychain (the demo desk's is known).
@@ -365,6 +372,7 @@ async fn sync_connected(
     loop {
         let page = connector.page(cursor.as_deref()).await.map_err(Error::Desk)?;
         let more = page.more;
+        report.warnings.extend(page.warnings);
         let step = match store
             .apply_desk_page(actor, desk.id, page.tickets, &page.cursor, cursor.as_deref(), now())
             .await

@@ -249,7 +249,7 @@ impl OsTicket {
             cursor.ticket_id = last.try_get("id").map_err(|e| self.failed(e))?;
             cursor.ticket_updated = last.try_get("updated").map_err(|e| self.failed(e))?;
             let tickets = self.tickets(&ids).await?;
-            return Ok(DeskPage { tickets, cursor: encode(&cursor), more: true });
+            return Ok(DeskPage { tickets, cursor: encode(&cursor), more: true, warnings: Vec::new() });
         }
 
         // The entry pass: every entry after the cursor, the settled ones in
@@ -280,12 +280,17 @@ impl OsTicket {
             }
         }
         let Some(last) = last else {
-            return Ok(DeskPage { tickets: Vec::new(), cursor: encode(&cursor), more: false });
+            return Ok(DeskPage {
+                tickets: Vec::new(),
+                cursor: encode(&cursor),
+                more: false,
+                warnings: Vec::new(),
+            });
         };
         cursor.entry_id = Some(last);
         let ids: Vec<i64> = tickets.into_iter().collect();
         let tickets = if ids.is_empty() { Vec::new() } else { self.tickets(&ids).await? };
-        Ok(DeskPage { tickets, cursor: encode(&cursor), more: true })
+        Ok(DeskPage { tickets, cursor: encode(&cursor), more: true, warnings: Vec::new() })
     }
 
     /// The tickets with these ids, whole.

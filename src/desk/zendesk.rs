@@ -390,8 +390,18 @@ impl Zendesk {
         }
         let users = self.users(people).await?;
         let mut out = Vec::with_capacity(threads.len());
+        let mut warnings = Vec::new();
         for (id, ticket, comments) in threads {
-            out.push(self.ticket(id, ticket, &comments, &users)?);
+            // One unreadable ticket is left out with a warning; it comes
+            // back when Zendesk changes it. Stopping here would fail every
+            // sync on the same page from now on.
+            match self.ticket(id.clone(), ticket, &comments, &users, &mut warnings) {
+                Ok(ticket) => out.push(ticket),
+                Err(DeskError::Schema { detail, .. }) => {
+                    warnings.push(format!("Zendesk {detail}; the ticket was left out"))
+                }
+                Err(error) => return Err(error),
+            }
         }
         // The position after this page: `after_cursor`, else the `cursor=` of
         // `after_url`, else where this read started.
@@ -404,12 +414,12 @@ impl Zendesk {
             export["after_cursor"].as_str().map(str::to_owned).or(from_url).or_else(|| previous.clone());
         let Some(after) = after else {
             // Nothing exported yet and no position given: start from the beginning again next time.
-            return Ok(DeskPage { tickets: out, cursor: String::new(), more: false });
+            return Ok(DeskPage { tickets: out, cursor: String::new(), more: false, warnings });
         };
         // A page that does not move the position ends this sync (never a loop).
         let more = !export["end_of_stream"].as_bool().unwrap_or(true) && previous.as_deref() != Some(&after);
         let cursor = serde_json::to_string(&Cursor { after }).unwrap_or_default();
-        Ok(DeskPage { tickets: out, cursor, more })
+        Ok(DeskPage { tickets: out, cursor, more, warnings })
     }
 
     fn ticket(
@@ -418,12 +428,10 @@ impl Zendesk {
         ticket: &Value,
         comments: &[Value],
         users: &HashMap<String, User>,
+        warnings: &mut Vec<String>,
     ) -> Result<DeskTicket, DeskError> {
-        let time = |v: &Value, what: &str| {
-            v.as_str()
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| d.with_timezone(&Utc))
-                .ok_or_else(|| self.schema(format!("ticket {id}'s {what} is not a time: {v}")))
+        let time = |v: &Value| {
+            v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
         };
         let requester = text_of(&ticket["requester_id"]).and_then(|r| users.get(&r));
         let assignee = text_of(&ticket["assignee_id"]).and_then(|a| users.get(&a));
@@ -454,12 +462,19 @@ impl Zendesk {
                     .trim()
                     .to_owned(),
             };
+            let Some(at) = time(&c["created_at"]) else {
+                warnings.push(format!(
+                    "Zendesk ticket {id}'s comment {comment_id} was left out: its created_at is not a time: {}",
+                    c["created_at"]
+                ));
+                continue;
+            };
             entries.push(DeskEntry {
                 id: comment_id,
                 kind,
                 author: author.map(|a| a.name.clone()).unwrap_or_else(|| "Zendesk user".into()),
                 author_email: author.and_then(|a| a.email.clone()),
-                at: time(&c["created_at"], "comment time")?,
+                at,
                 body,
                 marker: c["metadata"]["custom"]["tickettime"].as_str().map(str::to_owned),
             });
@@ -477,7 +492,9 @@ impl Zendesk {
             client: requester.map(|r| r.name.clone()),
             agent_email: assignee.and_then(|a| a.email.clone()),
             fields,
-            created_at: time(&ticket["created_at"], "created_at")?,
+            created_at: time(&ticket["created_at"]).ok_or_else(|| {
+                self.schema(format!("ticket {id}'s created_at is not a time: {}", ticket["created_at"]))
+            })?,
             entries,
             id,
         })
@@ -495,6 +512,7 @@ impl Zendesk {
             Some(email) => self.agent_id(email).await?,
             None => None,
         };
+        let mut waited: Option<String> = None;
         for _ in 0..ATTEMPTS {
             let ticket_url = self.api(&format!("/api/v2/tickets/{}.json", item.ticket_id));
             let (_, ticket, server_now) = self.call(Method::GET, &ticket_url, None).await?;
@@ -502,13 +520,14 @@ impl Zendesk {
             if let Some(found) = self.marked(item.ticket_id, item.marker).await? {
                 return Ok(found);
             }
-            // A stamp from this very second could also be a rival's, so wait until it is past.
-            let updated = DateTime::parse_from_rfc3339(&stamp).map(|d| d.with_timezone(&Utc)).ok();
-            if let (Some(updated), Some(now)) = (updated, server_now) {
-                if now.timestamp() <= updated.timestamp() + 1 {
-                    tokio::time::sleep(Duration::from_millis(1_100)).await;
-                    continue;
-                }
+            let fresh = stamp_is_fresh(&stamp, server_now, waited.as_deref())
+                .map_err(|detail| self.schema(format!("ticket {}'s updated_at {detail}", item.ticket_id)))?;
+            if fresh {
+                // A rival's write in the stamp's second would not move it:
+                // wait until that second is past, then look again.
+                tokio::time::sleep(Duration::from_millis(1_100)).await;
+                waited = Some(stamp);
+                continue;
             }
             let mut comment = json!({ "body": item.body, "public": item.kind == OutgoingKind::Reply });
             if let Some(author) = &author {
@@ -579,6 +598,24 @@ impl Zendesk {
     }
 }
 
+/// Whether a write against `stamp` (the ticket's `updated_at` as read) must
+/// wait: `safe_update` compares to the second, so a rival's comment in that
+/// same second would not make ours conflict. With the server's clock
+/// (`Date`), wait while it is within a second of the stamp; without it,
+/// wait once for each stamp (`waited` is the one already waited for).
+fn stamp_is_fresh(
+    stamp: &str,
+    server_now: Option<DateTime<Utc>>,
+    waited: Option<&str>,
+) -> Result<bool, String> {
+    let updated = DateTime::parse_from_rfc3339(stamp)
+        .map_err(|_| format!("is not a time: {stamp:?}; the comment is not written without it"))?;
+    Ok(match server_now {
+        Some(now) => now.timestamp() <= updated.timestamp() + 1,
+        None => waited != Some(stamp),
+    })
+}
+
 fn backoff(attempt: u32) -> Duration {
     let base = 250u64 << attempt.min(5);
     Duration::from_millis(base + fastrand::u64(0..base))
@@ -622,6 +659,25 @@ mod tests {
         assert!(base_url(Some("acme.zendesk.com/x"), None).is_err());
         assert!(base_url(None, Some("ftp://x")).is_err());
         assert!(base_url(Some("a"), Some("http://b")).is_err());
+    }
+
+    #[test]
+    fn a_write_waits_out_the_stamps_second_with_or_without_the_servers_clock() {
+        let stamp = "2026-12-04T10:00:00Z";
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).ok();
+        assert_eq!(stamp_is_fresh(stamp, at("2026-12-04T10:00:01Z"), None), Ok(true));
+        assert_eq!(stamp_is_fresh(stamp, at("2026-12-04T10:00:02Z"), None), Ok(false));
+        assert_eq!(stamp_is_fresh(stamp, None, None), Ok(true), "no Date: wait once");
+        assert_eq!(stamp_is_fresh(stamp, None, Some(stamp)), Ok(false), "then write");
+        assert_eq!(
+            stamp_is_fresh(stamp, None, Some("2026-12-04T09:59:59Z")),
+            Ok(true),
+            "a new stamp waits again"
+        );
+        for odd in ["", "yesterday", "2026-12-04"] {
+            let error = stamp_is_fresh(odd, at("2026-12-04T10:00:02Z"), None).expect_err(odd);
+            assert!(error.contains("is not a time"), "{error}");
+        }
     }
 
     #[test]

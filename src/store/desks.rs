@@ -81,6 +81,11 @@ pub struct NewDesk<'a> {
     pub writes_notes: bool,
 }
 
+/// How many times a desk write is tried before it waits for someone to
+/// retry it (`tickettime desk retry`): a desk that refuses a comment five
+/// times will refuse the sixth.
+pub const DESK_ATTEMPTS: i64 = 5;
+
 /// What applying desk pages did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DeskSyncReport {
@@ -251,14 +256,7 @@ impl Store {
         let NewDesk { kind, name, url, config, writes_notes } = new;
         actor.require_manager("add help desks")?;
         let mut tx = self.begin().await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM desks WHERE kind = $1 AND url = $2")
-            .bind(kind.as_str())
-            .bind(url)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(id) = taken {
-            return Err(Error::Invalid(format!("{url} is already desk {id} (`tickettime desk list`)")));
-        }
+        refuse_taken(&mut tx, kind, url).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO desks (kind, name, url, config, writes_notes, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -277,6 +275,12 @@ impl Store {
         Ok(desk)
     }
 
+    /// Refuses an address that is already a desk of this database.
+    pub async fn refuse_desk_address(&self, kind: DeskKind, url: &str) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        refuse_taken(&mut conn, kind, url).await
+    }
+
     pub async fn desks(&self) -> Result<Vec<DeskRecord>> {
         let rows: Vec<DeskRow> =
             sqlx::query_as(&format!("{DESK_SELECT} ORDER BY d.id")).fetch_all(&self.pool).await?;
@@ -290,17 +294,21 @@ impl Store {
 
     /// Points a desk at its new address (the demo's simulator, started on
     /// another port); its tickets, their links and its position follow.
-    pub async fn move_desk(&self, id: i64, url: &str) -> Result<DeskRecord> {
+    pub async fn move_desk(&self, actor: &Actor, id: i64, url: &str) -> Result<DeskRecord> {
+        actor.require_manager("move help desks")?;
         let mut tx = self.begin().await?;
         let before = desk_in(&mut tx, id).await?;
         sqlx::query("UPDATE desks SET url = $2 WHERE id = $1").bind(id).bind(url).execute(&mut *tx).await?;
-        // The tickets' links follow (they start with the desk's address).
-        sqlx::query("UPDATE tickets SET source_url = REPLACE(source_url, $2, $3) WHERE desk_id = $1")
-            .bind(id)
-            .bind(&before.url)
-            .bind(url)
-            .execute(&mut *tx)
-            .await?;
+        // The tickets' links follow: the old address at their start becomes the new one.
+        sqlx::query(
+            "UPDATE tickets SET source_url = $3 || SUBSTR(source_url, LENGTH($2) + 1)
+             WHERE desk_id = $1 AND SUBSTR(source_url, 1, LENGTH($2)) = $2",
+        )
+        .bind(id)
+        .bind(&before.url)
+        .bind(url)
+        .execute(&mut *tx)
+        .await?;
         let desk = desk_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(desk)
@@ -405,10 +413,12 @@ impl Store {
                     CASE WHEN o.logged_by IS NULL THEN o.author_email ELSE s.email END AS author_email
              FROM desk_outbox o JOIN tickets t ON t.number = o.ticket_number
              LEFT JOIN staff s ON s.id = o.logged_by
-             WHERE o.desk_id = $1 AND o.state IN ('pending', 'sending', 'failed') AND t.source_id IS NOT NULL
+             WHERE o.desk_id = $1 AND t.source_id IS NOT NULL
+               AND (o.state IN ('pending', 'sending') OR (o.state = 'failed' AND o.attempts < $2))
              ORDER BY o.created_at, o.id",
         )
         .bind(desk)
+        .bind(DESK_ATTEMPTS)
         .fetch_all(&mut *tx)
         .await?;
         for note in &notes {
@@ -445,6 +455,26 @@ impl Store {
         .bind(ts(now))
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Puts a write the desk kept refusing back in line (a PM's or admin's
+    /// to do, as the syncs that send it are theirs).
+    pub async fn desk_note_retry(&self, actor: &Actor, id: &str, now: DateTime<Utc>) -> Result<()> {
+        actor.require_manager("retry help desk writes")?;
+        let done = sqlx::query(
+            "UPDATE desk_outbox SET state = 'pending', attempts = 0, claimed_by = NULL, updated_at = $2
+             WHERE id = $1 AND state = 'failed'",
+        )
+        .bind(id)
+        .bind(ts(now))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::Invalid(format!(
+                "there is no failed desk write {id} (`tickettime desk outbox` lists them)"
+            )));
+        }
         Ok(())
     }
 
@@ -760,4 +790,16 @@ async fn apply_entries(
         announce(conn, number).await?;
     }
     Ok(())
+}
+
+async fn refuse_taken(conn: &mut AnyConnection, kind: DeskKind, url: &str) -> Result<()> {
+    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM desks WHERE kind = $1 AND url = $2")
+        .bind(kind.as_str())
+        .bind(url)
+        .fetch_optional(conn)
+        .await?;
+    match taken {
+        Some(id) => Err(Error::Invalid(format!("{url} is already desk {id} (`tickettime desk list`)"))),
+        None => Ok(()),
+    }
 }

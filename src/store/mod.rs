@@ -29,7 +29,7 @@ use crate::actor::Actor;
 use crate::domain::Thresholds;
 use crate::error::{Error, Result};
 
-pub use desks::{DeskNote, DeskOutboxItem, DeskRecord, DeskSyncReport, NewDesk};
+pub use desks::{DeskNote, DeskOutboxItem, DeskRecord, DeskSyncReport, NewDesk, DESK_ATTEMPTS};
 pub use entries::ImportReport;
 pub use harvest::{PendingTime, ThreadInput};
 pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher, Unsent};

@@ -184,8 +184,25 @@ DROP POLICY IF EXISTS tt_agent_read ON desk_outbox;
 DROP POLICY IF EXISTS tt_agent_insert ON desk_outbox;
 CREATE POLICY tt_manage ON desk_outbox TO tickettime_pm, tickettime_admin USING (true) WITH CHECK (true);
 CREATE POLICY tt_agent_read ON desk_outbox FOR SELECT TO tickettime_agent USING (logged_by = tickettime_me());
+-- An agent's own login may only queue what the app queues for her: a
+-- fresh item, signed by her, on an unlocked ticket of that desk; a reply
+-- only for her own response on that ticket and only to a desk that takes
+-- replies, so no public comment goes out that the timeline does not show.
 CREATE POLICY tt_agent_insert ON desk_outbox FOR INSERT TO tickettime_agent
-  WITH CHECK (logged_by = tickettime_me() AND state = 'pending');
+  WITH CHECK (logged_by = tickettime_me() AND state = 'pending' AND attempts = 0
+              AND remote_id IS NULL AND claimed_by IS NULL AND last_error IS NULL
+              AND EXISTS (SELECT 1 FROM tickets t
+                          WHERE t.number = desk_outbox.ticket_number
+                            AND t.desk_id = desk_outbox.desk_id AND NOT t.locked)
+              AND (desk_outbox.kind = 'note' AND desk_outbox.thread_entry_id IS NULL
+                   OR EXISTS (SELECT 1 FROM thread_entries e
+                              WHERE e.id = desk_outbox.thread_entry_id
+                                AND e.ticket_number = desk_outbox.ticket_number
+                                AND e.staff_id = tickettime_me()
+                                AND (desk_outbox.kind = 'note' OR e.kind = 'response')))
+              AND (desk_outbox.kind = 'note'
+                   OR EXISTS (SELECT 1 FROM desks d
+                              WHERE d.id = desk_outbox.desk_id AND d.kind = 'zendesk' AND d.writes_notes)));
 
 DROP POLICY IF EXISTS tt_read ON unlock_requests;
 DROP POLICY IF EXISTS tt_manage ON unlock_requests;

@@ -141,6 +141,33 @@ async fn the_first_sync_brings_tickets_in_a_second_adds_nothing_and_new_comments
     assert_eq!(t["hours_used"], 1.5, "the new project's hours: {t}");
     assert_eq!(t["budget_hours"], 8.0, "an unreadable budget keeps the one the ticket had");
 
+    // A ticket whose time the client cannot read is left out with a
+    // warning, and the rest of the page goes in; once the desk sends it
+    // readable, it arrives.
+    let odd = zd.add_ticket(NewTicket {
+        subject: "Printer offline".into(),
+        requester_id: olivia,
+        assignee_id: None,
+        status: "open".into(),
+        fields: Vec::new(),
+        description: "<p>The printer on floor 2 is offline.</p>".into(),
+    });
+    zd.set_raw(odd, "created_at", Some(json!("yesterday")));
+    zd.add_comment(ids[1], olivia, "<p>Any news?</p>", true);
+    zd.advance(LAG);
+    let skipped = tt.json(None, &["desk", "sync"]).await;
+    let r = report(&skipped);
+    assert_eq!((r["tickets_new"].as_u64(), r["entries_new"].as_u64()), (Some(0), Some(1)), "{skipped}");
+    assert!(
+        r["warnings"].to_string().contains(&format!("ticket {odd}'s created_at is not a time")),
+        "{skipped}"
+    );
+    zd.set_raw(odd, "created_at", None);
+    zd.advance(LAG);
+    let arrived = tt.json(None, &["desk", "sync"]).await;
+    assert_eq!(report(&arrived)["tickets_new"], 1, "{arrived}");
+    assert_eq!(tt.ticket(&odd.to_string()).await["subject"], "Printer offline");
+
     let throttled = zd.requests().iter().filter(|r| r.status == 429).count();
     assert!(throttled > 0, "the export's limit was reached and waited out");
     assert!(
@@ -191,6 +218,13 @@ async fn a_wrong_token_email_address_or_an_end_user_is_one_clear_line_and_nothin
     let desk: Value = serde_json::from_str(&support::stdout_of(&["desk", "add"], out)).expect("JSON");
     assert_eq!(desk["kind"], "zendesk");
     assert_eq!(report(&tt.json(None, &["desk", "sync"]).await)["tickets_new"], 2);
+
+    // Adding the same account again with another login is refused and
+    // leaves the working secret alone: the next sync still signs in.
+    let error = fails(add(&tt, None, &zd, Zendesk::ADMIN_EMAIL, Zendesk::TOKEN, &[]).await);
+    assert!(error.contains("is already desk"), "{error}");
+    let again = tt.json(None, &["desk", "sync"]).await;
+    assert!(again[0]["error"].is_null(), "the OAuth token still works: {again}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -464,6 +498,42 @@ async fn on_a_team_database_an_agents_reply_goes_out_through_a_pms_sync_as_the_a
         .expect("the ticket, seen by Ana");
     let reply = ["reply", &number, "--body", "The VAT rate is fixed on production."];
     support::stdout_of(&reply, tt.run_at(&ana_url, &reply, None).await);
+
+    // Her login may not queue public comments of her own making: none
+    // without her response behind it, none for the client's message, and
+    // not the same response twice.
+    let mut as_ana = sqlx::PgConnection::connect(&ana_url).await.expect("Ana's login");
+    let number: i64 = number.parse().expect("a number");
+    let (desk_id, message_id, response_id): (i64, i64, i64) = sqlx::query_as(
+        "SELECT t.desk_id,
+                (SELECT MIN(id) FROM thread_entries WHERE ticket_number = t.number AND kind = 'message'),
+                (SELECT MAX(id) FROM thread_entries WHERE ticket_number = t.number AND kind = 'response')
+         FROM tickets t WHERE t.number = $1",
+    )
+    .bind(number)
+    .fetch_one(&mut as_ana)
+    .await
+    .expect("the ticket's entries, seen by Ana");
+    for (forged, entry) in
+        [("no entry", None), ("the client's message", Some(message_id)), ("a second copy", Some(response_id))]
+    {
+        let error = sqlx::query(
+            "INSERT INTO desk_outbox (id, desk_id, ticket_number, kind, body, author, state, attempts,
+                thread_entry_id, logged_by, created_at, updated_at)
+             VALUES ($1, $2, $3, 'reply', 'Forged.', 'Ana Alvarez', 'pending', 0, $4, tickettime_me(), 'x', 'x')",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(desk_id)
+        .bind(number)
+        .bind(entry)
+        .execute(&mut as_ana)
+        .await
+        .expect_err(forged);
+        assert!(
+            error.to_string().contains("row-level security") || error.to_string().contains("unique"),
+            "{forged}: {error}"
+        );
+    }
     tt.run_at(&pia_url, &sync, None).await;
     tt.run_at(&pia_url, &sync, None).await;
     let ana_id = zd.user_id(Zendesk::AGENT_EMAIL);
@@ -480,4 +550,57 @@ fn fastrand_tag() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     N.fetch_add(1, Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_zendesk_keeps_refusing_is_tried_five_times_then_waits_for_a_pm_and_goes_out_once() {
+    if !keyring_or_skip("the Zendesk write-back's retries (tests/core/zendesk.rs)") {
+        return;
+    }
+    let zd = zendesk(unlimited()).await;
+    let tt = Tt::new(true).await;
+    let ada = Some(Harvest::ADMIN_TOKEN);
+    let ana = Some(Harvest::MEMBER_TOKEN);
+    added(&tt, ada, &zd).await;
+    tt.json(ada, &["desk", "sync"]).await;
+    let zid = zd.ticket_ids()[0];
+    let n = tt.ticket(&zid.to_string()).await["number"].to_string();
+    tt.ok(ana, &["note", &n, "--body", "Rotated the signing key."]).await;
+    let puts = || zd.requests().iter().filter(|r| r.method == "PUT").count();
+    let written =
+        || zd.comments(zid).iter().filter(|c| c.html_body.contains("Rotated the signing key")).count();
+
+    // A ticket whose updated_at is unreadable is not written blind.
+    zd.set_raw(zid, "updated_at", Some(json!("")));
+    tt.json(ada, &["desk", "sync"]).await;
+    let item = tt.json(None, &["desk", "outbox"]).await[0].clone();
+    assert_eq!((item["state"].as_str(), item["attempts"].as_i64()), (Some("failed"), Some(1)), "{item}");
+    assert!(item["last_error"].as_str().unwrap_or("").contains("updated_at is not a time"), "{item}");
+    assert_eq!(puts(), 0, "nothing was sent without the stamp");
+    zd.set_raw(zid, "updated_at", None);
+
+    // Zendesk refuses it four more times; after the fifth the syncs leave it.
+    zd.inject(Fault::once(Some("PUT"), "/api/v2/tickets/", FaultKind::Status(422)).times(4));
+    for _ in 0..4 {
+        tt.json(ada, &["desk", "sync"]).await;
+    }
+    assert_eq!(puts(), 4);
+    tt.json(ada, &["desk", "sync"]).await;
+    assert_eq!(puts(), 4, "a write refused five times is not tried a sixth time by itself");
+    let item = tt.json(None, &["desk", "outbox"]).await[0].clone();
+    assert_eq!((item["state"].as_str(), item["attempts"].as_i64()), (Some("failed"), Some(5)), "{item}");
+    let id = item["id"].as_str().expect("an id").to_owned();
+    let listed = tt.ok(None, &["desk", "outbox"]).await;
+    assert!(listed.contains(&format!("tickettime desk retry {id}")), "{listed}");
+
+    // Ana, an agent, may not put it back in line; Ada may, and it goes out once, as Ana.
+    let error = tt.fails(ana, &["desk", "retry", &id]).await;
+    assert!(error.contains("retry help desk writes"), "{error}");
+    tt.ok(ada, &["desk", "retry", &id]).await;
+    tt.json(ada, &["desk", "sync"]).await;
+    tt.json(ada, &["desk", "sync"]).await;
+    assert_eq!(written(), 1, "one comment");
+    assert_eq!(tt.json(None, &["desk", "outbox"]).await[0]["state"], "sent");
+    let error = tt.fails(ada, &["desk", "retry", &id]).await;
+    assert!(error.contains("no failed desk write"), "{error}");
 }

@@ -256,6 +256,19 @@ impl Simulator {
         t.updated_at = now;
     }
 
+    /// Makes the ticket's JSON carry `value` for `key` as given (`None`:
+    /// its own again); touches the ticket.
+    pub fn set_raw(&self, ticket: u64, key: &str, value: Option<Value>) {
+        let now = self.now();
+        let mut world = self.world();
+        let t = world.tickets.get_mut(&ticket).expect("a known ticket");
+        match value {
+            Some(value) => t.raw.insert(key.to_owned(), value),
+            None => t.raw.remove(key),
+        };
+        t.updated_at = now;
+    }
+
     pub fn set_status(&self, ticket: u64, status: &str) {
         let now = self.now();
         let mut world = self.world();

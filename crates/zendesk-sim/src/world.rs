@@ -56,6 +56,9 @@ pub struct Ticket {
     pub custom: BTreeMap<u64, Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Keys this ticket's JSON carries as given instead (another server's
+    /// oddities: a time in another format, a missing value).
+    pub raw: BTreeMap<String, Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +159,7 @@ impl World {
                 custom: ticket.fields.into_iter().collect(),
                 created_at: now,
                 updated_at: now,
+                raw: BTreeMap::new(),
             },
         );
         self.add_comment(id, ticket.requester_id, &ticket.description, true, Value::Null, "web", now);
@@ -220,7 +224,7 @@ impl World {
             .find(|c| c.ticket_id == ticket.id)
             .map(|c| plain(&c.html_body))
             .unwrap_or_default();
-        json!({
+        let mut json = json!({
             "id": ticket.id,
             "url": format!("{base}/api/v2/tickets/{}.json", ticket.id),
             "external_id": null,
@@ -243,7 +247,11 @@ impl World {
             "custom_fields": custom,
             "fields": custom,
             "is_public": true,
-        })
+        });
+        for (key, value) in &ticket.raw {
+            json[key] = value.clone();
+        }
+        json
     }
 
     pub fn comment_json(&self, comment: &Comment) -> Value {

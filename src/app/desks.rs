@@ -19,9 +19,49 @@ use crate::{Error, Result};
 pub enum DeskInput {
     /// osTicket's database: `mysql://USER:PASSWORD@HOST/DB` (the password may
     /// instead be given as `secret`).
-    Osticket { url: String, secret: Option<String>, prefix: Option<String>, web_url: Option<String> },
+    Osticket {
+        url: String,
+        secret: Option<String>,
+        prefix: Option<String>,
+        web_url: Option<String>,
+        #[serde(default)]
+        fields: FieldInput,
+    },
     /// Zendesk: `subdomain` or `url`, an agent's email and their API token (or an OAuth token).
-    Zendesk { subdomain: Option<String>, url: Option<String>, email: String, secret: String, oauth: bool },
+    Zendesk {
+        subdomain: Option<String>,
+        url: Option<String>,
+        email: String,
+        secret: String,
+        oauth: bool,
+        #[serde(default)]
+        fields: FieldInput,
+    },
+}
+
+/// The names (or labels) of the desk's fields that carry the Harvest
+/// project, the budget and the quoted hours; a blank one is the default
+/// ("Harvest Project ID", "Budget Hours", "Quoted Hours").
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FieldInput {
+    pub project: Option<String>,
+    pub budget: Option<String>,
+    pub quoted: Option<String>,
+}
+
+impl From<FieldInput> for FieldNames {
+    fn from(input: FieldInput) -> FieldNames {
+        let defaults = FieldNames::default();
+        let or = |given: Option<String>, default: String| {
+            given.map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()).unwrap_or(default)
+        };
+        FieldNames {
+            project: or(input.project, defaults.project),
+            budget: or(input.budget, defaults.budget),
+            quoted: or(input.quoted, defaults.quoted),
+        }
+    }
 }
 
 /// Adds an osTicket desk: connects with `url`'s login and checks the tables.
@@ -84,25 +124,28 @@ pub async fn add_zendesk(
     keep(store, actor, keychain, new, secret).await
 }
 
-/// Adds what the window's form describes, with the default field names.
+/// Adds what the window's form describes.
 pub async fn add(store: &Store, actor: &Actor, keychain: &Keychain, input: DeskInput) -> Result<DeskRecord> {
     match input {
-        DeskInput::Osticket { url, secret, prefix, web_url } => {
+        DeskInput::Osticket { url, secret, prefix, web_url, fields } => {
             let config = osticket::Config {
-                prefix: prefix.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "ost_".into()),
-                fields: FieldNames::default(),
+                prefix: prefix
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| "ost_".into()),
+                fields: fields.into(),
                 web_url: web_url.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()),
             };
             let secret = secret.map(SecretString::from);
             add_osticket(store, actor, keychain, url.trim(), secret, config, None).await
         }
-        DeskInput::Zendesk { subdomain, url, email, secret, oauth } => {
+        DeskInput::Zendesk { subdomain, url, email, secret, oauth, fields } => {
             let blank = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
             let base = zendesk::base_url(blank(subdomain).as_deref(), blank(url).as_deref())?;
             let config = zendesk::Config {
                 email: email.trim().to_owned(),
                 auth: if oauth { zendesk::Auth::Oauth } else { zendesk::Auth::Token },
-                fields: FieldNames::default(),
+                fields: fields.into(),
             };
             add_zendesk(
                 store,
@@ -156,4 +199,24 @@ async fn keep(
         };
     }
     added
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_field_names_are_the_defaults_and_given_ones_are_trimmed() {
+        let names: FieldNames =
+            FieldInput { project: Some("  ".into()), budget: Some(" Hours sold ".into()), quoted: None }
+                .into();
+        assert_eq!(names.project, "Harvest Project ID");
+        assert_eq!(names.budget, "Hours sold");
+        assert_eq!(names.quoted, "Quoted Hours");
+        let input: DeskInput = serde_json::from_str(
+            r#"{"kind":"zendesk","subdomain":"acme","url":null,"email":"a@b.c","secret":"t","oauth":false}"#,
+        )
+        .expect("a form without field names");
+        assert!(matches!(input, DeskInput::Zendesk { fields: FieldInput { project: None, .. }, .. }));
+    }
 }

@@ -467,6 +467,41 @@ async function journeyTheme({ s }) {
   check(light !== 'rgb(17, 20, 24)', `the desktop's (light) preference paints light, got ${light}`);
 }
 
+async function journeyDesks({ s }) {
+  const textOf = (css) => s.page(`return Array.from(document.querySelectorAll(arguments[0])).map((e) => e.textContent).join('\\n');`, [css]);
+  // The demo's Zendesk tickets are in the list, each with its desk number.
+  await waitUntil('the demo Zendesk tickets in the list', async () => /Zendesk #\d+/.test(await textOf(sel('ticket-source'))), {
+    timeoutMs: LIST_TIMEOUT_MS,
+  });
+  const before = (await textOf(sel('ticket-source'))).split('\n').filter((t) => t.startsWith('Zendesk')).length;
+
+  await s.click(sel('settings-button'));
+  await s.waitFor(sel('desk-row'), { what: 'the demo Zendesk in Settings → Help desks' });
+  const row = await textOf(sel('desk-row'));
+  check(/Demo Zendesk/.test(row) && /Zendesk · http:\/\/127\.0\.0\.1:\d+ · \d+ tickets/.test(row), `the desk row: ${row}`);
+
+  // A desk that cannot be reached is one clear line where it was typed, and nothing is kept.
+  await s.type(sel('desk-address'), 'http://127.0.0.1:9');
+  await s.type(sel('desk-email'), 'pia@demo.test');
+  await s.type(sel('desk-secret'), 'not-a-real-token');
+  await s.click(sel('desk-add'));
+  const problem = await waitUntil('the add to fail', async () => (await textOf(sel('desk-problem'))) || null, { timeoutMs: 20_000 });
+  check(problem.includes('cannot reach Zendesk at http://127.0.0.1:9'), `the problem shown: ${problem}`);
+  check(!problem.includes('not-a-real-token'), `no token in the error: ${problem}`);
+  check((await s.page(`return document.querySelectorAll(arguments[0]).length;`, [sel('desk-row')])) === 1, 'still one desk');
+
+  // Removing asks first, then the desk goes and its tickets stay.
+  await s.click(sel('desk-remove'));
+  await s.click(sel('confirm-yes'));
+  await s.waitGone(sel('desk-row'), { what: 'the removed desk to leave the list' });
+  const empty = await textOf(sel('help-desks'));
+  check(empty.includes('No help desk yet'), `after removing: ${empty}`);
+  await s.page(`document.querySelector('[data-testid="settings-save"]').closest('form').querySelector('button.btn:not(.primary)').click(); return true;`);
+  await s.waitGone(sel('help-desks'), { what: 'Settings to close' });
+  const after = (await textOf(sel('ticket-source'))).split('\n').filter((t) => t.startsWith('Zendesk')).length;
+  check(after === before && after > 0, `the desk's ${before} tickets stay in the list (now ${after})`);
+}
+
 // ---------------------------------------------------------------------------
 // The tray process: tickettime-tray alone, the window a process of its own
 
@@ -597,6 +632,7 @@ const JOURNEYS = [
   { name: 'tray', run: journeyTray, about: 'tray title and Stop from the tray menu' },
   { name: 'tray-process', standalone: true, run: journeyTrayProcess, about: 'tickettime-tray alone: no WebKit until the window opens; open and close it twice; a timer from the tray' },
   { name: 'theme', run: journeyTheme, about: 'Settings → Theme: Dark paints dark, System follows the desktop' },
+  { name: 'desks', run: journeyDesks, about: 'Settings → Help desks: the demo Zendesk, an unreachable one refused in one line, removed (its tickets stay)' },
   { name: 'offline', aliases: ['outbox'], run: journeyOffline, about: 'Harvest down: log 0.75 h, it waits (window, tray), then arrives once on its own' },
 ];
 

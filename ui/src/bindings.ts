@@ -130,9 +130,9 @@ export type DeskInput =
  *  osTicket's database: `mysql://USER:PASSWORD@HOST/DB` (the password may
  *  instead be given as `secret`).
  */
-{ kind: "osticket"; url: string; secret: string | null; prefix: string | null; web_url: string | null } | 
+{ kind: "osticket"; url: string; secret: string | null; prefix: string | null; web_url: string | null; fields?: FieldInput } | 
 /**  Zendesk: `subdomain` or `url`, an agent's email and their API token (or an OAuth token). */
-{ kind: "zendesk"; subdomain: string | null; url: string | null; email: string; secret: string; oauth: boolean };
+{ kind: "zendesk"; subdomain: string | null; url: string | null; email: string; secret: string; oauth: boolean; fields?: FieldInput };
 
 /**  The desks Tickettime has a connector for. */
 export type DeskKind = "osticket" | "zendesk";
@@ -159,6 +159,17 @@ export type EntryInput = {
 
 /**  What the person writes on a ticket from the window. */
 export type EntryKind = "response" | "note";
+
+/**
+ *  The names (or labels) of the desk's fields that carry the Harvest
+ *  project, the budget and the quoted hours; a blank one is the default
+ *  ("Harvest Project ID", "Budget Hours", "Quoted Hours").
+ */
+export type FieldInput = {
+	project: string | null,
+	budget: string | null,
+	quoted: string | null,
+};
 
 /**  A Harvest client a new project can belong to. */
 export type HarvestClient = {

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../api';
 import { appStateFixture } from '../fixtures';
@@ -39,6 +39,8 @@ describe('Settings → Help desks', () => {
     await fireEvent.input(screen.getByTestId('desk-address'), { target: { value: 'acme' } });
     await fireEvent.input(screen.getByTestId('desk-email'), { target: { value: 'pia@acme.example' } });
     await fireEvent.input(screen.getByTestId('desk-secret'), { target: { value: 's3cret-token' } });
+    await fireEvent.input(screen.getByTestId('desk-field-budget'), { target: { value: ' Hours sold ' } });
+    await fireEvent.input(screen.getByTestId('desk-field-quoted'), { target: { value: '' } });
     await fireEvent.click(screen.getByTestId('desk-add'));
     await waitFor(() =>
       expect(api.addDesk).toHaveBeenCalledWith({
@@ -48,6 +50,8 @@ describe('Settings → Help desks', () => {
         email: 'pia@acme.example',
         secret: 's3cret-token',
         oauth: false,
+        // A blank name is the core's default.
+        fields: { project: 'Harvest Project ID', budget: 'Hours sold', quoted: null },
       }),
     );
     const row = await screen.findByTestId('desk-row');
@@ -55,7 +59,16 @@ describe('Settings → Help desks', () => {
     expect(document.body.textContent).not.toContain('s3cret-token');
     expect((screen.getByTestId('desk-secret') as HTMLInputElement).value).toBe('');
 
-    await fireEvent.click(screen.getByRole('button', { name: 'Remove' }));
+    expect((screen.getByTestId('desk-field-budget') as HTMLInputElement).value).toBe('Budget Hours');
+
+    // Removing asks first: cancelled, nothing happens.
+    await fireEvent.click(screen.getByTestId('desk-remove'));
+    const confirm = await screen.findByTestId('confirm-dialog');
+    expect(confirm.textContent).toContain('Its 12 tickets stay here');
+    await fireEvent.click(within(confirm).getByRole('button', { name: 'Cancel' }));
+    expect(api.removeDesk).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId('desk-remove'));
+    await fireEvent.click(await screen.findByTestId('confirm-yes'));
     await waitFor(() => expect(api.removeDesk).toHaveBeenCalledWith(1));
     await waitFor(() => expect(screen.queryByTestId('desk-row')).toBeNull());
   });
@@ -68,7 +81,11 @@ describe('Settings → Help desks', () => {
     await fireEvent.input(screen.getByTestId('desk-address'), { target: { value: 'mysql://tt@db/osticket' } });
     await fireEvent.click(screen.getByTestId('desk-add'));
     await waitFor(() => expect(screen.getByTestId('desk-problem').textContent).toContain('refused the login'));
-    expect(vi.mocked(api.addDesk).mock.calls[0][0]).toMatchObject({ kind: 'osticket', url: 'mysql://tt@db/osticket' });
+    expect(vi.mocked(api.addDesk).mock.calls[0][0]).toMatchObject({
+      kind: 'osticket',
+      url: 'mysql://tt@db/osticket',
+      prefix: 'ost_',
+    });
   });
 
   it('an agent sees no help desks to manage', async () => {

@@ -1,5 +1,13 @@
 //! Import benchmark (a measurement, not a test). Run: `cargo bench --bench import`.
 //!
+//! 0. A 100,000-entry Harvest export imported from its file by the real
+//!    `tickettime import-entries` (this build's binary) into a SQLite file
+//!    with 20 linked tickets, new and then unchanged, beside the naive
+//!    Python script in benches/baseline.py doing the same work on the same
+//!    file (json.load, one executemany upsert, WAL, synchronous=FULL): wall
+//!    time and peak resident size of each process, the median of five
+//!    rounds, each on a fresh copy of the database. With
+//!    `TICKETTIME_BENCH_PG` (an admin URL) the same into PostgreSQL.
 //! 1. 100,000 entries imported from the Harvest simulator on loopback into a
 //!    fresh SQLite file: entries/s, API calls, peak memory above the
 //!    baseline; and the same stream downloaded and parsed without storing,
@@ -59,8 +67,197 @@ async fn linked_store(dir: &tempfile::TempDir, name: &str) -> Store {
     store
 }
 
+/// `python3 benches/baseline.py run -- CMD…`: (seconds, peak MiB) of CMD.
+fn measured(cmd: &[&str], db: &str, cache: &std::path::Path) -> (f64, f64) {
+    // Each run starts with nothing of the last one's still being written back.
+    let _ = std::process::Command::new("sync").status();
+    let baseline = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/baseline.py");
+    let out = std::process::Command::new("python3")
+        .args([baseline, "run", "--"])
+        .args(cmd)
+        .env("TICKETTIME_DB", db)
+        .env("TICKETTIME_CACHE_DIR", cache)
+        .env("TICKETTIME_KEYCHAIN_SERVICE", "tickettime-bench")
+        .env_remove("HARVEST_ACCESS_TOKEN")
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut fields = text.split_whitespace();
+    let seconds: f64 = fields.next().and_then(|s| s.parse().ok()).expect("seconds");
+    let kib: f64 = fields.next().and_then(|s| s.parse().ok()).expect("peak KiB");
+    (seconds, kib / 1024.0)
+}
+
+/// Writes a Harvest export of `count` entries over `projects` projects, with
+/// the fields Harvest's own entries carry (about the size of a real export).
+fn write_export(path: &std::path::Path, count: u64, projects: i64) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("the export"));
+    out.write_all(b"{\"time_entries\":[").expect("written");
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date");
+    for i in 0..count {
+        if i > 0 {
+            out.write_all(b",").expect("written");
+        }
+        let project = 50_000_000 + (i as i64 % projects);
+        let stamp = "2026-11-30T10:00:00Z";
+        let entry = serde_json::json!({
+            "id": 3_000_000_000u64 + i, "spent_date": (day - chrono::Days::new(i % 1_500)).to_string(),
+            "hours": 0.25, "hours_without_timer": 0.25, "rounded_hours": 0.25,
+            "notes": format!("Benchmark entry {i}: checked the VPN logs and answered the client"),
+            "is_locked": false, "locked_reason": null, "is_closed": false, "is_billed": false,
+            "timer_started_at": null, "started_time": null, "ended_time": null, "is_running": false,
+            "billable": true, "budgeted": true, "billable_rate": 120.0, "cost_rate": 55.0,
+            "created_at": stamp, "updated_at": stamp,
+            "user": {"id": 4_955_602, "name": "Ada Admin"},
+            "client": {"id": 9_101_001, "name": "Acme Corp", "currency": "EUR"},
+            "project": {"id": project, "name": format!("Project {project}"), "code": "ACME"},
+            "task": {"id": 22_630_201, "name": "Support"},
+            "user_assignment": {"id": 130_000_000 + i % 7, "is_project_manager": false, "is_active": true,
+                "use_default_rates": true, "budget": null, "created_at": stamp, "updated_at": stamp,
+                "hourly_rate": 120.0},
+            "task_assignment": {"id": 160_000_000 + i % 11, "billable": true, "is_active": true,
+                "created_at": stamp, "updated_at": stamp, "hourly_rate": 120.0, "budget": null},
+            "invoice": null, "external_reference": null,
+        });
+        serde_json::to_writer(&mut out, &entry).expect("written");
+    }
+    out.write_all(b"]}").expect("written");
+}
+
+/// Creates `url`'s database with `PROJECTS` linked tickets (big budgets).
+async fn ticket_store(url: &str) {
+    let store = Store::open(url).await.expect("store");
+    // On PostgreSQL the benchmark's login becomes the team's first admin.
+    let owner = tickettime::domain::Email::parse("ada@bench.test").expect("email");
+    store.init_team(Some(&owner), Some("Ada Admin"), Utc::now()).await.expect("set up");
+    for p in 0..PROJECTS {
+        let new = NewTicket {
+            subject: format!("Linked ticket {p}"),
+            budget: Some(Hours::whole(1_000_000)),
+            project: Some(50_000_000 + p),
+            ..NewTicket::default()
+        };
+        store.create_ticket(&tickettime::Actor::local_owner(None), new, Utc::now()).await.expect("ticket");
+    }
+    store.close().await;
+}
+
+const PROJECTS: i64 = 20;
+/// Rounds of the file import; each figure is the median.
+const ROUNDS: usize = 5;
+
+fn median(mut values: Vec<(f64, f64)>) -> (f64, f64) {
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    values[values.len() / 2]
+}
+
+/// A fresh copy of the SQLite template at `to` (no log beside it).
+fn fresh(template: &std::path::Path, to: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", to.display()));
+    }
+    std::fs::copy(template, to).expect("a copy of the template");
+}
+
+async fn file_import(dir: &tempfile::TempDir) {
+    let bin = env!("CARGO_BIN_EXE_tickettime");
+    let baseline = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/baseline.py");
+    let template = dir.path().join("template.db");
+    ticket_store(&template.display().to_string()).await;
+    let export = dir.path().join("export.json");
+    write_export(&export, ENTRIES, PROJECTS);
+    let size = std::fs::metadata(&export).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    let file = export.display().to_string();
+    let ours_db = dir.path().join("file.db");
+    let python_db = dir.path().join("python.db");
+    let db = ours_db.display().to_string();
+    let (mut ours_new, mut ours_same, mut python_new, mut python_same) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..ROUNDS {
+        fresh(&template, &ours_db);
+        ours_new.push(measured(&[bin, "import-entries", &file, "--json"], &db, dir.path()));
+        ours_same.push(measured(&[bin, "import-entries", &file, "--json"], &db, dir.path()));
+        let _ = std::fs::remove_file(&python_db);
+        let python =
+            ["python3", baseline, "import", &file, &python_db.display().to_string()].map(String::from);
+        let python: Vec<&str> = python.iter().map(String::as_str).collect();
+        python_new.push(measured(&python, &db, dir.path()));
+        python_same.push(measured(&python, &db, dir.path()));
+    }
+    let stored: i64 = {
+        let store = Store::open(&db).await.expect("store");
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_entries WHERE ticket_number IS NOT NULL")
+            .fetch_one(store.pool())
+            .await
+            .expect("count")
+    };
+    assert_eq!(stored as u64, ENTRIES, "every entry stored and attributed");
+    println!(
+        "## File import of {ENTRIES} entries ({size:.0} MB export, {PROJECTS} linked tickets), median of {ROUNDS}"
+    );
+    println!("| run | tickettime import-entries | naive Python script (SQLite) | ratio |");
+    println!("|---|---|---|---|");
+    let python = [median(python_new), median(python_same)];
+    let mut rows = vec![
+        ("new entries, SQLite file", median(ours_new), python[0]),
+        ("unchanged entries, SQLite file", median(ours_same), python[1]),
+    ];
+    if let Ok(admin) = std::env::var("TICKETTIME_BENCH_PG") {
+        let (pg_new, pg_same) = file_import_postgres(&admin, bin, &file, dir).await;
+        rows.push(("new entries, PostgreSQL", pg_new, python[0]));
+        rows.push(("unchanged entries, PostgreSQL", pg_same, python[1]));
+    }
+    for (what, ours, python) in rows {
+        println!(
+            "| {what} | {:.2} s, {:.0} MiB peak | {:.2} s, {:.0} MiB peak | ×{:.2} time, ×{:.2} memory |",
+            ours.0,
+            ours.1,
+            python.0,
+            python.1,
+            ours.0 / python.0,
+            ours.1 / python.1
+        );
+    }
+}
+
+/// The same file into a fresh PostgreSQL database per round (client side
+/// only: the server's own memory is not in the figure).
+async fn file_import_postgres(
+    admin: &str,
+    bin: &str,
+    file: &str,
+    dir: &tempfile::TempDir,
+) -> ((f64, f64), (f64, f64)) {
+    let psql = |sql: &str| {
+        let ok = std::process::Command::new("psql")
+            .args([admin, "-q", "-c", sql])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "psql `{sql}` failed");
+    };
+    let (mut new, mut same) = (vec![], vec![]);
+    for round in 0..ROUNDS {
+        let name = format!("tickettime_import_bench_{}_{round}", std::process::id());
+        psql(&format!("CREATE DATABASE {name}"));
+        let mut url = url::Url::parse(admin).expect("URL");
+        url.set_path(&name);
+        let url = url.to_string();
+        ticket_store(&url).await;
+        new.push(measured(&[bin, "import-entries", file, "--json"], &url, dir.path()));
+        same.push(measured(&[bin, "import-entries", file, "--json"], &url, dir.path()));
+        psql(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    }
+    (median(new), median(same))
+}
+
 #[tokio::main]
 async fn main() {
+    let dir = tempfile::tempdir().expect("dir");
+    file_import(&dir).await;
+    if std::env::args().any(|a| a == "--file-only") {
+        return;
+    }
     let sim = Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
         .await
         .expect("simulator");
@@ -77,7 +274,6 @@ async fn main() {
         });
     }
     let total = sim.entries().len();
-    let dir = tempfile::tempdir().expect("dir");
 
     // Download and parse only.
     let parse_client = client(&sim);
@@ -108,14 +304,18 @@ async fn main() {
         parse_time.as_secs_f64(),
         parsed as f64 / parse_time.as_secs_f64()
     );
+    let store_time = import_time.as_secs_f64() - parse_time.as_secs_f64();
     println!(
-        "full import:           {} new in {:.2} s = {:.0} entries/s, {} API calls ({} pages), store overhead ×{:.2}",
+        "full import:           {} new in {:.2} s = {:.0} entries/s, {} API calls ({} pages)",
         report.new,
         import_time.as_secs_f64(),
         report.new as f64 / import_time.as_secs_f64(),
         report.api_calls,
         report.pages,
-        import_time.as_secs_f64() / parse_time.as_secs_f64()
+    );
+    println!(
+        "store time:            {store_time:.2} s (full import − download + parse) = ×{:.2} of download + parse",
+        store_time / parse_time.as_secs_f64()
     );
     println!(
         "import's peak memory:  {} MiB (RSS before the import {} MiB, growth {} MiB)",

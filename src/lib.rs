@@ -12,6 +12,7 @@ pub mod demo;
 pub mod desk;
 pub mod domain;
 pub mod error;
+pub mod export_file;
 pub mod keychain;
 pub mod logging;
 pub mod notify;

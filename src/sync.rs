@@ -170,7 +170,7 @@ async fn import(
         } else {
             None
         };
-        let imported = store.import_page(&kept, &page.rejected, watermark, (options.clock)()).await?;
+        let imported = store.import_page(kept, &page.rejected, watermark, (options.clock)()).await?;
         report.quarantined += imported.quarantined;
         report.new += imported.new;
         report.updated += imported.updated;
@@ -263,7 +263,7 @@ async fn reconcile_project(
     while let Some(page) = pager.next_page().await? {
         total = total.or(page.total_entries);
         present.extend(page.items.iter().map(|e| e.id).chain(page.rejected.iter().filter_map(|r| r.id)));
-        store.import_page(&page.items, &page.rejected, None, clock()).await?;
+        store.import_page(page.items, &page.rejected, None, clock()).await?;
     }
     if total.is_some_and(|t| present.len() as u64 != t) {
         // Rows shifted between pages: deleting now could delete a live entry.

@@ -539,10 +539,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             output::timeline(&store.timeline(number, zone).await?, json)?;
         }
         Command::ImportEntries { file } => {
-            let entries = read_entries_file(&file)?;
             let session = harvest::session(&store, None, now).await?;
             session.actor.require_manager("import a Harvest export")?;
-            let report = store.import_entries(&entries, now).await?;
+            let bar = output::progress(json, "{bar:40} {bytes}/{total_bytes} {elapsed}");
+            let shown = bar.clone();
+            let report = crate::export_file::import_file(&store, &file, now, move |read, size| {
+                shown.set_length(size);
+                shown.set_position(read);
+            })
+            .await;
+            bar.finish_and_clear();
+            let report = report?;
             if json {
                 output::json(&report)?;
             } else {
@@ -763,44 +770,4 @@ pub(crate) fn read_secret(what: &str) -> anyhow::Result<secrecy::SecretString> {
         return Err(anyhow!("no {what} on standard input"));
     }
     Ok(secrecy::SecretString::from(secret.to_owned()))
-}
-
-/// Reads a Harvest export: a list page `{"time_entries": […], …}` or a bare
-/// array. Every entry is checked; the first bad one is named by position.
-fn read_entries_file(path: &std::path::Path) -> anyhow::Result<Vec<::harvest::TimeEntry>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
-    let items = match value {
-        serde_json::Value::Array(items) => items,
-        serde_json::Value::Object(mut page) => match page.remove("time_entries") {
-            Some(serde_json::Value::Array(items)) => items,
-            _ => {
-                return Err(anyhow!(
-                "{} is not a Harvest time entries file (expected {{\"time_entries\": [...]}} or an array)",
-                path.display()
-            ))
-            }
-        },
-        _ => {
-            return Err(anyhow!(
-                "{} is not a Harvest time entries file (expected an object or an array)",
-                path.display()
-            ))
-        }
-    };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let id = item.get("id").map(ToString::to_string).unwrap_or_else(|| "without id".into());
-            serde_json::from_value(item).with_context(|| {
-                format!(
-                    "{}: time entry #{} ({id}) is not a valid Harvest time entry",
-                    path.display(),
-                    index + 1
-                )
-            })
-        })
-        .collect()
 }

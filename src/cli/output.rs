@@ -7,6 +7,17 @@ use crate::domain::timeline::{Item, ItemKind};
 use crate::domain::{EventKind, Hours, Utilization};
 use crate::store::{EventRecord, RequestState, Staff, TicketView, UnlockRequest};
 
+/// A progress bar on stderr for a long run: hidden with `--json` and when
+/// stderr is not a terminal (indicatif draws nothing there).
+pub fn progress(json: bool, template: &str) -> indicatif::ProgressBar {
+    if json {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    indicatif::ProgressBar::new(0).with_style(style)
+}
+
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())

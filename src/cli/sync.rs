@@ -24,18 +24,20 @@ pub async fn run(
     }
     session.client()?;
     session.actor.may_lead_import()?;
-    let show_progress = !json && std::io::stderr().is_terminal();
+    // A bar for a single run; `--every` prints a line per run instead.
+    let bar = super::output::progress(
+        json || every.is_some(),
+        "Reading Harvest {bar:30} page {pos}/{len} · {msg} entries",
+    );
+    let shown = bar.clone();
     let progress = move |p: Progress| {
-        if show_progress {
-            let total = p.total_pages.map(|t| format!("/{t}")).unwrap_or_default();
-            eprint!("\rReading Harvest: page {}{total} · {} entries", p.pages, p.entries);
-        }
+        shown.set_length(p.total_pages.unwrap_or(p.pages));
+        shown.set_position(p.pages);
+        shown.set_message(p.entries.to_string());
     };
     let Some(every) = every else {
         let report = sync::run(&session, &options, &progress).await;
-        if show_progress {
-            eprintln!();
-        }
+        bar.finish_and_clear();
         return match report {
             // A PM whose token does not see every linked project asks too.
             Err(crate::Error::ImportNotPermitted(_)) if session.actor.is_team() => {

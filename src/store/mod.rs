@@ -30,7 +30,7 @@ use crate::domain::Thresholds;
 use crate::error::{Error, Result};
 
 pub use desks::{DeskNote, DeskOutboxItem, DeskRecord, DeskSyncReport, NewDesk, DESK_ATTEMPTS};
-pub use entries::ImportReport;
+pub use entries::{EntryBatch, ImportReport};
 pub use harvest::{PendingTime, ThreadInput};
 pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher, Unsent};
 pub use requests::{RequestNews, RequestState, UnlockRequest};
@@ -259,12 +259,71 @@ async fn load_thresholds(conn: &mut AnyConnection) -> Result<Thresholds> {
 }
 
 /// Timestamps are stored as UTC text in one fixed, sortable format.
+/// `count` bind parameters numbered from `from`, for a statement built with
+/// a variable number of values: `$n` on PostgreSQL; plain `?` on SQLite,
+/// where sqlx looks each named parameter up by a linear scan, so a
+/// statement of thousands of `$n` spends its time there.
+pub(crate) fn placeholders(backend: Backend, from: usize, count: usize) -> String {
+    let one = |i: usize| match backend {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${i}"),
+    };
+    (from..from + count).map(one).collect::<Vec<_>>().join(", ")
+}
+
+/// The backend of a connection (for [`placeholders`]).
+pub(crate) fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
 pub(crate) fn ts(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    if !(0..=9999).contains(&at.year()) {
+        return at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    }
+    // As the format above writes it (an import stamps every row: a format
+    // string parsed per call costs more than the rest of the row), a leap
+    // second as :60 included.
+    let nanos = at.nanosecond();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second() + nanos / 1_000_000_000,
+        (nanos % 1_000_000_000) / 1_000
+    )
 }
 
 pub(crate) fn parse_ts(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| Error::Invalid(format!("stored timestamp `{text}` is unreadable: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+    #[test]
+    fn a_stamp_is_written_as_the_format_writes_it() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 4).expect("a date");
+        let leap = day.and_hms_nano_opt(23, 59, 59, 1_500_000_000).expect("a leap second").and_utc();
+        let stamps: Vec<DateTime<Utc>> = vec![
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("a time"),
+            Utc.timestamp_opt(1_764_000_000, 123_456_789).single().expect("a time"),
+            Utc.timestamp_opt(-86_399, 999_999_999).single().expect("before 1970"),
+            leap,
+            Utc.with_ymd_and_hms(12_026, 1, 1, 0, 0, 0).single().expect("a far year"),
+        ];
+        for at in stamps {
+            assert_eq!(super::ts(at), at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "{at:?}");
+        }
+    }
 }

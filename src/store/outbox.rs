@@ -433,10 +433,9 @@ impl Store {
         } else {
             states.to_vec()
         };
-        let placeholders: Vec<String> = (1..=wanted.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT {COLUMNS} FROM outbox WHERE state IN ({}) ORDER BY created_at, id",
-            placeholders.join(", ")
+            super::placeholders(self.backend, 1, wanted.len())
         );
         let mut query = sqlx::query_as::<_, OutboxRow>(&sql);
         for state in &wanted {
@@ -458,7 +457,7 @@ impl Store {
         // On a team database an agent's login may not write entries: the
         // sync leader imports this one with the rest.
         let report = if actor.writes_entries() {
-            import(&mut tx, std::slice::from_ref(entry), actor.staff_id(), now).await?
+            import(&mut tx, super::EntryBatch::of(std::slice::from_ref(entry)), actor.staff_id(), now).await?
         } else {
             ImportReport::default()
         };

@@ -107,10 +107,9 @@ impl Store {
     pub async fn known_ids(&self, ids: &[i64]) -> Result<HashSet<i64>> {
         let mut known = HashSet::new();
         for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT harvest_id FROM time_entries WHERE harvest_id IN ({})",
-                placeholders.join(", ")
+                super::placeholders(self.backend, 1, chunk.len())
             );
             let mut query = sqlx::query_scalar::<_, i64>(&sql);
             for id in chunk {
@@ -125,13 +124,13 @@ impl Store {
     /// transaction (the last page of a complete stream).
     pub async fn import_page(
         &self,
-        entries: &[harvest::TimeEntry],
+        entries: Vec<harvest::TimeEntry>,
         unreadable: &[harvest::Rejected],
         watermark: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
         let mut tx = self.begin().await?;
-        let mut report = import(&mut tx, entries, None, now).await?;
+        let mut report = import(&mut tx, super::EntryBatch::new(entries), None, now).await?;
         let unreadable: Vec<(i64, String)> =
             unreadable.iter().filter_map(|r| r.id.map(|id| (id, r.reason.clone()))).collect();
         super::entries::quarantine(&mut tx, &unreadable, now).await?;

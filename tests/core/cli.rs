@@ -396,3 +396,29 @@ fn a_usage_error_is_one_line_that_says_where_to_look() {
         "help prints as ever"
     );
 }
+
+#[test]
+fn a_bad_entry_at_the_end_of_a_long_export_is_one_line_and_changes_nothing() {
+    // The file streams in batches (tests/core/store.rs checks their edges):
+    // the bad entry comes after 2,000 good ones were already stored.
+    let cli = Cli::new();
+    cli.create("100000", "100");
+    let mut entries: Vec<Value> = (1..=2_000).map(|id| entry(id, 100, 0.25, at(2, 0))).collect();
+    let mut broken = entry(9_999, 100, 1.0, at(2, 0));
+    broken.as_object_mut().expect("an object").remove("hours");
+    let with_broken = cli.write("broken.json", &page([entries.clone(), vec![broken]].concat()));
+    let error = cli.fails(&["import-entries", &with_broken]);
+    assert!(
+        error.contains("broken.json: time entry #2001 (9999) is not a valid Harvest time entry")
+            && error.contains("missing field `hours`")
+            && !error.contains("line 1 column"),
+        "one line naming the file, the entry and the field: {error}"
+    );
+    assert_eq!(cli.json(&["ticket", "show", "1"])["hours_used"], 0.0, "nothing stored from the bad file");
+
+    entries.truncate(1_000);
+    let good = cli.write("good.json", &page(entries));
+    let report = cli.json(&["import-entries", &good]);
+    assert_eq!((report["new"].as_u64(), report["unchanged"].as_u64()), (Some(1_000), Some(0)), "{report}");
+    assert_eq!(cli.json(&["ticket", "show", "1"])["hours_used"], 250.0);
+}

@@ -278,6 +278,53 @@ async fn importing_twice_leaves_the_same_rows_and_an_edit_updates_hours_used() {
     assert_eq!(used(store, number).await, 5.25, "the edited entry's new hours count");
 }
 
+/// A Harvest export read as it streams: 2,000 entries a batch from the file,
+/// stored 500 at a time, all in one transaction.
+#[tokio::test]
+async fn a_file_import_is_exact_at_its_batch_edges_and_a_bad_last_entry_changes_nothing() {
+    let desk = desk().await;
+    let number = ticket(&desk, Some("1000"), Some(100)).await;
+    let store = &desk.store;
+    let dir = tempfile::tempdir().expect("a directory");
+    let write = |name: &str, entries: &[serde_json::Value]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, support::page(entries.to_vec()).to_string()).expect("written");
+        path
+    };
+    let import_file = |path: std::path::PathBuf| async move {
+        tickettime::export_file::import_file(store, &path, at(3, 0), |_, _| {}).await
+    };
+    // Entry 7 again just past the store's first batch (newer: it wins),
+    // entry 8 again past the file's first batch (older: it does not), and
+    // entry 1,500 again as the very last of the file (newer).
+    let mut entries: Vec<serde_json::Value> = (1..=2_000).map(|id| entry(id, 100, 0.25, at(2, 0))).collect();
+    entries.insert(500, entry(7, 100, 3.0, at(2, 30)));
+    entries.push(entry(8, 100, 9.0, at(1, 0)));
+    entries.push(entry(1_500, 100, 1.0, at(2, 40)));
+    let mut broken = entry(9_999, 100, 1.0, at(2, 0));
+    broken.as_object_mut().expect("an object").remove("hours");
+    let bad = write("bad.json", &[entries.clone(), vec![broken]].concat());
+    let error = import_file(bad).await.expect_err("a bad last entry fails the file").to_string();
+    assert!(error.contains("time entry #2004 (9999)") && error.contains("hours"), "names the entry: {error}");
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(rows, 0, "nothing of the bad file stays, though 2,003 good entries came before it");
+    assert_eq!(used(store, number).await, 0.0);
+
+    let good = write("good.json", &entries);
+    let first = import_file(good.clone()).await.expect("imports");
+    assert_eq!(
+        (first.new, first.updated, first.unchanged),
+        (2_000, 2, 1),
+        "entries 7 and 1,500 updated by their newer copies, entry 8's older copy changes nothing"
+    );
+    // 1,998 × 0.25 h + entry 7's 3 h + entry 1,500's 1 h.
+    assert_eq!(used(store, number).await, 503.5);
+    let again = import_file(good).await.expect("imports again");
+    assert_eq!((again.new, again.updated, again.unchanged), (0, 0, 2_003), "a second import changes nothing");
+    assert_eq!(used(store, number).await, 503.5);
+}
+
 #[tokio::test]
 async fn an_older_version_of_an_entry_never_overwrites_a_newer_one() {
     let desk = desk().await;

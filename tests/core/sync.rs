@@ -249,6 +249,49 @@ async fn an_incremental_sync_keeps_a_deleted_entry_and_reconcile_removes_it() {
     );
 }
 
+/// The stream stores 500 entries a statement and reads 2,000 a page: an
+/// edit and a delete on those edges land exactly.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_and_a_delete_on_a_batch_edge_import_exactly() {
+    let sim = simulator().await;
+    let client = client(&sim);
+    let (_db, store) = desk().await;
+    let invoices = TicketNumber::new(2).expect("#2");
+    for _ in 0..2_100 {
+        add(&sim, GLOBEX_BILLING_PROJECT_ID, 0.01, 0);
+    }
+    sync(&store, &client).await.expect("first sync");
+    let used = store.ticket(invoices).await.expect("ticket").hours_used;
+    // The stream's order, as the import reads it.
+    let mut order = Vec::new();
+    let query = harvest::TimeEntryQuery { project_id: Some(GLOBEX_BILLING_PROJECT_ID), ..Default::default() };
+    let mut pager = client.time_entries(&query).expect("a listing");
+    while let Some(page) = pager.next_page().await.expect("a page") {
+        order.extend(page.items.iter().map(|e| e.id));
+    }
+    // Last of the first statement and first of the second; last of page
+    // one and first of page two.
+    let (edited, also_edited, deleted, also_deleted) = (order[499], order[500], order[1_999], order[2_000]);
+    for id in [edited, also_edited] {
+        sim.edit_entry(id, EntryEdit { hours: Some(1.01), ..EntryEdit::default() }).expect("edited");
+    }
+    assert!(sim.delete_entry(deleted) && sim.delete_entry(also_deleted));
+    let report = full(&store, &client).await.expect("a full sync");
+    assert_eq!((report.new, report.updated, report.deleted), (0, 2, 2), "{report:?}");
+    let after = store.ticket(invoices).await.expect("ticket").hours_used;
+    assert_eq!(
+        after.hundredths(),
+        used.hundredths() + 2 * 100 - 2,
+        "two entries went from 0.01 to 1.01 h, two of 0.01 h left"
+    );
+    let live: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_entries WHERE ticket_number = 2 AND deleted = FALSE")
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+    assert_eq!(live as usize, order.len() - 2);
+}
+
 /// "At least daily" is judged by the run's clock, not the machine's: two
 /// days on, an incremental sync reconciles (and removes what Harvest lost).
 #[tokio::test(flavor = "multi_thread")]

@@ -596,7 +596,7 @@ pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Durat
     Some((date - now).to_std().unwrap_or(Duration::ZERO))
 }
 
-fn decode<T: DeserializeOwned>(body: &str) -> Result<T> {
+fn decode<'a, T: serde::Deserialize<'a>>(body: &'a str) -> Result<T> {
     serde_json::from_str(body).map_err(|e| {
         let start: String = body.chars().take(80).collect();
         HarvestError::InvalidResponse(format!("{e} (the body starts `{start}`)"))
@@ -640,6 +640,40 @@ pub struct Rejected {
     pub reason: String,
 }
 
+/// A list page's fields, each kept as raw JSON text until it is read.
+struct Envelope<'a>(std::collections::HashMap<String, &'a serde_json::value::RawValue>);
+
+impl<'a> Envelope<'a> {
+    fn parse(body: &'a str) -> Result<Envelope<'a>> {
+        decode(body).map(Envelope)
+    }
+
+    fn raw(&self, key: &str) -> Option<&'a str> {
+        self.0.get(key).map(|raw| raw.get())
+    }
+
+    /// A count such as `total_entries`; absent, null or not a count reads as none.
+    fn number(&self, key: &str) -> Option<u64> {
+        self.raw(key).and_then(|raw| serde_json::from_str(raw).ok())
+    }
+
+    /// `links.next`, when there is one.
+    fn next(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Links {
+            next: Option<String>,
+        }
+        self.raw("links").and_then(|raw| serde_json::from_str::<Links>(raw).ok()).and_then(|links| links.next)
+    }
+}
+
+/// The id of an item that could not be read as a whole.
+#[derive(serde::Deserialize)]
+struct ItemId {
+    #[serde(default)]
+    id: Option<i64>,
+}
+
 /// Walks a list endpoint by following `links.next` exactly as given.
 pub struct Pager<T> {
     client: HarvestClient,
@@ -658,33 +692,30 @@ impl<T: DeserializeOwned> Pager<T> {
     pub async fn next_page(&mut self) -> Result<Option<Page<T>>> {
         let Some(url) = self.next.take() else { return Ok(None) };
         let response = self.client.send_url(Method::GET, url.clone(), None).await?;
-        let mut envelope: serde_json::Map<String, serde_json::Value> = decode(&response.body)?;
-        let raw: Vec<serde_json::Value> = match envelope.remove(self.key) {
-            Some(items) => serde_json::from_value(items)
-                .map_err(|e| HarvestError::InvalidResponse(format!("{} page: {e}", self.key)))?,
-            None => {
-                return Err(HarvestError::InvalidResponse(format!("the page has no `{}` list", self.key)))
-            }
+        // Each item is read once, straight from the body: the list is kept
+        // as raw JSON text until then, so one unreadable item is named and
+        // the rest of the page still reads.
+        let envelope = Envelope::parse(&response.body)?;
+        let Some(raw) = envelope.raw(self.key) else {
+            return Err(HarvestError::InvalidResponse(format!("the page has no `{}` list", self.key)));
         };
-        // One unreadable item must not stop the rest of the page.
+        let raw: Vec<&serde_json::value::RawValue> = serde_json::from_str(raw)
+            .map_err(|e| HarvestError::InvalidResponse(format!("{} page: {e}", self.key)))?;
         let mut items = Vec::with_capacity(raw.len());
         let mut rejected = Vec::new();
         for value in raw {
-            let id = value.get("id").and_then(serde_json::Value::as_i64);
-            match serde_json::from_value(value) {
+            match serde_json::from_str(value.get()) {
                 Ok(item) => items.push(item),
                 Err(e) => {
+                    let id = serde_json::from_str::<ItemId>(value.get()).ok().and_then(|item| item.id);
                     rejected.push(Rejected { id, reason: format!("unreadable {} item: {e}", self.key) })
                 }
             }
         }
-        let number = |key: &str| envelope.get(key).and_then(serde_json::Value::as_u64);
         let next = envelope
-            .get("links")
-            .and_then(|links| links.get("next"))
-            .and_then(|next| next.as_str())
+            .next()
             .map(|next| {
-                Url::parse(next).map_err(|e| HarvestError::InvalidResponse(format!("links.next: {e}")))
+                Url::parse(&next).map_err(|e| HarvestError::InvalidResponse(format!("links.next: {e}")))
             })
             .transpose()?;
         if let Some(next) = &next {
@@ -699,9 +730,9 @@ impl<T: DeserializeOwned> Pager<T> {
         Ok(Some(Page {
             items,
             rejected,
-            page: number("page"),
-            total_pages: number("total_pages"),
-            total_entries: number("total_entries"),
+            page: envelope.number("page"),
+            total_pages: envelope.number("total_pages"),
+            total_entries: envelope.number("total_entries"),
             server_date: response.date,
         }))
     }

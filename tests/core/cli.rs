@@ -422,3 +422,52 @@ fn a_bad_entry_at_the_end_of_a_long_export_is_one_line_and_changes_nothing() {
     assert_eq!((report["new"].as_u64(), report["unchanged"].as_u64()), (Some(1_000), Some(0)), "{report}");
     assert_eq!(cli.json(&["ticket", "show", "1"])["hours_used"], 250.0);
 }
+
+#[test]
+fn an_import_killed_part_way_keeps_nothing_of_its_file_and_the_next_one_imports_it_all() {
+    let cli = Cli::new();
+    cli.create("100000", "100");
+    let entries: Vec<Value> = (1..=40_000).map(|id| entry(id, 100, 0.25, at(2, 0))).collect();
+    let file = cli.write("long.json", &page(entries));
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let count = || -> i64 {
+        runtime.block_on(async {
+            let store = tickettime::Store::open(&cli.db.url()).await.expect("opens");
+            let rows = sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await;
+            store.close().await;
+            rows.expect("a count")
+        })
+    };
+    // Killed (SIGKILL) at several points of its run: each time the file's
+    // rows are all there or none is.
+    let mut killed_running = false;
+    for wait_ms in [5, 40, 120, 300] {
+        let mut import = Command::new(env!("CARGO_BIN_EXE_tickettime"))
+            .args(["import-entries", &file])
+            .env("TICKETTIME_DB", cli.db.url())
+            .env("TICKETTIME_CACHE_DIR", cli.db.dir.path())
+            .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-cli-{}", std::process::id()))
+            .env_remove("HARVEST_ACCESS_TOKEN")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the import starts");
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        killed_running |= import.try_wait().ok().flatten().is_none();
+        let _ = import.kill();
+        let _ = import.wait();
+        let stored = count();
+        assert!(stored == 0 || stored == 40_000, "after a kill at {wait_ms} ms: {stored} of 40,000 rows");
+        if stored == 40_000 {
+            break;
+        }
+    }
+    assert!(killed_running, "at least one kill hit a running import");
+    let report = cli.json(&["import-entries", &file]);
+    assert_eq!(
+        report["new"].as_u64().unwrap_or(0) + report["unchanged"].as_u64().unwrap_or(0),
+        40_000,
+        "the next import completes it: {report}"
+    );
+    assert_eq!(cli.json(&["ticket", "show", "1"])["hours_used"], 10_000.0, "every entry once");
+}

@@ -617,3 +617,22 @@ async fn sync_every_keeps_importing_on_its_interval() {
     assert!(every.try_wait().expect("status").is_none(), "still running until stopped");
     every.kill().await.expect("stopped");
 }
+
+/// Two people take turns on one file: an agent's token may not import a
+/// Harvest export (nothing of it is stored), a PM's imports it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_token_may_not_import_an_export_and_a_pms_does() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (number, project, _) = desk.ticket("100").await;
+    let entries: Vec<Value> = (1..=3).map(|id| support::entry(id, project, 0.5, support::at(2, 0))).collect();
+    let file = desk.db.dir.path().join("export.json");
+    std::fs::write(&file, support::page(entries).to_string()).expect("written");
+    let file = file.display().to_string();
+    let error = desk.fails(&["import-entries", &file]).await;
+    assert!(error.contains("import a Harvest export"), "the agent is refused: {error}");
+    let show = ["ticket", "show", &number.to_string()];
+    assert_eq!(desk.json(&show).await["hours_used"], 0.0, "nothing of the file is stored");
+    let report = desk.json_as(Simulator::MANAGER_TOKEN, &["import-entries", &file]).await;
+    assert_eq!(report["new"], 3, "{report}");
+    assert_eq!(desk.json(&show).await["hours_used"], 1.5);
+}

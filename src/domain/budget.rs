@@ -229,6 +229,39 @@ pub fn start_question(
     Some(format!("{minutes} minutes left before #{number} locks — start anyway?"))
 }
 
+/// Days of spent time a ticket's pace is measured over (today included).
+pub const PACE_DAYS: u32 = 14;
+
+/// The day a ticket reaches its lock line at its recent pace: `recent` is
+/// the hours spent on it over the last [`PACE_DAYS`] days by spent date
+/// (today included). `None` without a budget, for a locked ticket, and
+/// when nothing was spent lately (no pace). A ticket at or past its line
+/// but unlocked (a PM's unlock without extra hours) locks with its next
+/// hours: today. Otherwise the line is reached after
+/// `hours left ÷ (recent ÷ 14)` days, counted up to a whole day.
+pub fn lock_forecast(
+    today: chrono::NaiveDate,
+    recent: Hours,
+    used: Hours,
+    budget: Option<Hours>,
+    extra: Hours,
+    lock_pct: u32,
+    locked: bool,
+) -> Option<chrono::NaiveDate> {
+    if locked || recent.hundredths() <= 0 {
+        return None;
+    }
+    let left = left_before_lock(used, budget, extra, lock_pct)?;
+    if left <= 0 {
+        return Some(today);
+    }
+    // Both in ten-thousandths of an hour: left × days ÷ recent, rounded up.
+    let recent = i128::from(recent.hundredths()) * 100;
+    let days = (left * i128::from(PACE_DAYS) + recent - 1) / recent;
+    // A century out is as good as never; it also keeps the date in range.
+    today.checked_add_days(chrono::Days::new(u64::try_from(days.min(36_500)).unwrap_or(36_500)))
+}
+
 /// Re-evaluates a ticket after its hours or budget changed.
 ///
 /// - 75 / 90 events fire once per upward crossing and re-arm below the line;
@@ -304,6 +337,58 @@ pub fn unlock(
 
 #[cfg(test)]
 mod tests {
+    fn day(d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, d).expect("a day")
+    }
+
+    fn hours(text: &str) -> Hours {
+        Hours::parse(text).expect("hours")
+    }
+
+    #[test]
+    fn the_forecast_divides_the_hours_left_by_the_pace_of_the_last_fourteen_days() {
+        // 2 h left at 7 h a fortnight (0.5 h a day): four days on.
+        assert_eq!(
+            lock_forecast(day(3), hours("7"), hours("8"), Some(hours("10")), Hours::ZERO, 100, false),
+            Some(day(7))
+        );
+        // A part of a day counts as the day the line is crossed.
+        assert_eq!(
+            lock_forecast(day(3), hours("7"), hours("8.01"), Some(hours("10")), Hours::ZERO, 100, false),
+            Some(day(7))
+        );
+        assert_eq!(
+            lock_forecast(day(3), hours("7"), hours("7.99"), Some(hours("10")), Hours::ZERO, 100, false),
+            Some(day(8))
+        );
+        // Extra hours a PM granted and the lock line move the line.
+        assert_eq!(
+            lock_forecast(day(3), hours("14"), hours("8"), Some(hours("10")), hours("2"), 100, false),
+            Some(day(7))
+        );
+        assert_eq!(
+            lock_forecast(day(3), hours("14"), hours("8"), Some(hours("10")), Hours::ZERO, 120, false),
+            Some(day(7))
+        );
+    }
+
+    #[test]
+    fn no_forecast_without_pace_budget_or_when_locked_and_today_past_the_line() {
+        let f = |recent: &str, used: &str, budget: Option<&str>, locked: bool| {
+            lock_forecast(day(3), hours(recent), hours(used), budget.map(hours), Hours::ZERO, 100, locked)
+        };
+        assert_eq!(f("0", "8", Some("10"), false), None, "zero pace never reaches the line");
+        assert_eq!(f("5", "8", None, false), None, "no budget, no line");
+        assert_eq!(f("5", "8", Some("0"), false), None, "a zero budget is no budget");
+        assert_eq!(f("5", "12", Some("10"), true), None, "a locked ticket is past forecasting");
+        assert_eq!(
+            f("5", "10", Some("10"), false),
+            Some(day(3)),
+            "at the line, unlocked: locks with its next hours"
+        );
+        assert_eq!(f("5", "12", Some("10"), false), Some(day(3)), "past the line, unlocked");
+        assert_eq!(f("0.01", "0", Some("100000"), false), Some(day(3) + chrono::Days::new(36_500)), "capped");
+    }
 
     #[test]
     fn utilization_is_exact_percent_text_rounded_down() {

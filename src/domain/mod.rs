@@ -6,6 +6,8 @@
 pub mod attribution;
 pub mod budget;
 pub mod hours;
+pub mod idle;
+pub mod reminder;
 pub mod staff;
 pub mod ticket;
 pub mod timeline;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A ticket's number as the help desk shows it (`#123`); always positive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketNumber(i64);
 
 impl TicketNumber {

@@ -83,6 +83,9 @@ impl Actor {
             }
         }
         refuse_other_label(label, &staff.email, &format!("you are logged in to the database as `{login}`"))?;
+        if let Some(identity) = &identity {
+            store.remember_my_harvest_user(identity.user_id).await?;
+        }
         Ok(Actor {
             role: staff.role,
             staff: Some(staff),

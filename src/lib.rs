@@ -17,6 +17,7 @@ pub mod keychain;
 pub mod logging;
 pub mod notify;
 pub mod personal;
+pub mod report;
 pub mod schedule;
 pub mod session;
 pub mod store;

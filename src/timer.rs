@@ -42,8 +42,20 @@ pub fn start_question(ticket: &TicketView, thresholds: Thresholds) -> Option<Str
     )
 }
 
+/// Why a start needs the person's yes: someone else's Harvest timer runs
+/// on the ticket (as the last import saw it).
+pub fn collision_question(ticket: &TicketView, me: i64) -> Option<String> {
+    let other = ticket.running_timers.iter().find(|t| t.harvest_user_id != me)?;
+    let since = other
+        .since
+        .map(|at| format!(" since {}", at.with_timezone(&Local).format("%H:%M")))
+        .unwrap_or_default();
+    Some(format!("{}'s timer runs on #{}{since} — start yours too?", other.user, ticket.number))
+}
+
 /// Starts Harvest's timer on a ticket (today, in local time). A locked
-/// ticket refuses; one at or past the near line needs `confirmed`.
+/// ticket refuses; one where someone else's timer runs, or at or past the
+/// near line, needs `confirmed`.
 pub async fn start(
     session: &Session,
     ticket: TicketNumber,
@@ -58,6 +70,9 @@ pub async fn start(
         return Err(TicketError::Locked("time").into());
     }
     if !confirmed {
+        if let Some(question) = collision_question(&view, session.harvest_user_id()?) {
+            return Err(Error::NeedsConfirmation(question));
+        }
         let lines = store.thresholds().await?;
         if let Some(question) = start_question(&view, lines) {
             return Err(Error::NeedsConfirmation(question));

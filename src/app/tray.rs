@@ -110,6 +110,8 @@ pub fn picture(known: &Known<'_>) -> Picture {
         // PM to unlock it (or, for a PM, to open it).
         let label = if ticket.locked {
             format!("🔒 #{} {} — locked: request unlock…", ticket.number, short(&ticket.subject))
+        } else if let Some(day) = ticket.forecast_lock_on {
+            format!("#{} {} · locks ~{}", ticket.number, short(&ticket.subject), day.format("%a %-d %b"))
         } else {
             format!("#{} {}", ticket.number, short(&ticket.subject))
         };
@@ -143,9 +145,11 @@ pub fn picture(known: &Known<'_>) -> Picture {
     if let Some(waiting) = waiting {
         text = if text.is_empty() { waiting } else { format!("{text} · {waiting}") };
     }
-    let tooltip = match (&text, &known.sync.error) {
-        (_, Some(error)) => format!("Tickettime — sync failed: {error}"),
-        (t, None) if !t.is_empty() => format!("Tickettime — {t}"),
+    let forecast = running.filter(|_| timer.running).and_then(|t| t.forecast_lock_on).map(forecast_text);
+    let tooltip = match (&text, &known.sync.error, forecast) {
+        (_, Some(error), _) => format!("Tickettime — sync failed: {error}"),
+        (t, None, Some(forecast)) if !t.is_empty() => format!("Tickettime — {t} · {forecast}"),
+        (t, None, None) if !t.is_empty() => format!("Tickettime — {t}"),
         _ => "Tickettime".to_owned(),
     };
     Picture { menu, icon, title: text, tooltip }
@@ -180,6 +184,11 @@ pub fn title(ticket: Option<&TicketView>, elapsed_hours: f64, near_pct: u32, loc
         title.push_str(&format!(" · {minutes} min left"));
     }
     title
+}
+
+/// "locks around Thu 10 Dec at this pace".
+pub fn forecast_text(day: chrono::NaiveDate) -> String {
+    format!("locks around {} at this pace", day.format("%a %-d %b"))
 }
 
 /// "1 entry waiting", "2 entries waiting"; nothing when none wait.
@@ -226,6 +235,8 @@ mod tests {
             source: "local".into(),
             source_number: None,
             source_url: None,
+            forecast_lock_on: None,
+            running_timers: Vec::new(),
         }
     }
 
@@ -289,5 +300,37 @@ mod tests {
         let idle = picture(&Known { timer: &TimerStatus::STOPPED, waiting: 0, ..known });
         assert_eq!((idle.icon, idle.title.as_str(), idle.tooltip.as_str()), ("idle", "", "Tickettime"));
         assert!(idle.menu.iter().any(|e| *e == Entry::Item(TrayItem::Open, "Open Tickettime".into())));
+    }
+
+    #[test]
+    fn the_lock_forecast_shows_in_the_tooltip_and_the_start_menu() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 10).expect("a day");
+        let tickets = vec![TicketView { forecast_lock_on: Some(day), ..ticket() }];
+        let timer = TimerStatus {
+            running: true,
+            ticket: Some(123),
+            harvest_id: Some(1),
+            started_at: None,
+            elapsed_hours: Some(0.5),
+        };
+        let sync = LastSync::default();
+        let known = Known {
+            timer: &timer,
+            tickets: &tickets,
+            recent: &[],
+            lines: Thresholds::default(),
+            waiting: 0,
+            sync: &sync,
+        };
+        let shown = picture(&known);
+        assert_eq!(shown.tooltip, "Tickettime — #123 · 0:30 · locks around Thu 10 Dec at this pace");
+        let Entry::Submenu(_, start) = &shown.menu[2] else { panic!("the Start on… submenu") };
+        assert_eq!(
+            start[0],
+            Entry::Item(
+                TrayItem::Start(TicketNumber::new(123).expect("n")),
+                "#123 VPN · locks ~Thu 10 Dec".into()
+            )
+        );
     }
 }

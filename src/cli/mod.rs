@@ -8,6 +8,7 @@ mod demo;
 mod desk;
 mod harvest;
 mod output;
+mod report;
 mod summarize;
 mod sync;
 
@@ -146,6 +147,38 @@ enum Command {
     ImportEntries { file: PathBuf },
     /// List the recorded budget events (75 %, 90 %, lock, unlock).
     Events,
+    /// A week of your time (or, for a PM, --user's): hours per day and ticket.
+    Timesheet {
+        /// The ISO week, e.g. 2026-W48 (default: this week).
+        #[arg(long, value_name = "WEEK")]
+        week: Option<String>,
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+        /// A row per day and ticket: date, ticket, subject, hours, notes.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
+    /// A ticket's time entries as CSV (date, person, hours, task, notes, Harvest id).
+    Export {
+        #[arg(long, value_name = "N")]
+        ticket: TicketNumber,
+        /// CSV (the only format; accepted for clarity).
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Replies and notes written on a day with no time logged on their ticket that day.
+    Gaps {
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+        /// How many days back, today included.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// Tickets with a budget, fullest first, with their band and lock forecast.
+    Budgets {
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
     /// Show or change the budget lines (percent of budget).
     Settings {
         #[arg(long)]
@@ -564,6 +597,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Events => output::events(&store.events().await?, json)?,
+        Command::Timesheet { week, user, csv } => {
+            report::timesheet(&store, week.as_deref(), user.as_deref(), csv, json, now).await?
+        }
+        Command::Export { ticket, csv: _ } => report::export(&store, ticket, now).await?,
+        Command::Gaps { user, days } => report::gaps(&store, user.as_deref(), days, json, now).await?,
+        Command::Budgets { csv } => report::budgets(&store, csv, json).await?,
         Command::Settings { approaching_pct, near_pct, lock_pct } => {
             let mut thresholds = store.thresholds().await?;
             let changes: Vec<(&str, u32)> =

@@ -58,6 +58,9 @@ pub struct TicketJson<'a> {
     /// The desk's number for the ticket, as text.
     source_number: Option<&'a str>,
     source_url: Option<&'a str>,
+    /// ISO date, or null (no budget, no pace, or locked).
+    forecast_lock_on: Option<chrono::NaiveDate>,
+    running_timers: &'a [crate::store::RunningTimer],
 }
 
 impl<'a> From<&'a TicketView> for TicketJson<'a> {
@@ -82,6 +85,8 @@ impl<'a> From<&'a TicketView> for TicketJson<'a> {
             source: &t.source,
             source_number: t.source_number.as_deref(),
             source_url: t.source_url.as_deref(),
+            forecast_lock_on: t.forecast_lock_on,
+            running_timers: &t.running_timers,
         }
     }
 }
@@ -317,4 +322,84 @@ pub fn events(events: &[EventRecord], as_json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A timesheet in the CLI's JSON: hours as numbers.
+#[derive(Serialize)]
+pub struct TimesheetJson<'a> {
+    week: &'a str,
+    person: &'a str,
+    total: f64,
+    days: Vec<TimesheetDayJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TimesheetDayJson<'a> {
+    date: chrono::NaiveDate,
+    total: f64,
+    tickets: Vec<TimesheetLineJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TimesheetLineJson<'a> {
+    ticket: Option<i64>,
+    subject: Option<&'a str>,
+    hours: f64,
+    notes: &'a [String],
+}
+
+impl<'a> From<&'a crate::report::Timesheet> for TimesheetJson<'a> {
+    fn from(sheet: &'a crate::report::Timesheet) -> Self {
+        TimesheetJson {
+            week: &sheet.week,
+            person: &sheet.person,
+            total: sheet.total.as_f64(),
+            days: sheet
+                .days
+                .iter()
+                .map(|day| TimesheetDayJson {
+                    date: day.date,
+                    total: day.total.as_f64(),
+                    tickets: day
+                        .lines
+                        .iter()
+                        .map(|line| TimesheetLineJson {
+                            ticket: line.ticket,
+                            subject: line.subject.as_deref(),
+                            hours: line.hours.as_f64(),
+                            notes: &line.notes,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A line of the budgets overview in the CLI's JSON.
+#[derive(Serialize)]
+pub struct BudgetJson<'a> {
+    ticket: i64,
+    subject: &'a str,
+    band: Option<crate::domain::Band>,
+    utilization_pct: Option<f64>,
+    hours_used: f64,
+    budget_hours: Option<f64>,
+    locked: bool,
+    forecast_lock_on: Option<chrono::NaiveDate>,
+}
+
+impl<'a> From<&crate::report::BudgetLine<'a>> for BudgetJson<'a> {
+    fn from(line: &crate::report::BudgetLine<'a>) -> Self {
+        BudgetJson {
+            ticket: line.ticket,
+            subject: line.subject,
+            band: line.band,
+            utilization_pct: line.utilization_pct.map(Utilization::percent),
+            hours_used: line.hours_used.as_f64(),
+            budget_hours: line.budget_hours.map(Hours::as_f64),
+            locked: line.locked,
+            forecast_lock_on: line.forecast_lock_on,
+        }
+    }
 }

@@ -84,6 +84,7 @@ impl FromStr for TicketStatus {
 
 /// The three kinds of entries in a ticket's thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum ThreadKind {
     /// From the client.

@@ -13,6 +13,7 @@ mod desks;
 mod entries;
 mod harvest;
 mod outbox;
+mod reports;
 mod requests;
 mod sync;
 mod team;
@@ -33,10 +34,13 @@ pub use desks::{DeskNote, DeskOutboxItem, DeskRecord, DeskSyncReport, NewDesk, D
 pub use entries::{EntryBatch, ImportReport};
 pub use harvest::{PendingTime, ThreadInput};
 pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher, Unsent};
+pub use reports::{EntryLine, Person, Written};
 pub use requests::{RequestNews, RequestState, UnlockRequest};
 pub use sync::{ImportLock, Quarantined, RunRecord, SyncState};
 pub use team::{NewMember, TeamSetup};
-pub use tickets::{EventDetail, EventRecord, NewTicket, Staff, TicketChanges, TicketView, CHANNEL};
+pub use tickets::{
+    EventDetail, EventRecord, NewTicket, RunningTimer, Staff, TicketChanges, TicketView, CHANNEL,
+};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -262,7 +266,9 @@ async fn load_thresholds(conn: &mut AnyConnection) -> Result<Thresholds> {
 /// `count` bind parameters numbered from `from`, for a statement built with
 /// a variable number of values: `$n` on PostgreSQL; plain `?` on SQLite,
 /// where sqlx looks each named parameter up by a linear scan, so a
-/// statement of thousands of `$n` spends its time there.
+/// statement of thousands of `$n` spends its time there. IMPORTANT: every
+/// parameter of such a statement comes from here: SQLite would bind a
+/// `$n` written by hand and the `?` after it to the same value.
 pub(crate) fn placeholders(backend: Backend, from: usize, count: usize) -> String {
     let one = |i: usize| match backend {
         Backend::Sqlite => "?".to_owned(),

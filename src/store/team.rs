@@ -45,6 +45,23 @@ impl Store {
         Ok((login, staff))
     }
 
+    /// Records the Harvest user of the team login's own staff row (the
+    /// reports find a person's entries by it). A team database set up by an
+    /// older version has no such function yet: that costs only the record.
+    pub async fn remember_my_harvest_user(&self, harvest_user_id: i64) -> Result<()> {
+        if self.backend() != super::Backend::Postgres {
+            return Ok(());
+        }
+        let outcome = sqlx::query("SELECT tickettime_set_my_harvest_user($1)")
+            .bind(harvest_user_id)
+            .execute(&self.pool)
+            .await;
+        if let Err(error) = outcome {
+            eprintln!("note: your Harvest user is not recorded on this team database ({error}); its owner runs `tickettime init` to bring it up to date");
+        }
+        Ok(())
+    }
+
     /// Sets a team database up for per-person logins, as its owner: group
     /// roles, privileges, row security, the staff functions, and the owner
     /// as the first admin (`email`/`name` name them; defaults are made from

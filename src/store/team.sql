@@ -113,12 +113,23 @@ BEGIN
   END IF;
 END $$;
 
+-- Each person records their own Harvest user when they connect (the
+-- timesheet and the gap finder find their entries by it): their own row only.
+CREATE OR REPLACE FUNCTION tickettime_set_my_harvest_user(p_user bigint)
+  RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  UPDATE staff SET harvest_user_id = p_user
+  WHERE db_login = session_user AND harvest_user_id IS DISTINCT FROM p_user
+$$;
+
 REVOKE ALL ON FUNCTION tickettime_add_staff(text, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tickettime_set_staff_role(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tickettime_remove_staff(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tickettime_add_staff(text, text, text, text, text, text) TO tickettime_admin;
 GRANT EXECUTE ON FUNCTION tickettime_set_staff_role(text, text) TO tickettime_admin;
 GRANT EXECUTE ON FUNCTION tickettime_remove_staff(text) TO tickettime_admin;
+REVOKE ALL ON FUNCTION tickettime_set_my_harvest_user(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tickettime_set_my_harvest_user(bigint)
+  TO tickettime_agent, tickettime_pm, tickettime_admin;
 
 -- Table privileges: everyone reads; agents write only thread entries,
 -- their own outbox items and unlock requests (and a ticket's status);

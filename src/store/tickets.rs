@@ -91,6 +91,24 @@ pub struct TicketView {
     pub source_number: Option<String>,
     /// Where it opens in its desk.
     pub source_url: Option<String>,
+    /// The day it reaches its lock line at the last fortnight's pace
+    /// ([`domain::budget::lock_forecast`]); `None` without a budget or a
+    /// pace, and once locked.
+    pub forecast_lock_on: Option<NaiveDate>,
+    /// Harvest timers running on it, as the last import saw them (whose, and
+    /// since when): someone else's asks before a second one starts.
+    pub running_timers: Vec<RunningTimer>,
+}
+
+/// A Harvest timer running on a ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RunningTimer {
+    /// The Harvest user whose timer it is.
+    pub harvest_user_id: i64,
+    pub user: String,
+    pub harvest_id: i64,
+    pub since: Option<DateTime<Utc>>,
 }
 
 #[derive(FromRow)]
@@ -149,8 +167,73 @@ impl From<TicketRow> for TicketView {
             source: row.source,
             source_number: row.source_number,
             source_url: row.source_url,
+            forecast_lock_on: None,
+            running_timers: Vec::new(),
         }
     }
+}
+
+/// The local calendar's today: the lock forecast's pace is counted in spent
+/// dates, which are the people's local days.
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// Fills what a ticket view computes from its entries: the lock forecast
+/// (its hours of the last [`domain::budget::PACE_DAYS`] days by spent
+/// date) and the timers running on it. Two queries for any number of tickets.
+async fn complete(conn: &mut AnyConnection, views: &mut [TicketView], today: NaiveDate) -> Result<()> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let lock_pct = super::load_thresholds(conn).await?.lock;
+    let first_day = today - chrono::Days::new(u64::from(domain::budget::PACE_DAYS) - 1);
+    let backend = super::backend_of(conn);
+    let mut recent = std::collections::HashMap::new();
+    let forecast: Vec<i64> =
+        views.iter().filter(|v| v.budget_hours.is_some() && !v.locked).map(|v| v.number).collect();
+    for chunk in forecast.chunks(500) {
+        let sql = format!(
+            "SELECT ticket_number, CAST(COALESCE(SUM(hundredths), 0) AS BIGINT) FROM time_entries
+             WHERE spent_date >= {} AND ticket_number IN ({}) AND deleted = FALSE GROUP BY ticket_number",
+            super::placeholders(backend, 1, 1),
+            super::placeholders(backend, 2, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(first_day.to_string());
+        for number in chunk {
+            query = query.bind(number);
+        }
+        recent.extend(query.fetch_all(&mut *conn).await?);
+    }
+    let running: Vec<(i64, i64, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT ticket_number, user_id, user_name, harvest_id, timer_started_at FROM time_entries
+         WHERE is_running AND deleted = FALSE AND ticket_number IS NOT NULL ORDER BY timer_started_at",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for view in views.iter_mut() {
+        let pace = Hours::from_hundredths(recent.get(&view.number).copied().unwrap_or(0));
+        view.forecast_lock_on = domain::budget::lock_forecast(
+            today,
+            pace,
+            view.hours_used,
+            view.budget_hours,
+            view.extra_hours,
+            lock_pct,
+            view.locked,
+        );
+        view.running_timers = running
+            .iter()
+            .filter(|(ticket, ..)| *ticket == view.number)
+            .map(|(_, user_id, user, harvest_id, since)| RunningTimer {
+                harvest_user_id: *user_id,
+                user: user.clone(),
+                harvest_id: *harvest_id,
+                since: since.as_deref().and_then(|t| parse_ts(t).ok()),
+            })
+            .collect();
+    }
+    Ok(())
 }
 
 /// One recorded budget event (75 %, 90 %, lock, unlock).
@@ -363,9 +446,12 @@ impl Store {
     }
 
     pub async fn tickets(&self) -> Result<Vec<TicketView>> {
+        let mut conn = self.pool.acquire().await?;
         let rows: Vec<TicketRow> =
-            sqlx::query_as(&format!("{TICKET_SELECT} ORDER BY t.number")).fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().map(TicketView::from).collect())
+            sqlx::query_as(&format!("{TICKET_SELECT} ORDER BY t.number")).fetch_all(&mut *conn).await?;
+        let mut views: Vec<TicketView> = rows.into_iter().map(TicketView::from).collect();
+        complete(&mut conn, &mut views, today()).await?;
+        Ok(views)
     }
 
     /// Changes budget, quoted hours, status or assignees. Budget and quoted
@@ -664,9 +750,12 @@ async fn pm_required(conn: &mut AnyConnection, email: &Email) -> Result<Staff> {
 pub(super) async fn ticket_view(conn: &mut AnyConnection, number: TicketNumber) -> Result<TicketView> {
     let row: Option<TicketRow> = sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.number = $1"))
         .bind(number.get())
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?;
-    row.map(TicketView::from).ok_or(Error::TicketNotFound(number))
+    let mut view = [row.map(TicketView::from).ok_or(Error::TicketNotFound(number))?];
+    complete(conn, &mut view, today()).await?;
+    let [view] = view;
+    Ok(view)
 }
 
 /// `(locked 0/1, extra, unlocked_at_used, alert_level, used, budget)`, hours in hundredths.

@@ -10,16 +10,16 @@ use harvest_sim::{Fault, FaultKind, NewEntry, Simulator};
 use serde_json::Value;
 use support::TempDb;
 
-struct Desk {
-    db: TempDb,
-    sim: Simulator,
+pub(crate) struct Desk {
+    pub(crate) db: TempDb,
+    pub(crate) sim: Simulator,
     token: &'static str,
     /// Points the CLI at a port where nothing listens (Harvest unreachable).
     offline: bool,
 }
 
 impl Desk {
-    async fn new(token: &'static str) -> Self {
+    pub(crate) async fn new(token: &'static str) -> Self {
         let sim =
             Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
                 .await
@@ -37,12 +37,12 @@ impl Desk {
         }
     }
 
-    async fn run(&self, args: &[&str]) -> Output {
+    pub(crate) async fn run(&self, args: &[&str]) -> Output {
         self.run_as(self.token, args).await
     }
 
     /// Runs the CLI with another person's token, on the same database.
-    async fn run_as(&self, token: &str, args: &[&str]) -> Output {
+    pub(crate) async fn run_as(&self, token: &str, args: &[&str]) -> Output {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
             .args(args)
             .env("TICKETTIME_DB", self.db.url())
@@ -57,25 +57,25 @@ impl Desk {
             .expect("tickettime runs")
     }
 
-    async fn ok(&self, args: &[&str]) -> String {
+    pub(crate) async fn ok(&self, args: &[&str]) -> String {
         self.ok_as(self.token, args).await
     }
 
-    async fn ok_as(&self, token: &str, args: &[&str]) -> String {
+    pub(crate) async fn ok_as(&self, token: &str, args: &[&str]) -> String {
         support::stdout_of(args, self.run_as(token, args).await)
     }
 
-    async fn fails(&self, args: &[&str]) -> String {
+    pub(crate) async fn fails(&self, args: &[&str]) -> String {
         support::error_of(args, self.run(args).await)
     }
 
-    async fn json_as(&self, token: &str, args: &[&str]) -> Value {
+    pub(crate) async fn json_as(&self, token: &str, args: &[&str]) -> Value {
         let mut all = args.to_vec();
         all.push("--json");
         serde_json::from_str(&self.ok_as(token, &all).await).expect("JSON")
     }
 
-    async fn json(&self, args: &[&str]) -> Value {
+    pub(crate) async fn json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
         all.push("--json");
         serde_json::from_str(&self.ok(&all).await).expect("JSON")
@@ -83,7 +83,7 @@ impl Desk {
 
     /// A ticket linked to the first project the connected user is assigned
     /// to, created by the PM (agents may not create tickets).
-    async fn ticket(&self, budget: &str) -> (i64, i64, i64) {
+    pub(crate) async fn ticket(&self, budget: &str) -> (i64, i64, i64) {
         let projects = self.json(&["projects"]).await;
         let project = projects[0]["id"].as_i64().expect("a project");
         let task = projects[0]["tasks"][0]["id"].as_i64().expect("a task");
@@ -105,7 +105,7 @@ impl Desk {
         (number.trim().parse().expect("a number"), project, task)
     }
 
-    fn entries_for(&self, ticket: i64) -> Vec<Value> {
+    pub(crate) fn entries_for(&self, ticket: i64) -> Vec<Value> {
         self.sim
             .entries()
             .into_iter()

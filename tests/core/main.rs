@@ -11,6 +11,7 @@ mod harvest;
 mod keychain;
 mod osticket;
 mod outbox_model;
+mod reports;
 mod store;
 mod summarize;
 mod sync;

@@ -705,3 +705,49 @@ async fn sqlite_and_postgresql_migrate_to_the_same_tables_and_columns() {
         "the migration folders disagree; only in SQLite: {only_sqlite:?}; only in PostgreSQL: {only_postgres:?}"
     );
 }
+
+/// Reports on a team database: each login reads its own week (its Harvest
+/// user recorded when it connects), a PM reads an agent's, an agent may not
+/// read a PM's; gaps come from the login's own replies and notes.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_login_reads_its_own_time_and_a_pm_reads_an_agents() {
+    let Some(team) = logins().await else { return };
+    let (sim, owner) = (&team.sim, team.db.url());
+    let ana = url_as(&team.db, &team.ana, "secret-pw-1");
+    let pia = url_as(&team.db, &team.pia, "secret-pw-1");
+    let (member, manager, admin) =
+        (Some(Simulator::MEMBER_TOKEN), Some(Simulator::MANAGER_TOKEN), Some(Simulator::ADMIN_TOKEN));
+    ok(&pia, sim, manager, &["ticket", "link", "1", "--project", &GLOBEX_BILLING_PROJECT_ID.to_string()])
+        .await;
+    // The leader (the owner, an admin's token) imports the seed: Ana's
+    // 0.75 h on Globex billing two days ago among them.
+    ok(&owner, sim, admin, &["sync"]).await;
+    let day = Local::now().date_naive() - chrono::Days::new(2);
+    let week = format!(
+        "{}-W{:02}",
+        chrono::Datelike::iso_week(&day).year(),
+        chrono::Datelike::iso_week(&day).week()
+    );
+    let hours_on = |sheet: &str| -> serde_json::Value {
+        let sheet: serde_json::Value = serde_json::from_str(sheet).expect("JSON");
+        sheet["days"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["date"] == day.to_string()).cloned())
+            .expect("the day")["total"]
+            .clone()
+    };
+    let own = ok(&ana, sim, member, &["timesheet", "--week", &week, "--json"]).await;
+    assert_eq!(hours_on(&own), 0.75, "Ana's own week: {own}");
+    // Pia, with no token at all, reads Ana's week: Ana's login recorded her Harvest user.
+    let hers =
+        ok(&pia, sim, None, &["timesheet", "--week", &week, "--user", "ana@demo.test", "--json"]).await;
+    assert_eq!(hours_on(&hers), 0.75, "{hers}");
+    let error = refused(&ana, sim, member, &["timesheet", "--user", "pia@demo.test"]).await;
+    assert!(error.contains("read another person's time"), "{error}");
+
+    ok(&ana, sim, member, &["note", "1", "--body", "Export fixed"]).await;
+    let gaps: serde_json::Value =
+        serde_json::from_str(&ok(&ana, sim, member, &["gaps", "--json"]).await).expect("JSON");
+    assert_eq!(gaps.as_array().map(Vec::len), Some(1), "her note without time: {gaps}");
+    assert_eq!(gaps[0]["kind"], "note");
+}

@@ -72,21 +72,52 @@ pub async fn log_time(
     thread: Option<ThreadInput<'_>>,
     now: DateTime<Utc>,
 ) -> Result<(String, Delivery)> {
+    let time = Queued {
+        ticket: request.ticket,
+        hours: request.hours.hours(),
+        task: request.task,
+        notes: request.notes.clone(),
+        spent_date: request.spent_date,
+        key: None,
+    };
+    queue(session, time, thread, now).await
+}
+
+/// Time to queue: typed hours ([`LogRequest`]) or exact ones (a split of
+/// idle time, [`crate::timer::resolve_away`]), with the key that makes an
+/// action queue it once.
+pub(crate) struct Queued {
+    pub ticket: TicketNumber,
+    pub hours: crate::domain::Hours,
+    pub task: Option<i64>,
+    pub notes: Option<String>,
+    pub spent_date: NaiveDate,
+    pub key: Option<String>,
+}
+
+/// Queues time (with its reply or note) and pushes this person's outbox.
+pub(crate) async fn queue(
+    session: &Session,
+    queued: Queued,
+    thread: Option<ThreadInput<'_>>,
+    now: DateTime<Utc>,
+) -> Result<(String, Delivery)> {
     let store = &session.store;
-    let ticket = store.ticket(request.ticket).await?;
+    let ticket = store.ticket(queued.ticket).await?;
     if ticket.locked {
         return Err(TicketError::Locked("time").into());
     }
-    let project = ticket.harvest_project_id.ok_or(Error::NoProject(request.ticket))?;
-    let task = resolve_task(session, project, request.task).await?;
+    let project = ticket.harvest_project_id.ok_or(Error::NoProject(queued.ticket))?;
+    let task = resolve_task(session, project, queued.task).await?;
     let time = PendingTime {
         project_id: project,
         task_id: task,
-        spent_date: request.spent_date,
-        hours: request.hours.hours(),
-        notes: request.notes.clone().filter(|n| !n.trim().is_empty()),
+        spent_date: queued.spent_date,
+        hours: queued.hours,
+        notes: queued.notes.filter(|n| !n.trim().is_empty()),
+        key: queued.key,
     };
-    let id = store.enqueue_time(&session.actor, request.ticket, &time, thread, now).await?;
+    let id = store.enqueue_time(&session.actor, queued.ticket, &time, thread, now).await?;
     if session.harvest.is_none() {
         return Ok((id, Delivery::Queued { reason: "not connected to Harvest".into() }));
     }
@@ -109,18 +140,26 @@ pub async fn log_time(
 /// refreshes the cache; when Harvest is unreachable, the cache answers.
 pub async fn resolve_task(session: &Session, project: i64, task: Option<i64>) -> Result<i64> {
     let client = session.client_opt();
-    let mut reached = false;
+    let mut fetched = None;
     if let Some(client) = client {
         match client.my_project_assignments().await {
             Ok(assignments) => {
                 session.cache_tasks(&assignments);
-                reached = true;
+                let tasks: Vec<(i64, String)> = assignments
+                    .iter()
+                    .filter(|a| a.is_active && a.project.id == project)
+                    .flat_map(|a| a.active_tasks().map(|t| (t.id, t.name.clone())))
+                    .collect();
+                fetched = Some(tasks);
             }
             Err(e) if e.is_transient() => {}
             Err(e) => return Err(e.into()),
         }
     }
-    let tasks = session.cached_tasks(project);
+    // Harvest's answer when it gave one (a machine without a cache
+    // directory keeps none); the cache when Harvest is unreachable.
+    let reached = fetched.is_some();
+    let tasks = fetched.unwrap_or_else(|| session.cached_tasks(project));
     match task {
         Some(task) if tasks.is_empty() || tasks.iter().any(|(id, _)| *id == task) => Ok(task),
         Some(task) => Err(Error::Invalid(format!(

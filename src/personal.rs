@@ -154,6 +154,30 @@ impl PersonalCache {
         self.update(|file| file.tokens.entry(key.to_owned()).or_default().tasks = projects);
     }
 
+    /// An away waiting for the person's answer (see [`crate::nudge`]), kept
+    /// beside the identities: the window asks it even after a restart.
+    pub fn pending_away(&self) -> Option<crate::nudge::PendingAway> {
+        let path = self.path.as_ref()?.with_file_name("away.json");
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+
+    /// Keeps (`Some`) or clears (`None`) the away waiting for an answer.
+    pub fn set_pending_away(&self, away: Option<&crate::nudge::PendingAway>) {
+        let Some(path) = self.path.as_ref().map(|p| p.with_file_name("away.json")) else { return };
+        let outcome = match away {
+            Some(away) => serde_json::to_vec(away)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| write_atomically(&path, &bytes)),
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        if let Err(error) = outcome {
+            eprintln!("note: the away waiting for an answer is not kept ({error})");
+        }
+    }
+
     /// Forgets one token's entry (disconnect).
     pub fn forget(&self, key: &str) {
         self.update(|file| {
@@ -173,18 +197,22 @@ impl PersonalCache {
         let Some(path) = &self.path else { return };
         let mut file = self.read();
         change(&mut file);
-        let write = || -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-            std::fs::write(&tmp, serde_json::to_vec(&file).map_err(std::io::Error::other)?)?;
-            std::fs::rename(&tmp, path)
-        };
+        let write = || write_atomically(path, &serde_json::to_vec(&file).map_err(std::io::Error::other)?);
         if let Err(error) = write() {
             eprintln!("warning: the personal cache {} could not be written: {error}", path.display());
         }
     }
+}
+
+/// Writes a temporary file and renames it over `path`: a reader never sees
+/// half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -113,6 +113,9 @@ pub struct TimesheetDay {
 pub struct Timesheet {
     /// `2026-W48`.
     pub week: String,
+    /// The weeks before and after, for paging.
+    pub previous: String,
+    pub next: String,
     pub person: String,
     /// Monday to Sunday, every day (an empty day has no lines).
     pub days: Vec<TimesheetDay>,
@@ -158,7 +161,14 @@ pub fn build_timesheet(week: Week, person: &str, entries: &[EntryLine]) -> Times
             }
         }
     }
-    Timesheet { week: week.to_string(), person: person.to_owned(), days, total }
+    Timesheet {
+        week: week.to_string(),
+        previous: week.previous().to_string(),
+        next: week.next().to_string(),
+        person: person.to_owned(),
+        days,
+        total,
+    }
 }
 
 /// The timesheet as CSV: a row per day and ticket, under a header.

@@ -3,12 +3,13 @@
 //! `PATCH …/stop`. The state is always read from Harvest, so a timer
 //! started or stopped on the web or another computer shows here.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Local, Offset, Utc};
 use harvest::{NewTimeEntry, ReferenceInput, TimeEntry, TimeEntryUpdate};
 use serde::Serialize;
 
 use crate::domain::attribution::REFERENCE_GROUP;
-use crate::domain::{budget, Thresholds, TicketError, TicketNumber};
+use crate::domain::idle::{self, IdleChoice};
+use crate::domain::{budget, Hours, Thresholds, TicketError, TicketNumber};
 use crate::logging::resolve_task;
 use crate::session::Session;
 use crate::store::TicketView;
@@ -152,4 +153,85 @@ pub fn elapsed_hours(entry: &TimeEntry, now: DateTime<Utc>) -> f64 {
         .timer_started_at
         .map_or(entry.hours - before, |started| (now - started).num_seconds().max(0) as f64 / 3600.0);
     ((before + run) * 100.0).round() / 100.0
+}
+
+/// Answers an away the person came back from ([`crate::nudge`]): the
+/// running entry loses the away time, or stops where the away began, or
+/// the time moves to another ticket's new entry through the outbox. It
+/// applies only while the entry's current run spans the away: a timer
+/// stopped, restarted or already corrected since is left alone, so an
+/// answer given twice (two windows, a double click, two processes) changes
+/// the entry once; a split's entry is queued under a key made from the away,
+/// so it goes to Harvest once too. Returns the changed entry (`None` for Keep).
+pub async fn resolve_away(
+    session: &Session,
+    pending: &crate::nudge::PendingAway,
+    choice: IdleChoice,
+    now: DateTime<Utc>,
+) -> Result<Option<TimeEntry>> {
+    if choice == IdleChoice::Keep {
+        session.cache.set_pending_away(None);
+        return Ok(None);
+    }
+    let client = session.client()?;
+    let running = client.running_entry(session.harvest_user_id()?).await?;
+    let Some(entry) = running.filter(|e| {
+        e.id == pending.harvest_id && e.timer_started_at.is_some_and(|s| s <= pending.away.since)
+    }) else {
+        // Nothing left to answer: the prompt goes too.
+        session.cache.set_pending_away(None);
+        return Err(Error::Invalid(
+            "your timer changed since you were away (stopped, restarted or already corrected): nothing was changed"
+                .into(),
+        ));
+    };
+    let tracked = |e: &TimeEntry| {
+        Hours::from_harvest(e.hours)
+            .map_err(|error| Error::Invalid(format!("Harvest entry {}: {error}", e.id)))
+    };
+    let mut resolution = idle::resolve(choice, &pending.away, tracked(&entry)?, now);
+    if let Some((ticket, hours)) = resolution.moved {
+        if pending.ticket == Some(ticket.get()) {
+            return Err(Error::Invalid(format!("the time was on #{ticket} already: choose another ticket")));
+        }
+        // IMPORTANT: the moved time is queued (durably, once by its key)
+        // before the entry gives it up: a crash between the two leaves the
+        // time on both until the answer is given again, never on neither.
+        let other = session.store.ticket(ticket).await?;
+        if other.locked {
+            return Err(TicketError::Locked("time").into());
+        }
+        other.harvest_project_id.ok_or(Error::NoProject(ticket))?;
+        let zone = Local::now().offset().fix();
+        let (since, back) = (pending.away.since.with_timezone(&zone), pending.away.back.with_timezone(&zone));
+        let from = pending.ticket.map(|t| format!(" on #{t}")).unwrap_or_default();
+        let time = crate::logging::Queued {
+            ticket,
+            hours,
+            task: None,
+            notes: Some(format!(
+                "Moved from the timer{from}: {}–{}",
+                since.format("%H:%M"),
+                back.format("%H:%M")
+            )),
+            spent_date: since.date_naive(),
+            key: Some(format!("away-{}-{}", pending.harvest_id, pending.away.since.timestamp())),
+        };
+        crate::logging::queue(session, time, None, now).await?;
+    }
+    let mut changed = entry;
+    if resolution.stop {
+        changed = client.stop_timer(changed.id).await?;
+        // What it tracked up to the stop, exactly.
+        resolution = idle::resolve(choice, &pending.away, tracked(&changed)?, now);
+    }
+    if let Some(hours) = resolution.entry_hours {
+        // The hours the entry keeps, not a difference: sent twice (a lost
+        // answer retried, two windows at once) it lands the same.
+        let update = TimeEntryUpdate { hours: Some(hours.as_f64()), ..TimeEntryUpdate::default() };
+        changed = client.update_time_entry(changed.id, &update).await?;
+    }
+    keep(session, &changed, now).await?;
+    session.cache.set_pending_away(None);
+    Ok(Some(changed))
 }

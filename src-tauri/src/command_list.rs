@@ -38,4 +38,10 @@ commands![
     desks,
     add_desk::<R>,
     remove_desk::<R>,
+    answer_away::<R>,
+    timesheet::<R>,
+    gaps::<R>,
+    log_gap::<R>,
+    export_ticket::<R>,
+    export_budgets,
 ]

@@ -133,6 +133,9 @@ pub struct AppState {
     quarantined: usize,
     settings: Settings,
     notice: Option<String>,
+    /// An away the person came back from while a timer ran, waiting for
+    /// an answer (keep, discard, stop at its start, or move it).
+    away: Option<tickettime::nudge::PendingAway>,
 }
 
 pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> {
@@ -148,6 +151,7 @@ pub async fn build_app_state<R: Runtime>(app: &AppHandle<R>) -> Reply<AppState> 
         quarantined: store.quarantine().await.map(|q| q.len()).unwrap_or_default(),
         settings: Settings::load(&store).await?,
         notice: live.take_notice(),
+        away: tickettime::personal::PersonalCache::default().pending_away(),
     })
 }
 
@@ -757,4 +761,126 @@ pub async fn remove_desk<R: Runtime>(
     let session = session(&app).await?;
     let keychain = tickettime::keychain::Keychain::default();
     Ok(tickettime::app::desks::remove(&session.store, &session.actor, &keychain, input.id).await?)
+}
+
+#[derive(Deserialize, specta::Type)]
+pub struct AwayInput {
+    choice: tickettime::domain::idle::IdleChoice,
+}
+
+/// Answers the away waiting in the app state.
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_away<R: Runtime>(app: AppHandle<R>, input: AwayInput) -> Reply<TimerStatus> {
+    let session = session(&app).await?;
+    let pending = session.cache.pending_away();
+    let outcome = match &pending {
+        Some(pending) => tickettime::timer::resolve_away(&session, pending, input.choice, Utc::now()).await,
+        None => Ok(None),
+    };
+    // The timer and the away changed either way: the window and the tray follow.
+    app.state::<Importer>().refresh_timer();
+    publish(&app).await;
+    outcome?;
+    Ok(app.state::<Live>().timer())
+}
+
+#[derive(Deserialize, specta::Type)]
+pub struct TimesheetInput {
+    /// `2026-W48`; this week when absent.
+    week: Option<String>,
+    /// Another person's (a PM's to read); yours when absent.
+    user: Option<String>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn timesheet<R: Runtime>(
+    app: AppHandle<R>,
+    input: TimesheetInput,
+) -> Reply<tickettime::report::Timesheet> {
+    use tickettime::report::{self, Week};
+    let session = session(&app).await?;
+    let person = report::person(&session, email("user", input.user)?.as_ref()).await?;
+    let week = match input.week.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        Some(week) => Week::parse(week)?,
+        None => Week::of(Local::now().date_naive()),
+    };
+    Ok(report::timesheet(&session, &person, week).await?)
+}
+
+#[derive(Deserialize, specta::Type)]
+pub struct GapsInput {
+    days: Option<u32>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn gaps<R: Runtime>(app: AppHandle<R>, input: GapsInput) -> Reply<Vec<tickettime::report::Gap>> {
+    let session = session(&app).await?;
+    let person = tickettime::report::person(&session, None).await?;
+    let zone = Local::now().offset().fix();
+    Ok(tickettime::report::gaps(&session, &person, input.days.unwrap_or(7), Utc::now(), zone).await?)
+}
+
+#[derive(Deserialize, specta::Type)]
+pub struct LogGapInput {
+    number: i64,
+    /// The day the reply or note was written (the time is spent then).
+    date: chrono::NaiveDate,
+}
+
+/// Logs the smallest amount (0.25 h) on the gap's ticket and day.
+#[tauri::command]
+#[specta::specta]
+pub async fn log_gap<R: Runtime>(app: AppHandle<R>, input: LogGapInput) -> Reply<DeliveryDto> {
+    let session = session(&app).await?;
+    let request = tickettime::logging::LogRequest {
+        ticket: ticket_number(input.number)?,
+        hours: tickettime::domain::LoggedHours::parse(&tickettime::domain::LoggedHours::MIN.to_string())
+            .map_err(|e| invalid(e.to_string()))?,
+        task: None,
+        notes: None,
+        spent_date: input.date,
+    };
+    let (_, delivery) = tickettime::logging::log_time(&session, &request, None, Utc::now()).await?;
+    publish(&app).await;
+    Ok(match delivery {
+        Delivery::Sent { harvest_id } => {
+            DeliveryDto { state: DeliveryState::Sent, harvest_id: Some(harvest_id), message: None }
+        }
+        Delivery::Queued { reason } => {
+            app.state::<Importer>().deliver();
+            DeliveryDto { state: DeliveryState::Queued, harvest_id: None, message: Some(reason) }
+        }
+        Delivery::Failed { message } => {
+            DeliveryDto { state: DeliveryState::Failed, harvest_id: None, message: Some(message) }
+        }
+    })
+}
+
+/// A file the window saved.
+#[derive(Serialize, specta::Type)]
+pub struct SavedFile {
+    path: String,
+}
+
+/// A ticket's entries as CSV, saved in the downloads folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_ticket<R: Runtime>(app: AppHandle<R>, input: NumberInput) -> Reply<SavedFile> {
+    let session = session(&app).await?;
+    let csv = tickettime::report::ticket_csv(&session, ticket_number(input.number)?).await?;
+    let path = tickettime::app::save_download(&format!("tickettime-ticket-{}", input.number), &csv)?;
+    Ok(SavedFile { path: path.display().to_string() })
+}
+
+/// The budgets overview as CSV, saved in the downloads folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_budgets(store: State<'_, Store>) -> Reply<SavedFile> {
+    let tickets = store.tickets().await?;
+    let csv = tickettime::report::budgets_csv(&tickettime::report::budgets(&tickets));
+    let path = tickettime::app::save_download("tickettime-budgets", &csv)?;
+    Ok(SavedFile { path: path.display().to_string() })
 }

@@ -8,6 +8,7 @@ mod background;
 mod commands;
 mod link;
 mod live;
+mod nudges;
 mod tray;
 
 use std::time::Duration;
@@ -97,6 +98,8 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, launch: Launch) -> tauri:
                 }
             }
             app.manage(Importer::spawn(handle.clone()));
+            // Under the tray process the tray tells; this window only asks.
+            app.manage(nudges::Nudger::spawn(handle.clone(), with_tray));
             if let Some(number) = open_ticket {
                 open_with(&handle, "open-ticket", Some(number));
             }

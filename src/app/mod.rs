@@ -56,6 +56,9 @@ pub struct TicketDetail {
     pub can_manage: bool,
     pub project_url: Option<String>,
     pub tasks: Vec<Task>,
+    /// Someone else's Harvest timers running on it ("Ana's timer runs
+    /// since 10:14"): starting one here asks first.
+    pub others_running: Vec<crate::store::RunningTimer>,
 }
 
 /// The ticket's page for `session`'s person. The tasks come from this
@@ -83,7 +86,10 @@ pub async fn ticket_detail(
         (Some(base), Some(id)) => Some(format!("{}/projects/{id}", base.trim_end_matches('/'))),
         _ => None,
     };
-    Ok(TicketDetail { ticket, can_manage, project_url, tasks })
+    let me = session.and_then(|s| s.actor.harvest()).map(|h| h.user_id);
+    let others_running =
+        ticket.running_timers.iter().filter(|t| Some(t.harvest_user_id) != me).cloned().collect();
+    Ok(TicketDetail { ticket, can_manage, project_url, tasks, others_running })
 }
 
 /// A page of a ticket's timeline, chronological.
@@ -266,4 +272,33 @@ mod tests {
         assert_eq!(LockedOffer::for_actor(&Actor::assume(person(Role::Pm))), LockedOffer::OpenTicket);
         assert_eq!(LockedOffer::for_actor(&Actor::local_owner(None)), LockedOffer::OpenTicket);
     }
+}
+
+/// Saves a CSV the window exported in this OS user's downloads folder
+/// (`$XDG_DOWNLOAD_DIR`, else `~/Downloads`), never over an existing file:
+/// `name.csv`, then `name (2).csv`, …; returns where it went.
+pub fn save_download(name: &str, text: &str) -> Result<std::path::PathBuf> {
+    let dirs = directories::UserDirs::new()
+        .ok_or_else(|| crate::Error::Invalid("no home directory to save the file in".into()))?;
+    let dir = dirs
+        .download_dir()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| dirs.home_dir().join("Downloads"));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| crate::Error::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    for n in 1..1000 {
+        let file = if n == 1 { format!("{name}.csv") } else { format!("{name} ({n}).csv") };
+        let path = dir.join(file);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut out) => {
+                use std::io::Write;
+                out.write_all(text.as_bytes())
+                    .map_err(|e| crate::Error::Invalid(format!("cannot write {}: {e}", path.display())))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(crate::Error::Invalid(format!("cannot write {}: {e}", path.display()))),
+        }
+    }
+    Err(crate::Error::Invalid(format!("{} holds too many {name} files", dir.display())))
 }

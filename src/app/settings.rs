@@ -47,6 +47,10 @@ pub struct Settings {
     /// The team's PostgreSQL database (no password), or empty for this
     /// computer's own file. Used from the next start.
     pub team_database: String,
+    /// Ask after this many minutes without input while a timer runs; 0: never.
+    pub idle_minutes: u32,
+    /// When reminders come ("Start a timer?", "Still working on #12?").
+    pub reminders: crate::domain::reminder::ReminderSettings,
 }
 
 /// What Save sends: the settings, and the team database's password when
@@ -64,6 +68,7 @@ pub const DEFAULT_SHORTCUT: &str = "CommandOrControl+Shift+T";
 impl Settings {
     pub async fn load(store: &Store) -> crate::Result<Self> {
         let lines = store.thresholds().await?;
+        let nudges = crate::nudge::NudgeSettings::load();
         let get =
             |key: &'static str| async move { Ok::<_, crate::Error>(crate::connection::desktop_setting(key)) };
         Ok(Settings {
@@ -78,6 +83,8 @@ impl Settings {
             global_shortcut: get("global_shortcut").await?.unwrap_or_else(|| DEFAULT_SHORTCUT.to_owned()),
             theme: get("theme").await?.as_deref().and_then(Theme::parse).unwrap_or_default(),
             team_database: crate::connection::desktop_database().unwrap_or_default(),
+            idle_minutes: nudges.idle_minutes,
+            reminders: nudges.reminders,
         })
     }
 
@@ -94,6 +101,11 @@ impl Settings {
         if !(1..=1440).contains(&self.sync_interval_minutes) {
             return Err(crate::Error::Invalid("the sync interval must be 1 to 1440 minutes".into()));
         }
+        let nudges = crate::nudge::NudgeSettings {
+            idle_minutes: self.idle_minutes,
+            reminders: self.reminders.clone(),
+        };
+        nudges.validate()?;
         if self.lock_pct != current.lock_pct && !may_set_lock {
             return Err(crate::Error::Invalid("only an admin changes the lock threshold".into()));
         }
@@ -118,6 +130,7 @@ impl Settings {
             ("global_shortcut", self.global_shortcut.trim().to_owned()),
             ("theme", self.theme.as_str().to_owned()),
         ])?;
+        nudges.save()?;
         if self.team_database != current.team_database || team_password.is_some_and(|p| !p.is_empty()) {
             crate::connection::set_desktop_database(
                 &self.team_database,

@@ -78,7 +78,7 @@ impl IdleWatch {
 /// What the person answers on coming back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(tag = "choice", content = "ticket", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "ticket", rename_all = "snake_case")]
 pub enum IdleChoice {
     /// The away time stays on the entry.
     Keep,

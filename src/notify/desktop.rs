@@ -127,3 +127,75 @@ pub async fn show_requests(
         });
     }
 }
+
+/// Shows a nudge ([`crate::nudge`]) with its buttons, where the server has
+/// actions, and waits for the one pressed: the away's answers; a reminder
+/// to start offers `recent` tickets (at most three) and Snooze; "still
+/// working?" offers Stop and Snooze. `None`: dismissed, or no buttons.
+pub async fn nudge(
+    nudge: crate::nudge::Nudge,
+    zone: chrono::FixedOffset,
+    recent: Vec<(crate::domain::TicketNumber, String)>,
+) -> Option<crate::nudge::Answer> {
+    use crate::domain::idle::IdleChoice;
+    use crate::domain::reminder::Reminder;
+    use crate::nudge::{Answer, Nudge};
+    let (title, body) = crate::nudge::words(&nudge, zone);
+    let mut buttons: Vec<(String, String, Answer)> = Vec::new();
+    match nudge {
+        Nudge::Away(pending) => {
+            let at = pending.away.since.with_timezone(&zone).format("%H:%M");
+            buttons.push(("keep".into(), "Keep".into(), Answer::Away(IdleChoice::Keep)));
+            buttons.push(("discard".into(), "Discard".into(), Answer::Away(IdleChoice::Discard)));
+            buttons.push(("stop".into(), format!("Stop at {at}"), Answer::Away(IdleChoice::StopAtIdleStart)));
+            buttons.push(("move".into(), "Move to…".into(), Answer::MoveAway));
+        }
+        Nudge::Remind(Reminder::StartTimer) => {
+            for (number, label) in recent.into_iter().take(3) {
+                buttons.push((format!("start:{number}"), format!("▶ {label}"), Answer::Start(number)));
+            }
+            buttons.push(("snooze".into(), "Snooze".into(), Answer::Snooze));
+        }
+        Nudge::Remind(Reminder::StillWorking { .. }) => {
+            buttons.push(("stop-timer".into(), "Stop timer".into(), Answer::StopTimer));
+            buttons.push(("snooze".into(), "Snooze".into(), Answer::Snooze));
+        }
+    }
+    let outcome = tokio::task::spawn_blocking(move || {
+        let caps = notify_rust::get_capabilities().unwrap_or_default();
+        let markup = caps.iter().any(|c| c == "body-markup");
+        let actions = caps.iter().any(|c| c == "actions");
+        let mut note = notify_rust::Notification::new();
+        note.appname("Tickettime")
+            .summary(&title)
+            .body(&if markup { escape_markup(&body) } else { body.clone() })
+            .icon("appointment-soon");
+        if actions {
+            for (id, label, _) in &buttons {
+                note.action(id, label);
+            }
+        }
+        let shown = note.show().map_err(|e| e.to_string())?;
+        eprintln!("tickettime: notified: {title}");
+        let mut chosen = None;
+        if actions {
+            // A dismissed notification reports "__closed": only a button answers.
+            shown.wait_for_action(|action| {
+                chosen = buttons.iter().find(|(id, _, _)| id == action).map(|(_, _, answer)| *answer);
+            });
+        }
+        Ok::<_, String>(chosen)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(error)) => {
+            eprintln!("tickettime: nudge not shown: {error}");
+            None
+        }
+        Err(error) => {
+            eprintln!("tickettime: nudge task failed: {error}");
+            None
+        }
+    }
+}

@@ -18,6 +18,10 @@ pub struct PendingTime {
     pub spent_date: NaiveDate,
     pub hours: Hours,
     pub notes: Option<String>,
+    /// The outbox item's id when one action must queue its time once
+    /// whoever runs it (a split of idle time): a second queueing finds the
+    /// first. `None`: a new id.
+    pub key: Option<String>,
 }
 
 /// A reply or note written together with its time.
@@ -104,11 +108,12 @@ impl Store {
                 .await?,
             );
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        sqlx::query(
+        let id = time.key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let queued = sqlx::query(
             "INSERT INTO outbox (id, ticket_number, project_id, task_id, spent_date, hundredths, notes, state,
                 attempts, created_at, updated_at, logged_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8, $9)
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(&id)
         .bind(number.get())
@@ -121,6 +126,10 @@ impl Store {
         .bind(actor.staff_id())
         .execute(&mut *tx)
         .await?;
+        if queued.rows_affected() == 0 {
+            // This action's time is queued already (its key): once is enough.
+            return Ok(id);
+        }
         if let Some(desk) = desk.filter(|d| d.writes_notes != 0) {
             // The desk's own people see the time as an internal note there;
             // a reply on a desk that takes them goes out as the reply itself.

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod away;
 mod cli;
 mod delivery;
 mod harvest;

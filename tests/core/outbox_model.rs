@@ -137,6 +137,7 @@ async fn run_case(sim: &Simulator, db: TempDb, items: usize, rounds: Vec<Round>)
             spent_date: chrono::Local::now().date_naive(),
             hours: Hours::from_hundredths(25 * (n as i64 + 1)),
             notes: Some(format!("item {n}")),
+            key: None,
         };
         store.enqueue_time(&session.actor, number, &time, None, Utc::now()).await.expect("queued");
     }

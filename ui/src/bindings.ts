@@ -50,6 +50,16 @@ export const commands = {
 	addDesk: (input: DeskInput) => __TAURI_INVOKE<DeskRecord>("add_desk", { input }),
 	/**  Removes a help desk; its tickets stay. */
 	removeDesk: (input: DeskIdInput) => __TAURI_INVOKE<DeskRecord>("remove_desk", { input }),
+	/**  Answers the away waiting in the app state. */
+	answerAway: (input: AwayInput) => __TAURI_INVOKE<TimerStatus>("answer_away", { input }),
+	timesheet: (input: TimesheetInput) => __TAURI_INVOKE<Timesheet>("timesheet", { input }),
+	gaps: (input: GapsInput) => __TAURI_INVOKE<Gap[]>("gaps", { input }),
+	/**  Logs the smallest amount (0.25 h) on the gap's ticket and day. */
+	logGap: (input: LogGapInput) => __TAURI_INVOKE<DeliveryDto>("log_gap", { input }),
+	/**  A ticket's entries as CSV, saved in the downloads folder. */
+	exportTicket: (input: NumberInput) => __TAURI_INVOKE<SavedFile>("export_ticket", { input }),
+	/**  The budgets overview as CSV, saved in the downloads folder. */
+	exportBudgets: () => __TAURI_INVOKE<SavedFile>("export_budgets"),
 };
 
 /* Constants */
@@ -74,6 +84,23 @@ export type AppState = {
 	quarantined: number,
 	settings: Settings,
 	notice: string | null,
+	/**
+	 *  An away the person came back from while a timer ran, waiting for
+	 *  an answer (keep, discard, stop at its start, or move it).
+	 */
+	away: PendingAway | null,
+};
+
+/**  A stretch without input (or with the screen locked) while a timer ran. */
+export type Away = {
+	/**  The last input before the stretch. */
+	since: string,
+	/**  The first input after it. */
+	back: string,
+};
+
+export type AwayInput = {
+	choice: IdleChoice,
 };
 
 /**  The colour of a ticket's utilization: green < 75 ≤ yellow < 90 ≤ orange < 100 ≤ red. */
@@ -171,6 +198,20 @@ export type FieldInput = {
 	quoted: string | null,
 };
 
+/**  A reply or note written on a day its writer logged no time on its ticket. */
+export type Gap = {
+	ticket: number,
+	at: string,
+	/**  `response` or `note`. */
+	kind: ThreadKind,
+	/**  The writer's day, in their time zone (the day time would be logged on). */
+	date: string,
+};
+
+export type GapsInput = {
+	days: number | null,
+};
+
 /**  A Harvest client a new project can belong to. */
 export type HarvestClient = {
 	id: number,
@@ -188,12 +229,29 @@ export type HarvestClient = {
  */
 export type Hours = string;
 
+/**  What the person answers on coming back. */
+export type IdleChoice = 
+/**  The away time stays on the entry. */
+{ kind: "keep" } | 
+/**  The entry loses the away time; the timer runs on. */
+{ kind: "discard" } | 
+/**  The entry ends where the away began; the timer stops. */
+{ kind: "stop_at_idle_start" } | 
+/**  The away time moves to another ticket's entry; the timer runs on. */
+{ kind: "split_to"; ticket: TicketNumber };
+
 /**  What a timeline item is; each kind is shown distinctly. */
 export type ItemKind = "message" | "response" | "note" | "time";
 
 export type LinkInput = {
 	number: number,
 	project_id: number,
+};
+
+export type LogGapInput = {
+	number: number,
+	/**  The day the reply or note was written (the time is spent then). */
+	date: string,
 };
 
 /**  Who is acting, as the window shows it. */
@@ -282,6 +340,13 @@ export type OutboxSummary = {
 	refused: number,
 };
 
+/**  An away the person has not answered yet: which entry ran through it. */
+export type PendingAway = {
+	harvest_id: number,
+	ticket: number | null,
+	away: Away,
+};
+
 /**
  *  A Harvest entry the import could not accept: the rest of its page was
  *  imported; when it is fixed in Harvest the next sync imports it.
@@ -291,6 +356,22 @@ export type Quarantined = {
 	reason: string,
 	first_seen_at: string,
 	last_seen_at: string,
+};
+
+/**  When reminders may come, and after how long. */
+export type ReminderSettings = {
+	enabled: boolean,
+	/**  Working days, Monday first (`[true; 5] + [false; 2]` is Mon–Fri). */
+	days: [boolean, boolean, boolean, boolean, boolean, boolean, boolean],
+	/**  Working hours, `HH:MM` local time; `start` before `end`. */
+	start: string,
+	end: string,
+	/**  No timer for this long inside working hours: "Start a timer?". */
+	no_timer_minutes: number,
+	/**  A timer running this long: "Still working on #12?". */
+	long_timer_hours: number,
+	/**  Snooze puts reminders off for this long. */
+	snooze_minutes: number,
 };
 
 /**  Where a request is. */
@@ -312,6 +393,20 @@ export type RequestsInput = {
  */
 export type Role = "agent" | "pm" | "admin";
 
+/**  A Harvest timer running on a ticket. */
+export type RunningTimer = {
+	/**  The Harvest user whose timer it is. */
+	harvest_user_id: number,
+	user: string,
+	harvest_id: number,
+	since: string | null,
+};
+
+/**  A file the window saved. */
+export type SavedFile = {
+	path: string,
+};
+
 /**  Everything the Settings screen edits. */
 export type Settings = {
 	sync_interval_minutes: number,
@@ -326,6 +421,10 @@ export type Settings = {
 	 *  computer's own file. Used from the next start.
 	 */
 	team_database: string,
+	/**  Ask after this many minutes without input while a timer runs; 0: never. */
+	idle_minutes: number,
+	/**  When reminders come ("Start a timer?", "Still working on #12?"). */
+	reminders: ReminderSettings,
 };
 
 /**
@@ -365,6 +464,15 @@ export type Theme = "light" | "dark" |
 /**  Follows the desktop's light or dark preference. */
 "system";
 
+/**  The three kinds of entries in a ticket's thread. */
+export type ThreadKind = 
+/**  From the client. */
+"message" | 
+/**  From staff, to the client. */
+"response" | 
+/**  Internal, staff only. */
+"note";
+
 /**
  *  A ticket as its page shows it: the ticket, whether this person manages
  *  its budget, where it opens in Harvest, and the tasks they can log to.
@@ -374,7 +482,15 @@ export type TicketDetail = {
 	can_manage: boolean,
 	project_url: string | null,
 	tasks: Task[],
+	/**
+	 *  Someone else's Harvest timers running on it ("Ana's timer runs
+	 *  since 10:14"): starting one here asks first.
+	 */
+	others_running: RunningTimer[],
 };
+
+/**  A ticket's number as the help desk shows it (`#123`); always positive. */
+export type TicketNumber = number;
 
 /**
  *  A ticket as every caller sees it: the sidebar's fields, computed from the
@@ -403,6 +519,17 @@ export type TicketView = {
 	source_number: string | null,
 	/**  Where it opens in its desk. */
 	source_url: string | null,
+	/**
+	 *  The day it reaches its lock line at the last fortnight's pace
+	 *  ([`domain::budget::lock_forecast`]); `None` without a budget or a
+	 *  pace, and once locked.
+	 */
+	forecast_lock_on: string | null,
+	/**
+	 *  Harvest timers running on it, as the last import saw them (whose, and
+	 *  since when): someone else's asks before a second one starts.
+	 */
+	running_timers: RunningTimer[],
 };
 
 /**
@@ -460,6 +587,43 @@ export type TimerStatus = {
 
 export type TimerStopInput = {
 	notes: string | null,
+};
+
+/**  A person's week: hours per day and ticket, day totals, the week's total. */
+export type Timesheet = {
+	/**  `2026-W48`. */
+	week: string,
+	/**  The weeks before and after, for paging. */
+	previous: string,
+	next: string,
+	person: string,
+	/**  Monday to Sunday, every day (an empty day has no lines). */
+	days: TimesheetDay[],
+	total: Hours,
+};
+
+/**  One day of a timesheet. */
+export type TimesheetDay = {
+	date: string,
+	total: Hours,
+	lines: TimesheetLine[],
+};
+
+export type TimesheetInput = {
+	/**  `2026-W48`; this week when absent. */
+	week: string | null,
+	/**  Another person's (a PM's to read); yours when absent. */
+	user: string | null,
+};
+
+/**  One person's hours on one ticket on one day. */
+export type TimesheetLine = {
+	/**  `None` for an entry of a linked project that belongs to no ticket. */
+	ticket: number | null,
+	subject: string | null,
+	hours: Hours,
+	/**  The entries' notes, in order, each once. */
+	notes: string[],
 };
 
 export type TokenInput = {

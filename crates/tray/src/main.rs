@@ -48,6 +48,8 @@ struct Tray {
     sync: Mutex<LastSync>,
     window: Mutex<Option<u32>>,
     icon: Mutex<Option<ksni::Handle<Icon>>>,
+    /// The nudges loop's commands (Snooze).
+    nudges: mpsc::Sender<tickettime::nudge::Command>,
     _simulator: Option<tickettime::demo::Simulators>,
 }
 
@@ -132,6 +134,38 @@ impl Tray {
         }
     }
 
+    /// Acts on the button pressed on a nudge's notification.
+    async fn answer(&self, answer: tickettime::nudge::Answer) {
+        use tickettime::nudge::Answer;
+        match answer {
+            // Which ticket: the window asks (it shows the waiting away).
+            Answer::MoveAway => self.open_window(None),
+            Answer::Snooze => {
+                let _ = self.nudges.send(tickettime::nudge::Command::Snooze).await;
+            }
+            answer => {
+                let outcome = match self.session().await {
+                    Ok(session) => tickettime::nudge::act(&session, answer, Utc::now()).await,
+                    Err(error) => Err(error),
+                };
+                match (outcome, answer) {
+                    (Ok(()), _) => {}
+                    // The 90 % question, someone else's timer, a locked ticket: the window asks.
+                    (
+                        Err(
+                            tickettime::Error::NeedsConfirmation(_)
+                            | tickettime::Error::Rule(tickettime::domain::TicketError::Locked(_)),
+                        ),
+                        Answer::Start(number),
+                    ) => self.open_window(Some(number.get())),
+                    (Err(error), _) => eprintln!("tickettime-tray: {answer:?} failed: {error}"),
+                }
+                self.refresh_timer().await;
+                self.redraw().await;
+            }
+        }
+    }
+
     async fn notify(&self, session: &Session) {
         let Some(staff) = session.actor.staff().cloned() else { return };
         match tickettime::notify::take_notices(&self.store, &staff).await {
@@ -159,6 +193,38 @@ fn recent_tickets() -> Vec<i64> {
         .ok()
         .and_then(|v| serde_json::from_value(v.get("recent")?.clone()).ok())
         .unwrap_or_default()
+}
+
+/// The tray process tells nudges as notifications with buttons.
+struct Nudged(Arc<Tray>);
+
+impl tickettime::nudge::Listener for Nudged {
+    async fn timer(&mut self) -> TimerStatus {
+        self.0.timer.lock().map(|t| t.clone()).unwrap_or(TimerStatus::STOPPED)
+    }
+
+    async fn tell(&mut self, nudge: tickettime::nudge::Nudge) {
+        use chrono::Offset;
+        let tray = self.0.clone();
+        let tickets = tray.store.tickets().await.unwrap_or_default();
+        let recent: Vec<_> = tickettime::app::start_candidates(&recent_tickets(), &tickets)
+            .into_iter()
+            .filter(|t| !t.locked)
+            .filter_map(|t| {
+                Some((
+                    tickettime::domain::TicketNumber::new(t.number)?,
+                    format!("#{} {}", t.number, t.subject),
+                ))
+            })
+            .collect();
+        let zone = chrono::Local::now().offset().fix();
+        // Waiting for a button must not hold up the next look.
+        tokio::spawn(async move {
+            if let Some(answer) = tickettime::notify::desktop::nudge(nudge, zone, recent).await {
+                tray.answer(answer).await;
+            }
+        });
+    }
 }
 
 /// The tray process's part of the core's sync loop.
@@ -449,6 +515,7 @@ async fn run(demo: bool, hidden: bool) -> anyhow::Result<Option<()>> {
     } else {
         None
     };
+    let (nudges, nudge_inbox) = mpsc::channel(4);
     let tray = Arc::new(Tray {
         url,
         store,
@@ -459,12 +526,24 @@ async fn run(demo: bool, hidden: bool) -> anyhow::Result<Option<()>> {
         sync: Mutex::new(LastSync::default()),
         window: Mutex::new(None),
         icon: Mutex::new(Some(icon)),
+        nudges,
         _simulator: simulator,
     });
     tray.redraw().await;
 
     let (commands, inbox) = mpsc::channel(16);
     tokio::spawn(schedule::run(Work(tray.clone()), inbox, Plan::default()));
+    // Idle time on a running timer, and reminders, as notifications.
+    let source = tickettime::idle::SessionIdle::open().await;
+    let nudges = tickettime::nudge::Nudges::new(source);
+    let every = tickettime::nudge::look_every();
+    tokio::spawn(tickettime::nudge::run(
+        nudges,
+        Nudged(tray.clone()),
+        tray.cache.clone(),
+        nudge_inbox,
+        every,
+    ));
     // The window process says when it changed something (a timer, a sign-in).
     let signalled = commands.clone();
     tokio::spawn(async move {

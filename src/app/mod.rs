@@ -243,6 +243,35 @@ pub fn start_candidates<'a>(recent: &[i64], tickets: &'a [TicketView]) -> Vec<&'
     list
 }
 
+/// Saves a CSV the window exported in this OS user's downloads folder
+/// (`$XDG_DOWNLOAD_DIR`, else `~/Downloads`), never over an existing file:
+/// `name.csv`, then `name (2).csv`, …; returns where it went.
+pub fn save_download(name: &str, text: &str) -> Result<std::path::PathBuf> {
+    let dirs = directories::UserDirs::new()
+        .ok_or_else(|| crate::Error::Invalid("no home directory to save the file in".into()))?;
+    let dir = dirs
+        .download_dir()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| dirs.home_dir().join("Downloads"));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| crate::Error::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    for n in 1..1000 {
+        let file = if n == 1 { format!("{name}.csv") } else { format!("{name} ({n}).csv") };
+        let path = dir.join(file);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut out) => {
+                use std::io::Write;
+                out.write_all(text.as_bytes())
+                    .map_err(|e| crate::Error::Invalid(format!("cannot write {}: {e}", path.display())))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(crate::Error::Invalid(format!("cannot write {}: {e}", path.display()))),
+        }
+    }
+    Err(crate::Error::Invalid(format!("{} holds too many {name} files", dir.display())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,33 +301,4 @@ mod tests {
         assert_eq!(LockedOffer::for_actor(&Actor::assume(person(Role::Pm))), LockedOffer::OpenTicket);
         assert_eq!(LockedOffer::for_actor(&Actor::local_owner(None)), LockedOffer::OpenTicket);
     }
-}
-
-/// Saves a CSV the window exported in this OS user's downloads folder
-/// (`$XDG_DOWNLOAD_DIR`, else `~/Downloads`), never over an existing file:
-/// `name.csv`, then `name (2).csv`, …; returns where it went.
-pub fn save_download(name: &str, text: &str) -> Result<std::path::PathBuf> {
-    let dirs = directories::UserDirs::new()
-        .ok_or_else(|| crate::Error::Invalid("no home directory to save the file in".into()))?;
-    let dir = dirs
-        .download_dir()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| dirs.home_dir().join("Downloads"));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| crate::Error::Invalid(format!("cannot create {}: {e}", dir.display())))?;
-    for n in 1..1000 {
-        let file = if n == 1 { format!("{name}.csv") } else { format!("{name} ({n}).csv") };
-        let path = dir.join(file);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut out) => {
-                use std::io::Write;
-                out.write_all(text.as_bytes())
-                    .map_err(|e| crate::Error::Invalid(format!("cannot write {}: {e}", path.display())))?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(crate::Error::Invalid(format!("cannot write {}: {e}", path.display()))),
-        }
-    }
-    Err(crate::Error::Invalid(format!("{} holds too many {name} files", dir.display())))
 }

@@ -625,6 +625,96 @@ async function journeyTrayProcess({ bin, env, tray, trayItemsBefore, outDir }) {
   }
 }
 
+/** Input on the X server, as a person's (xdotool, through XTEST): the
+ *  app's idle source sees the idle time drop. */
+function xInput() {
+  const done = spawnSync('xdotool', ['mousemove_relative', '--', '4', '4'], { encoding: 'utf8' });
+  if (done.error || done.status !== 0) {
+    throw new Failure(`xdotool could not move the pointer (is it installed?): ${done.error?.message ?? done.stderr}`);
+  }
+}
+
+const IDLE_SECS = 3;
+
+/** Away from a running timer: the X server sees no input for longer than
+ *  the (shortened) idle threshold, then input again; the window asks what
+ *  to do with the time, and "Stop at" ends the Harvest entry there. The
+ *  one-process app also tells it as a notification. */
+async function journeyIdle({ s, notifications }) {
+  const before = notifications.all().length;
+  await openTicket(s, 1);
+  await openLogTime(s, 'reply');
+  const running = await startTimer(s, 1);
+  log(`running entry: ${describeEntry(running)}`);
+  await sleep(1_500);
+  xInput(); // the last input before the away (after the timer started)
+  await sleep((IDLE_SECS + 3) * 1000);
+  xInput(); // back
+  await s.waitFor(sel('idle-prompt'), { timeoutMs: 10_000, what: 'the idle prompt after coming back from the away' });
+  const text = await s.text(sel('idle-prompt'));
+  log(`idle prompt: ${text.replace(/\s+/g, ' ').trim()}`);
+  check(/away/i.test(text), `the prompt does not say the person was away: ${text}`);
+  const notification = await notifications.waitFor((n) => /away/i.test(`${n.summary} ${n.body}`), {
+    since: before,
+    timeoutMs: 10_000,
+    what: 'a notification about the away',
+  });
+  log(`notification: ${JSON.stringify(notification.summary)} / ${JSON.stringify(notification.body)}`);
+  await s.click(sel('idle-stop'));
+  await s.waitGone(sel('idle-prompt'), { timeoutMs: 10_000, what: 'the idle prompt to close after Stop at' });
+  const stopped = await waitForEntry(`entry #${running.id} to stop where the away began`, (e) => e.id === running.id && !e.is_running);
+  log(`simulator entry: ${describeEntry(stopped)}`);
+}
+
+/** The week timesheet after logging time: this week's label, seven bars,
+ *  the total, and the arrow keys paging between weeks. */
+async function journeyTimesheet({ s }) {
+  await openTicket(s, 1);
+  await openLogTime(s, 'note');
+  await s.type(sel('logtime-hours'), '1.25');
+  await s.type(sel('entry-body'), `E2E timesheet note ${Date.now()}`);
+  await s.click(sel('submit-entry'));
+  await waitForEntry('the 1.25 h entry on #1', (e) => Math.abs(Number(e.hours) - 1.25) < 1e-9 && projectOf(e) === PROJECT[1]);
+  await s.click(sel('open-timesheet'));
+  await s.waitFor(sel('timesheet-view'), { what: 'the timesheet view after clicking open-timesheet' });
+  const week = await waitUntil(
+    "this week's label",
+    async (note) => {
+      const label = (await s.text(sel('timesheet-week'))).trim();
+      note(`timesheet-week: ${JSON.stringify(label)}`);
+      return /\d{4}-W\d{2}/.test(label) ? label : null;
+    },
+    { timeoutMs: 10_000 },
+  );
+  const bars = (await s.all(sel('timesheet-bar'))).filter((b) => b.visible);
+  check(bars.length === 7, `the chart has ${bars.length} bars, expected 7 (Monday to Sunday)`);
+  const total = await waitUntil(
+    'the week total to include the 1.25 h',
+    async (note) => {
+      const text = (await s.text(sel('timesheet-total'))).trim();
+      note(`timesheet-total: ${JSON.stringify(text)}`);
+      const hours = Number((text.match(/(\d+(?:[.,]\d+)?)/) ?? [])[1]?.replace(',', '.'));
+      return hours >= 1.25 ? text : null;
+    },
+    { timeoutMs: 10_000 },
+  );
+  log(`week ${week}, total ${total}`);
+  await s.type(sel('timesheet-prev'), '\uE012', { clear: false }); // ← ArrowLeft
+  const previous = await waitUntil(
+    'ArrowLeft to page to the week before',
+    async () => {
+      const label = (await s.text(sel('timesheet-week'))).trim();
+      return label && label !== week ? label : null;
+    },
+    { timeoutMs: 10_000 },
+  );
+  await s.type(sel('timesheet-next'), '\uE014', { clear: false }); // → ArrowRight
+  await waitUntil('ArrowRight to page back', async () => ((await s.text(sel('timesheet-week'))).trim() === week ? true : null), {
+    timeoutMs: 10_000,
+  });
+  log(`paged ${week} → ${previous} → ${week}`);
+}
+
 const JOURNEYS = [
   { name: 'log', run: journeyLog, about: 'log 0.5 h from the Note tab' },
   { name: 'timer', run: journeyTimer, about: 'timer from the Log Time panel across tabs' },
@@ -634,6 +724,13 @@ const JOURNEYS = [
   { name: 'theme', run: journeyTheme, about: 'Settings → Theme: Dark paints dark, System follows the desktop' },
   { name: 'desks', run: journeyDesks, about: 'Settings → Help desks: the demo Zendesk, an unreachable one refused in one line, removed (its tickets stay)' },
   { name: 'offline', aliases: ['outbox'], run: journeyOffline, about: 'Harvest down: log 0.75 h, it waits (window, tray), then arrives once on its own' },
+  {
+    name: 'idle',
+    env: { TICKETTIME_IDLE_SECS: String(IDLE_SECS) },
+    run: journeyIdle,
+    about: 'away from a running timer (X11 idle under Xvfb): the window asks, "Stop at" ends the entry there',
+  },
+  { name: 'timesheet', run: journeyTimesheet, about: 'the week timesheet: this week, seven bars, the total, arrow keys between weeks' },
 ];
 
 // ---------------------------------------------------------------------------
@@ -676,9 +773,10 @@ function appBinary() {
   return bin;
 }
 
-function appEnv(home) {
+function appEnv(home, extra = {}) {
   const env = {
     ...process.env,
+    ...extra,
     HOME: home,
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_DATA_HOME: join(home, '.local', 'share'),
@@ -703,7 +801,11 @@ async function runJourney(journey, context) {
       await journey.run({ bin, env: appEnv(home), tray, outDir, trayItemsBefore: await tray.items() });
       return;
     }
-    state.driver = await startDriver({ logFile: join(outDir, `${journey.name}-tauri-driver.log`), env: appEnv(home), log });
+    state.driver = await startDriver({
+      logFile: join(outDir, `${journey.name}-tauri-driver.log`),
+      env: appEnv(home, journey.env),
+      log,
+    });
     const trayItemsBefore = await tray.items();
     const started = Date.now();
     state.sessionId = await newSession(bin, ['--demo']);

@@ -220,6 +220,21 @@ pub async fn run<S: IdleSource, L: Listener>(
     }
 }
 
+/// The tickets a "Start a timer?" reminder offers: the Start menu's recent
+/// ones that take time now, as `#12 Subject`.
+pub fn start_offers(
+    tickets: &[crate::store::TicketView],
+    recent: &[i64],
+) -> Vec<(crate::domain::TicketNumber, String)> {
+    crate::app::start_candidates(recent, tickets)
+        .into_iter()
+        .filter(|t| !t.locked)
+        .filter_map(|t| {
+            Some((crate::domain::TicketNumber::new(t.number)?, format!("#{} {}", t.number, t.subject)))
+        })
+        .collect()
+}
+
 /// Acts on an answer as `session`'s person; `Answer::MoveAway` is the
 /// shell's (it opens the window). The error says what went wrong.
 pub async fn act(session: &crate::Session, answer: Answer, now: DateTime<Utc>) -> crate::Result<()> {

@@ -359,6 +359,22 @@ pub struct DeliveryDto {
     message: Option<String>,
 }
 
+impl From<Delivery> for DeliveryDto {
+    fn from(delivery: Delivery) -> Self {
+        match delivery {
+            Delivery::Sent { harvest_id } => {
+                DeliveryDto { state: DeliveryState::Sent, harvest_id: Some(harvest_id), message: None }
+            }
+            Delivery::Queued { reason } => {
+                DeliveryDto { state: DeliveryState::Queued, harvest_id: None, message: Some(reason) }
+            }
+            Delivery::Failed { message } => {
+                DeliveryDto { state: DeliveryState::Failed, harvest_id: None, message: Some(message) }
+            }
+        }
+    }
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> Reply<DeliveryDto> {
@@ -373,18 +389,10 @@ pub async fn submit_entry<R: Runtime>(app: AppHandle<R>, input: EntryInput) -> R
         tickettime::logging::submit(&session, number, kind, &input.body, input.time, today, Utc::now())
             .await?;
     crate::remember_ticket(&app, input.number);
-    let dto = match delivery {
-        None => DeliveryDto { state: DeliveryState::None, harvest_id: None, message: None },
-        Some(Delivery::Sent { harvest_id }) => {
-            DeliveryDto { state: DeliveryState::Sent, harvest_id: Some(harvest_id), message: None }
-        }
-        Some(Delivery::Queued { reason }) => {
-            DeliveryDto { state: DeliveryState::Queued, harvest_id: None, message: Some(reason) }
-        }
-        Some(Delivery::Failed { message }) => {
-            DeliveryDto { state: DeliveryState::Failed, harvest_id: None, message: Some(message) }
-        }
-    };
+    let dto = delivery.map_or(
+        DeliveryDto { state: DeliveryState::None, harvest_id: None, message: None },
+        DeliveryDto::from,
+    );
     if dto.state == DeliveryState::Queued {
         // Sent on its own as soon as Harvest answers again.
         app.state::<Importer>().deliver();
@@ -844,19 +852,12 @@ pub async fn log_gap<R: Runtime>(app: AppHandle<R>, input: LogGapInput) -> Reply
         spent_date: input.date,
     };
     let (_, delivery) = tickettime::logging::log_time(&session, &request, None, Utc::now()).await?;
+    let dto = DeliveryDto::from(delivery);
+    if dto.state == DeliveryState::Queued {
+        app.state::<Importer>().deliver();
+    }
     publish(&app).await;
-    Ok(match delivery {
-        Delivery::Sent { harvest_id } => {
-            DeliveryDto { state: DeliveryState::Sent, harvest_id: Some(harvest_id), message: None }
-        }
-        Delivery::Queued { reason } => {
-            app.state::<Importer>().deliver();
-            DeliveryDto { state: DeliveryState::Queued, harvest_id: None, message: Some(reason) }
-        }
-        Delivery::Failed { message } => {
-            DeliveryDto { state: DeliveryState::Failed, harvest_id: None, message: Some(message) }
-        }
-    })
+    Ok(dto)
 }
 
 /// A file the window saved.

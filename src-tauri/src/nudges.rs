@@ -57,16 +57,7 @@ impl<R: Runtime> nudge::Listener for Desktop<R> {
         }
         let store = self.app.state::<tickettime::Store>().inner().clone();
         let tickets = store.tickets().await.unwrap_or_default();
-        let recent: Vec<_> = tickettime::app::start_candidates(&crate::recent(&self.app), &tickets)
-            .into_iter()
-            .filter(|t| !t.locked)
-            .filter_map(|t| {
-                Some((
-                    tickettime::domain::TicketNumber::new(t.number)?,
-                    format!("#{} {}", t.number, t.subject),
-                ))
-            })
-            .collect();
+        let recent = nudge::start_offers(&tickets, &crate::recent(&self.app));
         let zone = chrono::Local::now().offset().fix();
         let (app, commands) = (self.app.clone(), self.commands.clone());
         // Waiting for a button must not hold up the next look.

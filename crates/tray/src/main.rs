@@ -207,16 +207,7 @@ impl tickettime::nudge::Listener for Nudged {
         use chrono::Offset;
         let tray = self.0.clone();
         let tickets = tray.store.tickets().await.unwrap_or_default();
-        let recent: Vec<_> = tickettime::app::start_candidates(&recent_tickets(), &tickets)
-            .into_iter()
-            .filter(|t| !t.locked)
-            .filter_map(|t| {
-                Some((
-                    tickettime::domain::TicketNumber::new(t.number)?,
-                    format!("#{} {}", t.number, t.subject),
-                ))
-            })
-            .collect();
+        let recent = tickettime::nudge::start_offers(&tickets, &recent_tickets());
         let zone = chrono::Local::now().offset().fix();
         // Waiting for a button must not hold up the next look.
         tokio::spawn(async move {

@@ -211,6 +211,7 @@ pub async fn ticket_csv(session: &Session, number: TicketNumber) -> Result<Strin
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Gap {
     pub ticket: i64,
+    pub subject: Option<String>,
     pub at: DateTime<Utc>,
     /// `response` or `note`.
     pub kind: ThreadKind,
@@ -244,18 +245,31 @@ pub async fn gaps(
         .filter_map(|e| e.ticket.map(|t| (t, e.spent_date)))
         .collect();
     logged.extend(store.queued_days(staff_id, first).await?);
-    Ok(written
+    let mut gaps: Vec<Gap> = written
         .into_iter()
         .filter_map(|w| {
             let date = w.at.with_timezone(&zone).date_naive();
             (!logged.contains(&(w.ticket, date))).then_some(Gap {
                 ticket: w.ticket,
+                subject: None,
                 at: w.at,
                 kind: w.kind,
                 date,
             })
         })
-        .collect())
+        .collect();
+    let mut subjects = std::collections::HashMap::new();
+    for gap in &mut gaps {
+        if !subjects.contains_key(&gap.ticket) {
+            let subject = match TicketNumber::new(gap.ticket) {
+                Some(number) => store.ticket(number).await.ok().map(|t| t.subject),
+                None => None,
+            };
+            subjects.insert(gap.ticket, subject);
+        }
+        gap.subject = subjects.get(&gap.ticket).cloned().flatten();
+    }
+    Ok(gaps)
 }
 
 /// One ticket of the budgets overview.

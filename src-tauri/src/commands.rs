@@ -820,13 +820,15 @@ pub async fn timesheet<R: Runtime>(
 #[derive(Deserialize, specta::Type)]
 pub struct GapsInput {
     days: Option<u32>,
+    /// Another person's (a PM's to read); yours when absent.
+    user: Option<String>,
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn gaps<R: Runtime>(app: AppHandle<R>, input: GapsInput) -> Reply<Vec<tickettime::report::Gap>> {
     let session = session(&app).await?;
-    let person = tickettime::report::person(&session, None).await?;
+    let person = tickettime::report::person(&session, email("user", input.user)?.as_ref()).await?;
     let zone = Local::now().offset().fix();
     Ok(tickettime::report::gaps(&session, &person, input.days.unwrap_or(7), Utc::now(), zone).await?)
 }

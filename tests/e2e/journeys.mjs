@@ -699,7 +699,7 @@ async function journeyTimesheet({ s }) {
     { timeoutMs: 10_000 },
   );
   log(`week ${week}, total ${total}`);
-  await s.type(sel('timesheet-prev'), '\uE012', { clear: false }); // ← ArrowLeft
+  await s.keys(sel('timesheet-prev'), '\uE012'); // ← ArrowLeft
   const previous = await waitUntil(
     'ArrowLeft to page to the week before',
     async () => {
@@ -708,11 +708,12 @@ async function journeyTimesheet({ s }) {
     },
     { timeoutMs: 10_000 },
   );
-  await s.type(sel('timesheet-next'), '\uE014', { clear: false }); // → ArrowRight
+  await s.keys(sel('timesheet-next'), '\uE014'); // → ArrowRight
   await waitUntil('ArrowRight to page back', async () => ((await s.text(sel('timesheet-week'))).trim() === week ? true : null), {
     timeoutMs: 10_000,
   });
   log(`paged ${week} → ${previous} → ${week}`);
+  check(!(await s.page(`return visible(byTestId('error-banner'));`)), 'the timesheet shows no error');
 }
 
 const JOURNEYS = [

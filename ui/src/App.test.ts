@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import * as api from './api';
 import { clearError } from './lib/errors.svelte';
-import { ticket } from './fixtures';
+import { detailFixture, ticket } from './fixtures';
 import { installApiDefaults } from './test-api';
 
 vi.mock('./api', async (importOriginal) => (await import('./test-api')).mockApi(await importOriginal()));
@@ -139,6 +139,15 @@ describe('App', () => {
     expect(within(rowFor(102)).getByText('120%')).toBeTruthy();
   });
 
+  it('hints in the row when a budgeted ticket locks at its pace, and only there', async () => {
+    mockedList.mockResolvedValue([{ ...tickets[0], forecast_lock_on: '2026-12-10' }, tickets[1]]);
+    render(App);
+    await rows();
+
+    expect(within(rowFor(101)).getByTestId('row-forecast').textContent).toBe('locks ~Thu 10 Dec');
+    expect(within(rowFor(102)).queryByTestId('row-forecast')).toBeNull();
+  });
+
   it('renders a hostile subject as inert text', async () => {
     const payload = '<img src=x onerror="window.__xss=1">';
     mockedList.mockResolvedValue([ticket({ number: 9, subject: payload, client: payload })]);
@@ -175,5 +184,27 @@ describe('App', () => {
     await fireEvent.click(await screen.findByRole('button', { name: 'Retry' }));
     expect(await rows()).toHaveLength(3);
     expect(screen.queryByRole('alert'), 'a successful retry clears the banner').toBeNull();
+  });
+});
+
+describe('App views', () => {
+  beforeEach(() => {
+    installApiDefaults(api);
+    clearError();
+  });
+
+  it('leaving a ticket for the timesheet never asks for a timeline of no ticket', async () => {
+    mockedList.mockResolvedValue(tickets);
+    vi.mocked(api.getTicket).mockImplementation(async (number) => detailFixture({}, { number }));
+    render(App);
+    await rows();
+    await fireEvent.click(within(rowFor(101)).getByText('#101'));
+    await screen.findByTestId('ticket-view');
+    await fireEvent.click(screen.getByTestId('open-timesheet'));
+    await screen.findByTestId('timesheet-view');
+    for (const [number] of vi.mocked(api.timeline).mock.calls) {
+      expect(number, 'every timeline asked for is a ticket').toEqual(expect.any(Number));
+    }
+    expect(screen.queryByTestId('error-banner')).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import * as api from './api';
-import { appStateFixture, detailFixture, ticket, unlockRequest } from './fixtures';
+import { appStateFixture, detailFixture, ticket, timesheetFixture, unlockRequest } from './fixtures';
 import { app } from './lib/app.svelte';
 import { clearError } from './lib/errors.svelte';
 import { logtime } from './lib/logtime.svelte';
@@ -175,6 +175,31 @@ describe('App shell', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(document.documentElement.classList.contains('theme-dark')).toBe(true));
     expect(api.saveSettings).toHaveBeenCalledWith(expect.objectContaining({ theme: 'dark', sync_interval_minutes: 5 }));
+  });
+
+  it('opens the timesheet from the status bar; a ticket opened there goes back to it', async () => {
+    vi.mocked(api.timesheet).mockResolvedValue(
+      timesheetFixture({ total: '1.00' }, { 0: { total: '1.00', lines: [{ ticket: 102, subject: 'Migrate invoices', hours: '1.00', notes: [] }] } }),
+    );
+    render(App);
+    await screen.findByTestId('ticket-list');
+    await fireEvent.click(screen.getByTestId('open-timesheet'));
+    const view = await screen.findByTestId('timesheet-view');
+    await fireEvent.click(await within(view).findByRole('button', { name: '#102' }));
+    expect(await screen.findByText('Ticket 102')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: '← Back to timesheet' }));
+    expect(await screen.findByTestId('timesheet-view')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: '← Back to list' }));
+    expect(await screen.findByTestId('ticket-list')).toBeTruthy();
+  });
+
+  it('opens the budgets overview from the status bar with the tickets the App loaded', async () => {
+    render(App);
+    await screen.findByTestId('ticket-list');
+    await fireEvent.click(screen.getByTestId('open-budgets'));
+    const view = await screen.findByTestId('budgets-view');
+    expect(within(view).getAllByTestId('budget-row').map((r) => r.dataset.number)).toEqual(['101', '102']);
+    expect(api.listTickets, 'no second load').toHaveBeenCalledTimes(1);
   });
 
   it('shows the Harvest profile and connects with a personal token', async () => {

@@ -2,13 +2,19 @@ import { invoke } from '@tauri-apps/api/core';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { listen } from '@tauri-apps/api/event';
 import {
+  answerAway,
   answerUnlockRequest,
+  exportBudgets,
+  exportTicket,
+  gaps,
+  logGap,
   listTickets,
   onOpenTicket,
   requestUnlock,
   submitEntry,
   timeline,
   timerStart,
+  timesheet,
   toCommandError,
   unlockRequests,
 } from './api';
@@ -70,6 +76,22 @@ describe('api', () => {
     expect(mockedInvoke).toHaveBeenLastCalledWith('answer_unlock_request', {
       input: { id: 3, approve: false, extra_hours: null, note: 'No' },
     });
+  });
+
+  it('sends the away answer, timesheet, gaps and export commands with one `input` object each', async () => {
+    mockedInvoke.mockResolvedValue(null);
+    await answerAway({ kind: 'split_to', ticket: 12 });
+    expect(mockedInvoke).toHaveBeenLastCalledWith('answer_away', { input: { choice: { kind: 'split_to', ticket: 12 } } });
+    await timesheet('2026-W48', 'ana@example.com');
+    expect(mockedInvoke).toHaveBeenLastCalledWith('timesheet', { input: { week: '2026-W48', user: 'ana@example.com' } });
+    await gaps(7);
+    expect(mockedInvoke).toHaveBeenLastCalledWith('gaps', { input: { days: 7, user: null } });
+    await logGap(12, '2026-11-23');
+    expect(mockedInvoke).toHaveBeenLastCalledWith('log_gap', { input: { number: 12, date: '2026-11-23' } });
+    await exportTicket(12);
+    expect(mockedInvoke).toHaveBeenLastCalledWith('export_ticket', { input: { number: 12 } });
+    await exportBudgets();
+    expect(mockedInvoke).toHaveBeenLastCalledWith('export_budgets');
   });
 
   it('hands an event payload to the handler', async () => {

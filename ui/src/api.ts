@@ -40,6 +40,20 @@ export type UnlockRequest = ipc.UnlockRequest;
 export type UnlockRequestInput = ipc.RequestUnlockInput;
 export type UnlockRequestsQuery = ipc.RequestsInput;
 export type UnlockAnswer = ipc.AnswerInput;
+/** Someone's Harvest timer running on a ticket, as the last import saw it. */
+export type RunningTimer = ipc.RunningTimer;
+/** An away the person came back from while their timer ran, not answered yet. */
+export type PendingAway = ipc.PendingAway;
+export type IdleChoice = ipc.IdleChoice;
+export type ReminderSettings = ipc.ReminderSettings;
+/** A person's week: day totals and, per day, the hours on each ticket. */
+export type Timesheet = ipc.Timesheet;
+export type TimesheetDay = ipc.TimesheetDay;
+export type TimesheetLine = ipc.TimesheetLine;
+/** A reply or note written on a day its writer logged no time on its ticket. */
+export type Gap = ipc.Gap;
+/** A file saved for the person (in their Downloads). */
+export type SavedFile = ipc.SavedFile;
 
 /**
  * How every command error reaches a component: the core's code (a union the
@@ -133,6 +147,18 @@ export const desks = () => call(c.desks());
 /** PM/admin only: signs in to the desk first; its secret goes to the keychain. */
 export const addDesk = (input: DeskInput) => call(c.addDesk(input));
 export const removeDesk = (id: number) => call(c.removeDesk({ id }));
+/** Answers the away waiting in the app state; the app-state event then drops it. */
+export const answerAway = (choice: IdleChoice) => call(c.answerAway({ choice }));
+/** A week (`2026-W48`; this week when null) of a person (an email; yours when null, a PM's to read). */
+export const timesheet = (week: string | null, user: string | null) => call(c.timesheet({ week, user }));
+/** Own replies and notes of the last `days` days written on a day without time on their ticket. */
+export const gaps = (days: number | null, user: string | null = null) => call(c.gaps({ days, user }));
+/** Logs 0.25 h on the ticket and day of a gap. */
+export const logGap = (number: number, date: string) => call(c.logGap({ number, date }));
+/** Saves a ticket's time entries as CSV in Downloads. */
+export const exportTicket = (number: number) => call(c.exportTicket({ number }));
+/** Saves the budgets overview as CSV in Downloads. */
+export const exportBudgets = () => call(c.exportBudgets());
 
 /** Subscribes to a Rust event; resolves to the function that unsubscribes. */
 function on<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {

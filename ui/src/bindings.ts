@@ -201,6 +201,7 @@ export type FieldInput = {
 /**  A reply or note written on a day its writer logged no time on its ticket. */
 export type Gap = {
 	ticket: number,
+	subject: string | null,
 	at: string,
 	/**  `response` or `note`. */
 	kind: ThreadKind,
@@ -210,6 +211,8 @@ export type Gap = {
 
 export type GapsInput = {
 	days: number | null,
+	/**  Another person's (a PM's to read); yours when absent. */
+	user: string | null,
 };
 
 /**  A Harvest client a new project can belong to. */

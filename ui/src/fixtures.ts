@@ -1,5 +1,5 @@
 // Fixtures for tests: valid DTOs with overrides.
-import type { AppState, TicketDetail, TicketView, TimelineItem, TimelinePage, UnlockRequest } from './api';
+import type { AppState, Gap, TicketDetail, TicketView, TimelineItem, TimelinePage, Timesheet, TimesheetDay, UnlockRequest } from './api';
 
 export function ticket(overrides: Partial<TicketView> = {}): TicketView {
   return {
@@ -22,6 +22,8 @@ export function ticket(overrides: Partial<TicketView> = {}): TicketView {
     source: 'local',
     source_number: null,
     source_url: null,
+    forecast_lock_on: null,
+    running_timers: [],
     ...overrides,
   };
 }
@@ -43,8 +45,19 @@ export function appStateFixture(overrides: Partial<AppState> = {}): AppState {
       global_shortcut: 'CommandOrControl+Shift+T',
       theme: 'system',
       team_database: '',
+      idle_minutes: 10,
+      reminders: {
+        enabled: true,
+        days: [true, true, true, true, true, false, false],
+        start: '09:00',
+        end: '17:00',
+        no_timer_minutes: 30,
+        long_timer_hours: 4,
+        snooze_minutes: 30,
+      },
     },
     notice: null,
+    away: null,
     ...overrides,
   };
 }
@@ -58,6 +71,7 @@ export function detailFixture(overrides: Partial<TicketDetail> = {}, ticketOverr
       { id: 11, name: 'Support' },
       { id: 12, name: 'Development' },
     ],
+    others_running: [],
     ...overrides,
   };
 }
@@ -93,4 +107,26 @@ export function unlockRequest(overrides: Partial<UnlockRequest> = {}): UnlockReq
     created_at: '2024-05-03T15:00:00Z',
     ...overrides,
   };
+}
+
+/** Week 48 of 2026 (Mon 23 – Sun 29 Nov), empty unless days are given (by index, Monday 0). */
+export function timesheetFixture(overrides: Partial<Timesheet> = {}, days: Record<number, Partial<TimesheetDay>> = {}): Timesheet {
+  return {
+    week: '2026-W48',
+    previous: '2026-W47',
+    next: '2026-W49',
+    person: 'Sam Agent',
+    days: Array.from({ length: 7 }, (_, i) => ({
+      date: `2026-11-${23 + i}`,
+      total: '0.00',
+      lines: [],
+      ...days[i],
+    })),
+    total: '0.00',
+    ...overrides,
+  };
+}
+
+export function gap(overrides: Partial<Gap> = {}): Gap {
+  return { ticket: 12, subject: 'VPN drops', at: '2026-11-23T14:05:00Z', kind: 'response', date: '2026-11-23', ...overrides };
 }

@@ -5,7 +5,7 @@
 //     (await import('./test-api')).mockApi(await importOriginal()));
 import { vi } from 'vitest';
 import type * as Api from './api';
-import { appStateFixture } from './fixtures';
+import { appStateFixture, timesheetFixture } from './fixtures';
 
 /** Pure helpers of ./api that tests use as they are. */
 const HELPERS = new Set(['toCommandError']);
@@ -38,4 +38,6 @@ export function installApiDefaults(api: typeof Api): void {
   vi.mocked(api.outboxItems).mockResolvedValue([]);
   vi.mocked(api.quarantine).mockResolvedValue([]);
   vi.mocked(api.desks).mockResolvedValue([]);
+  vi.mocked(api.timesheet).mockResolvedValue(timesheetFixture());
+  vi.mocked(api.gaps).mockResolvedValue([]);
 }

@@ -316,6 +316,12 @@ export class Session {
     }
   }
 
+  /** Sends keys (e.g. '\uE012', ArrowLeft) to the element `css`, as a person pressing them there. */
+  async keys(css, text, { timeoutMs = 10_000 } = {}) {
+    const id = await this.waitFor(css, { timeoutMs });
+    await wd('POST', `/session/${this.id}/element/${id}/value`, { text: String(text) });
+  }
+
   /** Picks `value` in the <select> `css` (dispatching input + change) if it is not selected yet. */
   async select(css, value) {
     const result = await this.page(

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../api';
 import { appStateFixture } from '../fixtures';
 import { installApiDefaults } from '../test-api';
-import { setAppState } from './app.svelte';
+import { app, setAppState } from './app.svelte';
 import Settings from './Settings.svelte';
 
 vi.mock('../api', async (importOriginal) => (await import('../test-api')).mockApi(await importOriginal()));
@@ -94,5 +94,76 @@ describe('Settings → Help desks', () => {
     await screen.findByTestId('settings-save');
     expect(screen.queryByTestId('help-desks')).toBeNull();
     expect(api.desks).not.toHaveBeenCalled();
+  });
+});
+
+describe('Settings → Reminders & idle time', () => {
+  beforeEach(() => installApiDefaults(api));
+
+  it('edits the idle time and reminders and sends them back with the rest', async () => {
+    setAppState(appStateFixture({ me: me('agent') }));
+    vi.mocked(api.saveSettings).mockImplementation(async ({ team_password: _, ...s }) => s);
+    const onclose = vi.fn();
+    render(Settings, { onclose });
+    const field = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
+
+    expect(field('Ask about idle time after N minutes (0: never)').value).toBe('10');
+    expect(field('Reminders').checked).toBe(true);
+    expect(field('Sat').checked).toBe(false);
+    expect(field('Working hours start').value).toBe('09:00');
+
+    await fireEvent.input(field('Ask about idle time after N minutes (0: never)'), { target: { value: '0' } });
+    await fireEvent.click(field('Reminders'));
+    await fireEvent.click(field('Fri'));
+    await fireEvent.click(field('Sat'));
+    await fireEvent.input(field('Working hours start'), { target: { value: '08:30' } });
+    await fireEvent.input(field('End'), { target: { value: '16:45' } });
+    await fireEvent.input(field('Remind to start a timer after N minutes without one'), { target: { value: '45' } });
+    await fireEvent.input(field('Ask if still working after N hours'), { target: { value: '6' } });
+    await fireEvent.input(field('Snooze for N minutes'), { target: { value: '15' } });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+
+    await waitFor(() => expect(onclose).toHaveBeenCalled());
+    const sent = vi.mocked(api.saveSettings).mock.calls[0][0];
+    expect(sent).toMatchObject({ theme: 'system', sync_interval_minutes: 5, team_password: null });
+    expect(sent.idle_minutes).toBe(0);
+    expect(sent.reminders).toEqual({
+      enabled: false,
+      days: [true, true, true, true, false, true, false],
+      start: '08:30',
+      end: '16:45',
+      no_timer_minutes: 45,
+      long_timer_hours: 6,
+      snooze_minutes: 15,
+    });
+  });
+
+  it('leaves the app settings alone when cancelled', async () => {
+    const state = appStateFixture({ me: me('agent') });
+    setAppState(state);
+    render(Settings, { onclose: () => {} });
+    await fireEvent.click(screen.getByLabelText('Sun'));
+    await fireEvent.input(screen.getByLabelText('Snooze for N minutes'), { target: { value: '99' } });
+    expect(app.state?.settings.reminders.days[6], 'the draft is a copy').toBe(false);
+    expect(app.state?.settings.reminders.snooze_minutes).toBe(30);
+  });
+
+  it("shows the core's refusal where the other settings errors show", async () => {
+    setAppState(appStateFixture({ me: me('agent') }));
+    vi.mocked(api.saveSettings).mockRejectedValue({ code: 'invalid', message: 'snooze must last 1 to 480 minutes' });
+    const onclose = vi.fn();
+    render(Settings, { onclose });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    await waitFor(() => expect(screen.getByText('snooze must last 1 to 480 minutes').className).toContain('field-error'));
+    expect(onclose).not.toHaveBeenCalled();
+  });
+
+  it('checks the working hours before sending', async () => {
+    setAppState(appStateFixture({ me: me('agent') }));
+    render(Settings, { onclose: () => {} });
+    await fireEvent.input(screen.getByLabelText('Working hours start'), { target: { value: '18:00' } });
+    await fireEvent.click(screen.getByTestId('settings-save'));
+    expect(screen.getByText('Working hours must start before they end.')).toBeTruthy();
+    expect(api.saveSettings).not.toHaveBeenCalled();
   });
 });

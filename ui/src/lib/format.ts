@@ -30,3 +30,32 @@ export function hoursSince(iso: string, now: number): number {
   if (Number.isNaN(start)) return 0;
   return Math.max(0, (now - start) / 3_600_000);
 }
+
+// English names, like the rest of the window's text: "Thu 10 Dec".
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A calendar date ("2026-12-10") as "Thu 10 Dec"; the raw text when it is not
+ * one. It is the day as written: read in UTC, so no time zone moves it a day.
+ */
+export function formatDay(date: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return date;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (d.getUTCDate() !== Number(m[3])) return date;
+  return `${WEEKDAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+}
+
+/** A timestamp as "Mon 23 Nov 14:05" in local time; the raw text when it is not one. */
+export function formatDayTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${WEEKDAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${formatClock(iso)}`;
+}
+
+/** Whole minutes from one timestamp to another, rounded down, never negative. */
+export function minutesBetween(from: string, to: string): number {
+  const ms = new Date(to).getTime() - new Date(from).getTime();
+  return Number.isNaN(ms) ? 0 : Math.max(0, Math.floor(ms / 60_000));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkExtraHours, checkHours, checkOptionalHours } from './hours';
+import { checkExtraHours, checkHours, checkOptionalHours, hundredthsOf } from './hours';
 
 describe('checkHours', () => {
   it('accepts quarter steps from 0.25 to 24 and normalises the text', () => {
@@ -52,5 +52,14 @@ describe('checkExtraHours', () => {
     const check = checkExtraHours(text, 'Extra hours');
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.message).toMatch(message);
+  });
+});
+
+describe('hundredthsOf', () => {
+  it('reads the core\'s exact hours as whole hundredths', () => {
+    expect(hundredthsOf('2.00')).toBe(200);
+    expect(hundredthsOf('0.25')).toBe(25);
+    expect(hundredthsOf('-1.50')).toBe(-150);
+    expect(hundredthsOf('12')).toBe(1200);
   });
 });

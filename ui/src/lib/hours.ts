@@ -5,8 +5,11 @@
 
 import { LOGGED_HOURS, type Hours } from '../bindings';
 
-/** Exact hours text ("24.00", "0.25", "-1.50") in hundredths; the core sends at most two decimals. */
-function hundredthsOf(hours: Hours): number {
+/**
+ * Exact hours text ("24.00", "0.25", "-1.50") in hundredths; the core sends at
+ * most two decimals. Integers, so totals compare and scale without float drift.
+ */
+export function hundredthsOf(hours: Hours): number {
   const negative = hours.startsWith('-');
   const [whole, fraction = ''] = (negative ? hours.slice(1) : hours).split('.');
   const value = Number(whole || '0') * 100 + Number((fraction + '00').slice(0, 2));

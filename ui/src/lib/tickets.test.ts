@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ticket } from '../fixtures';
 import { formatHours } from './hours';
-import { filterTickets, formatPercent, hasBudget, matchesQuery } from './tickets';
+import { formatClock } from './format';
+import { filterTickets, formatPercent, hasBudget, matchesQuery, timerText } from './tickets';
 
 describe('tickets helpers', () => {
   it('matches a number with or without the hash', () => {
@@ -39,5 +40,12 @@ describe('tickets helpers', () => {
     expect(formatPercent('74.99')).toBe('74%');
     expect(formatPercent('120.00')).toBe('120%');
     expect(formatPercent('0.33')).toBe('0%');
+  });
+
+  it('says whose timer runs on a ticket, and since when when that is known', () => {
+    const since = '2026-11-23T10:14:00Z';
+    const timer = { harvest_user_id: 7, user: 'Ana', harvest_id: 99, since };
+    expect(timerText(timer)).toBe(`Ana's timer runs since ${formatClock(since)}`);
+    expect(timerText({ ...timer, since: null })).toBe("Ana's timer is running");
   });
 });

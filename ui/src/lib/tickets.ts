@@ -1,6 +1,8 @@
-// Pure presentation helpers for tickets: filtering and number formatting.
+// Pure presentation helpers for tickets: filtering, number formatting and the
+// sentences about a ticket's forecast and timers.
 // No IPC and no DOM here, so they are trivially testable.
-import type { Band, TicketView, Utilization } from '../api';
+import type { Band, RunningTimer, TicketView, Utilization } from '../api';
+import { formatClock } from './format';
 import { isPositive } from './hours';
 
 /** Case-insensitive match on number (with or without `#`), subject and client. */
@@ -49,4 +51,9 @@ export function deskTitle(source: string): string | null {
     default:
       return null;
   }
+}
+
+/** "Ana's timer runs since 10:14" (local time), or "Ana's timer is running" when the start is unknown. */
+export function timerText(timer: RunningTimer): string {
+  return timer.since ? `${timer.user}'s timer runs since ${formatClock(timer.since)}` : `${timer.user}'s timer is running`;
 }

@@ -37,13 +37,17 @@ pub async fn import_file(
     let (sender, mut batches) = mpsc::channel(2);
     let name = path.display().to_string();
     let reader = tokio::task::spawn_blocking(move || {
+        use crate::store::FileBatch;
         let counted = Counted { inner: file, read: 0, size, progress };
         let outcome = stream(&name, counted, FILE_BATCH, |batch| {
-            sender.blocking_send(Ok(crate::store::EntryBatch::new(batch))).is_ok()
+            sender.blocking_send(FileBatch::Entries(crate::store::EntryBatch::new(batch))).is_ok()
         });
-        if let Err(error) = outcome {
-            let _ = sender.blocking_send(Err(error));
-        }
+        // IMPORTANT: the store commits only on `End`: a reader that dies
+        // (a panic) closes the channel without it, and nothing is kept.
+        let _ = sender.blocking_send(match outcome {
+            Ok(()) => FileBatch::End,
+            Err(error) => FileBatch::Failed(error),
+        });
     });
     let report = store.import_entry_batches(&mut batches, now).await;
     // The store stops early on an error: the reader sees the channel closed.
@@ -287,9 +291,10 @@ impl<R: Read> Scanner<'_, R> {
                     if depth == 0 {
                         return Ok(at);
                     }
-                } else if let Some(skip) = memchr::memchr2(b'"', b'\\', &self.buf[at..]) {
-                    // The rest of the string's text, at once.
-                    at += skip;
+                } else {
+                    // The rest of the string's text at once: to its end or
+                    // an escape, or past what is read so far.
+                    at += memchr::memchr2(b'"', b'\\', &self.buf[at..]).unwrap_or(self.buf.len() - at);
                 }
                 continue;
             }
@@ -418,6 +423,22 @@ mod tests {
             let error = batches(text, 10).expect_err(text);
             assert!(error.contains(wanted), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn a_long_string_spanning_many_reads_is_read_whole() {
+        // 3 MiB of notes: past the 1 MiB chunk, through many refills.
+        let mut long = entry(1);
+        long["notes"] = serde_json::Value::String("x\"".repeat(1 << 20) + "end");
+        let text = serde_json::json!({"time_entries": [long, entry(2)]}).to_string();
+        let mut notes = Vec::new();
+        stream("x.json", text.as_bytes(), 10, |batch| {
+            notes.extend(batch.into_iter().map(|e| e.notes.map(|n| n.len())));
+            true
+        })
+        .expect("read");
+        assert_eq!(notes[0], Some(2 * (1 << 20) + 3), "every character of the long note");
+        assert_eq!(notes.len(), 2);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! How long the person at this desktop has been idle, from what the
 //! session offers: GNOME's `org.gnome.Mutter.IdleMonitor` (Wayland or X11),
-//! `org.freedesktop.ScreenSaver.GetSessionIdleTime` (KDE and others), or the
-//! X11 screen-saver extension (X servers, Xvfb included). A locked screen
+//! the X11 screen-saver extension (X sessions, Xvfb included; never under
+//! Wayland, where XWayland misses native input), or
+//! `org.freedesktop.ScreenSaver.GetSessionIdleTime` (KDE and others). A locked screen
 //! (`org.freedesktop.ScreenSaver.GetActive`, or logind's `LockedHint`)
 //! counts as idle from the moment it was seen locked. The rules that turn
 //! samples into an away live in `domain::idle`; [`IdleSource`] is what the
@@ -73,7 +74,15 @@ mod system {
             let system = zbus::Connection::system().await.ok();
             let x11 = x11_connection();
             let mut idle = SessionIdle { bus, system, x11, kind: SourceKind::None, locked_since: None };
-            for kind in [SourceKind::Mutter, SourceKind::ScreenSaver, SourceKind::X11] {
+            // Under Wayland the X server (XWayland) sees only X clients'
+            // input: its idle time would run on while the person types.
+            let wayland = std::env::var_os("WAYLAND_DISPLAY").is_some();
+            let order: &[SourceKind] = if wayland {
+                &[SourceKind::Mutter, SourceKind::ScreenSaver]
+            } else {
+                &[SourceKind::Mutter, SourceKind::X11, SourceKind::ScreenSaver]
+            };
+            for &kind in order {
                 if idle.read(kind).await.is_some() {
                     idle.kind = kind;
                     break;
@@ -118,8 +127,12 @@ mod system {
                 }
                 SourceKind::ScreenSaver => {
                     let reply = screensaver(self.bus.as_ref()?, "GetSessionIdleTime").await?;
-                    // Seconds, as the interface documents it.
-                    reply.body().deserialize::<u32>().ok().map(|s| Duration::from_secs(u64::from(s)))
+                    let value = u64::from(reply.body().deserialize::<u32>().ok()?);
+                    // The interface documents seconds; KDE's screen locker
+                    // answers KIdleTime's milliseconds.
+                    let kde = std::env::var("XDG_CURRENT_DESKTOP")
+                        .is_ok_and(|d| d.to_ascii_uppercase().contains("KDE"));
+                    Some(if kde { Duration::from_millis(value) } else { Duration::from_secs(value) })
                 }
                 SourceKind::X11 => {
                     let (conn, root) = self.x11.as_ref()?;

@@ -156,8 +156,9 @@ impl<S: IdleSource> Nudges<S> {
 /// What a person answers to a nudge's notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// Keep, discard, or stop at the away's start.
-    Away(crate::domain::idle::IdleChoice),
+    /// Keep, discard, or stop at the start of this away (the one the
+    /// notification told; a newer one may be waiting meanwhile).
+    Away(PendingAway, crate::domain::idle::IdleChoice),
     /// Move the away to another ticket: the window asks which.
     MoveAway,
     /// Start a timer on this ticket.
@@ -239,8 +240,7 @@ pub fn start_offers(
 /// shell's (it opens the window). The error says what went wrong.
 pub async fn act(session: &crate::Session, answer: Answer, now: DateTime<Utc>) -> crate::Result<()> {
     match answer {
-        Answer::Away(choice) => {
-            let Some(pending) = session.cache.pending_away() else { return Ok(()) };
+        Answer::Away(pending, choice) => {
             crate::timer::resolve_away(session, &pending, choice, now).await.map(drop)
         }
         Answer::Start(ticket) => crate::timer::start(session, ticket, None, false, now).await.map(drop),

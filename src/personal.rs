@@ -178,6 +178,14 @@ impl PersonalCache {
         }
     }
 
+    /// Clears the away waiting for an answer, if it is still `answered`
+    /// (a newer one waits on).
+    pub fn clear_pending_away(&self, answered: &crate::nudge::PendingAway) {
+        if self.pending_away().as_ref() == Some(answered) {
+            self.set_pending_away(None);
+        }
+    }
+
     /// Forgets one token's entry (disconnect).
     pub fn forget(&self, key: &str) {
         self.update(|file| {

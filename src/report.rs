@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Datelike, FixedOffset, IsoWeek, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, IsoWeek, NaiveDate, Utc, Weekday};
 use serde::Serialize;
 
 use crate::domain::{Email, Hours, ThreadKind, TicketNumber};
@@ -60,6 +60,10 @@ impl Week {
         let (year, week) = upper.split_once('W').ok_or_else(bad)?;
         let year: i32 = year.trim_end_matches('-').parse().map_err(|_| bad())?;
         let week: u32 = week.parse().map_err(|_| bad())?;
+        // Four-digit years: spent dates are compared as YYYY-MM-DD text.
+        if !(1..=9999).contains(&year) {
+            return Err(bad());
+        }
         NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).map(Week::of).ok_or_else(bad)
     }
 
@@ -219,22 +223,26 @@ pub struct Gap {
     pub date: NaiveDate,
 }
 
-/// The gaps of `person` over the last `days` days (today included), in `zone`.
-pub async fn gaps(
+/// The gaps of `person` over the last `days` days (today included), each
+/// reply's day read in `zone` at its own time (a window across a daylight
+/// saving change puts 23:30 on the right day).
+pub async fn gaps<Tz: chrono::TimeZone>(
     session: &Session,
     person: &Person,
     days: u32,
     now: DateTime<Utc>,
-    zone: FixedOffset,
+    zone: &Tz,
 ) -> Result<Vec<Gap>> {
     let Some(staff_id) = person.staff_id else { return Ok(Vec::new()) };
     if !(1..=366).contains(&days) {
         return Err(Error::Invalid("--days must be 1 to 366".into()));
     }
-    let today = now.with_timezone(&zone).date_naive();
+    let today = now.with_timezone(zone).date_naive();
     let first = today - chrono::Days::new(u64::from(days) - 1);
-    let since =
-        first.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(zone).single()).map(|t| t.to_utc());
+    let since = first
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(zone.clone()).earliest())
+        .map(|t| t.to_utc());
     let since = since.unwrap_or(now);
     let store = &session.store;
     let written = store.written_by(staff_id, since).await?;
@@ -248,7 +256,7 @@ pub async fn gaps(
     let mut gaps: Vec<Gap> = written
         .into_iter()
         .filter_map(|w| {
-            let date = w.at.with_timezone(&zone).date_naive();
+            let date = w.at.with_timezone(zone).date_naive();
             (!logged.contains(&(w.ticket, date))).then_some(Gap {
                 ticket: w.ticket,
                 subject: None,
@@ -258,16 +266,20 @@ pub async fn gaps(
             })
         })
         .collect();
-    let mut subjects = std::collections::HashMap::new();
+    let mut subjects: std::collections::HashMap<i64, Option<String>> = std::collections::HashMap::new();
     for gap in &mut gaps {
-        if !subjects.contains_key(&gap.ticket) {
-            let subject = match TicketNumber::new(gap.ticket) {
-                Some(number) => store.ticket(number).await.ok().map(|t| t.subject),
-                None => None,
-            };
-            subjects.insert(gap.ticket, subject);
-        }
-        gap.subject = subjects.get(&gap.ticket).cloned().flatten();
+        let subject = match subjects.get(&gap.ticket) {
+            Some(subject) => subject.clone(),
+            None => {
+                let subject = match TicketNumber::new(gap.ticket) {
+                    Some(number) => store.ticket(number).await.ok().map(|t| t.subject),
+                    None => None,
+                };
+                subjects.insert(gap.ticket, subject.clone());
+                subject
+            }
+        };
+        gap.subject = subject;
     }
     Ok(gaps)
 }
@@ -334,7 +346,8 @@ pub fn budgets_csv(lines: &[BudgetLine<'_>]) -> String {
 
 /// RFC 4180 CSV: a field with a comma, a quote or a line break is quoted,
 /// its quotes doubled; lines end with CRLF. A field that a spreadsheet
-/// would run as a formula (`=`, `+`, `-`, `@` first) gets a leading `'`.
+/// would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage return
+/// first) gets a leading `'`.
 struct Csv(String);
 
 impl Csv {
@@ -392,7 +405,7 @@ mod tests {
         assert_eq!(Week::parse("2026w48").expect("lower case"), week);
         assert_eq!(week.next().to_string(), "2026-W49");
         assert_eq!(Week::parse("2027-W01").expect("a week").previous().to_string(), "2026-W53");
-        for bad in ["2026-48", "2026-W54", "W48", "yesterday"] {
+        for bad in ["2026-48", "2026-W54", "W48", "yesterday", "262143-W01", "0-W01"] {
             assert!(Week::parse(bad).is_err_and(|e| e.to_string().contains("not an ISO week")), "{bad}");
         }
     }

@@ -170,16 +170,21 @@ pub async fn resolve_away(
     now: DateTime<Utc>,
 ) -> Result<Option<TimeEntry>> {
     if choice == IdleChoice::Keep {
-        session.cache.set_pending_away(None);
+        session.cache.clear_pending_away(pending);
         return Ok(None);
     }
     let client = session.client()?;
     let running = client.running_entry(session.harvest_user_id()?).await?;
+    // The run must span the away, and the entry be untouched since it:
+    // after a first answer either the timer restarted or the entry was
+    // updated, so a second answer (two windows, a retry) changes nothing.
     let Some(entry) = running.filter(|e| {
-        e.id == pending.harvest_id && e.timer_started_at.is_some_and(|s| s <= pending.away.since)
+        e.id == pending.harvest_id
+            && e.timer_started_at.is_some_and(|s| s <= pending.away.since)
+            && e.updated_at <= pending.away.back
     }) else {
         // Nothing left to answer: the prompt goes too.
-        session.cache.set_pending_away(None);
+        session.cache.clear_pending_away(pending);
         return Err(Error::Invalid(
             "your timer changed since you were away (stopped, restarted or already corrected): nothing was changed"
                 .into(),
@@ -189,49 +194,74 @@ pub async fn resolve_away(
         Hours::from_harvest(e.hours)
             .map_err(|error| Error::Invalid(format!("Harvest entry {}: {error}", e.id)))
     };
-    let mut resolution = idle::resolve(choice, &pending.away, tracked(&entry)?, now);
+    let resolution = idle::resolve(choice, &pending.away, tracked(&entry)?, now);
     if let Some((ticket, hours)) = resolution.moved {
-        if pending.ticket == Some(ticket.get()) {
-            return Err(Error::Invalid(format!("the time was on #{ticket} already: choose another ticket")));
-        }
-        // IMPORTANT: the moved time is queued (durably, once by its key)
-        // before the entry gives it up: a crash between the two leaves the
-        // time on both until the answer is given again, never on neither.
-        let other = session.store.ticket(ticket).await?;
-        if other.locked {
-            return Err(TicketError::Locked("time").into());
-        }
-        other.harvest_project_id.ok_or(Error::NoProject(ticket))?;
-        let zone = Local::now().offset().fix();
-        let (since, back) = (pending.away.since.with_timezone(&zone), pending.away.back.with_timezone(&zone));
-        let from = pending.ticket.map(|t| format!(" on #{t}")).unwrap_or_default();
-        let time = crate::logging::Queued {
-            ticket,
-            hours,
-            task: None,
-            notes: Some(format!(
-                "Moved from the timer{from}: {}–{}",
-                since.format("%H:%M"),
-                back.format("%H:%M")
-            )),
-            spent_date: since.date_naive(),
-            key: Some(format!("away-{}-{}", pending.harvest_id, pending.away.since.timestamp())),
-        };
-        crate::logging::queue(session, time, None, now).await?;
+        move_away(session, pending, ticket, hours, now).await?;
     }
     let mut changed = entry;
-    if resolution.stop {
-        changed = client.stop_timer(changed.id).await?;
-        // What it tracked up to the stop, exactly.
-        resolution = idle::resolve(choice, &pending.away, tracked(&changed)?, now);
-    }
     if let Some(hours) = resolution.entry_hours {
         // The hours the entry keeps, not a difference: sent twice (a lost
-        // answer retried, two windows at once) it lands the same.
+        // answer retried, two windows at once) it lands the same. A stop
+        // comes after it, so a crash between the two leaves the hours right
+        // and the timer running, in plain sight.
         let update = TimeEntryUpdate { hours: Some(hours.as_f64()), ..TimeEntryUpdate::default() };
         changed = client.update_time_entry(changed.id, &update).await?;
+        if resolution.stop {
+            changed = client.stop_timer(changed.id).await?;
+            if tracked(&changed)? != hours {
+                // The seconds between the two calls.
+                changed = client.update_time_entry(changed.id, &update).await?;
+            }
+        }
     }
     keep(session, &changed, now).await?;
-    session.cache.set_pending_away(None);
+    session.cache.clear_pending_away(pending);
     Ok(Some(changed))
+}
+
+/// Queues the away's time on `ticket` and waits for Harvest to have it.
+/// IMPORTANT: before the running entry gives the time up: the item is
+/// durable and keyed by the away, so a crash or a second answer leaves the
+/// time on both until Harvest has it, never on neither; an answer naming
+/// another ticket for the same away is refused.
+async fn move_away(
+    session: &Session,
+    pending: &crate::nudge::PendingAway,
+    ticket: TicketNumber,
+    hours: Hours,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if pending.ticket == Some(ticket.get()) {
+        return Err(Error::Invalid(format!("the time was on {ticket} already: choose another ticket")));
+    }
+    let other = session.store.ticket(ticket).await?;
+    if other.locked {
+        return Err(TicketError::Locked("time").into());
+    }
+    other.harvest_project_id.ok_or(Error::NoProject(ticket))?;
+    let zone = Local::now().offset().fix();
+    let (since, back) = (pending.away.since.with_timezone(&zone), pending.away.back.with_timezone(&zone));
+    let from = pending.ticket.map(|t| format!(" on #{t}")).unwrap_or_default();
+    let time = crate::logging::Queued {
+        ticket,
+        hours,
+        task: None,
+        notes: Some(format!(
+            "Moved from the timer{from}: {}–{}",
+            since.format("%H:%M"),
+            back.format("%H:%M")
+        )),
+        spent_date: since.date_naive(),
+        key: Some(format!("away-{}-{}", pending.harvest_id, pending.away.since.timestamp())),
+    };
+    match crate::logging::queue(session, time, None, now).await?.1 {
+        crate::logging::Delivery::Sent { .. } => Ok(()),
+        crate::logging::Delivery::Queued { reason } => Err(Error::Invalid(format!(
+            "the {hours} h for {ticket} wait for Harvest ({reason}); your timer keeps them until Harvest has \
+             them: answer again then"
+        ))),
+        crate::logging::Delivery::Failed { message } => Err(Error::Invalid(format!(
+            "Harvest refused the {hours} h for {ticket}: {message} (see `tickettime outbox`); your timer keeps them"
+        ))),
+    }
 }

@@ -829,8 +829,7 @@ pub struct GapsInput {
 pub async fn gaps<R: Runtime>(app: AppHandle<R>, input: GapsInput) -> Reply<Vec<tickettime::report::Gap>> {
     let session = session(&app).await?;
     let person = tickettime::report::person(&session, email("user", input.user)?.as_ref()).await?;
-    let zone = Local::now().offset().fix();
-    Ok(tickettime::report::gaps(&session, &person, input.days.unwrap_or(7), Utc::now(), zone).await?)
+    Ok(tickettime::report::gaps(&session, &person, input.days.unwrap_or(7), Utc::now(), &Local).await?)
 }
 
 #[derive(Deserialize, specta::Type)]

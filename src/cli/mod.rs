@@ -162,8 +162,8 @@ enum Command {
     Export {
         #[arg(long, value_name = "N")]
         ticket: TicketNumber,
-        /// CSV (the only format; accepted for clarity).
-        #[arg(long)]
+        /// CSV (the default; `--json` gives the rows as objects).
+        #[arg(long, conflicts_with = "json")]
         csv: bool,
     },
     /// Replies and notes written on a day with no time logged on their ticket that day.
@@ -574,6 +574,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImportEntries { file } => {
             let session = harvest::session(&store, None, now).await?;
             session.actor.require_manager("import a Harvest export")?;
+            // One import at a time: a sync waits for the file (and the
+            // file for a sync) rather than interleaving with it.
+            let account = session.actor.harvest().map_or(0, |h| h.account_id);
+            let lock = store.lock_import(account, std::time::Duration::from_secs(60)).await?;
             let bar = output::progress(json, "{bar:40} {bytes}/{total_bytes} {elapsed}");
             let shown = bar.clone();
             let report = crate::export_file::import_file(&store, &file, now, move |read, size| {
@@ -582,6 +586,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await;
             bar.finish_and_clear();
+            lock.release().await;
             let report = report?;
             if json {
                 output::json(&report)?;
@@ -600,7 +605,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Timesheet { week, user, csv } => {
             report::timesheet(&store, week.as_deref(), user.as_deref(), csv, json, now).await?
         }
-        Command::Export { ticket, csv: _ } => report::export(&store, ticket, now).await?,
+        Command::Export { ticket, csv: _ } => report::export(&store, ticket, json, now).await?,
         Command::Gaps { user, days } => report::gaps(&store, user.as_deref(), days, json, now).await?,
         Command::Budgets { csv } => report::budgets(&store, csv, json).await?,
         Command::Settings { approaching_pct, near_pct, lock_pct } => {

@@ -1,6 +1,6 @@
 //! `timesheet`, `export`, `gaps` and `budgets`: the reports, as text, JSON or CSV.
 
-use chrono::{DateTime, Local, Offset, Utc};
+use chrono::{DateTime, Local, Utc};
 
 use super::harvest::session;
 use super::output;
@@ -54,10 +54,30 @@ pub async fn timesheet(
     Ok(())
 }
 
-pub async fn export(store: &Store, ticket: TicketNumber, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// CSV, or with `--json` the same rows as objects (hours as numbers).
+pub async fn export(
+    store: &Store,
+    ticket: TicketNumber,
+    json: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let session = session(store, None, now).await?;
-    print!("{}", report::ticket_csv(&session, ticket).await?);
-    Ok(())
+    if !json {
+        print!("{}", report::ticket_csv(&session, ticket).await?);
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = store
+        .ticket_entries(ticket)
+        .await?
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "date": e.spent_date, "person": e.person, "hours": e.hours.as_f64(), "task": e.task,
+                "notes": e.notes, "harvest_id": e.harvest_id,
+            })
+        })
+        .collect();
+    output::json(&rows)
 }
 
 pub async fn gaps(
@@ -69,8 +89,7 @@ pub async fn gaps(
 ) -> anyhow::Result<()> {
     let session = session(store, None, now).await?;
     let person = report::person(&session, user(email)?.as_ref()).await?;
-    let zone = Local::now().offset().fix();
-    let gaps = report::gaps(&session, &person, days, now, zone).await?;
+    let gaps = report::gaps(&session, &person, days, now, &Local).await?;
     if json {
         return output::json(&gaps);
     }
@@ -81,7 +100,7 @@ pub async fn gaps(
         println!(
             "#{:<5} {} {:<8} no time logged by {} that day",
             gap.ticket,
-            gap.at.with_timezone(&zone).format("%a %d %b %H:%M"),
+            gap.at.with_timezone(&Local).format("%a %d %b %H:%M"),
             gap.kind.as_str(),
             person.name
         );

@@ -145,9 +145,13 @@ pub async fn nudge(
     match nudge {
         Nudge::Away(pending) => {
             let at = pending.away.since.with_timezone(&zone).format("%H:%M");
-            buttons.push(("keep".into(), "Keep".into(), Answer::Away(IdleChoice::Keep)));
-            buttons.push(("discard".into(), "Discard".into(), Answer::Away(IdleChoice::Discard)));
-            buttons.push(("stop".into(), format!("Stop at {at}"), Answer::Away(IdleChoice::StopAtIdleStart)));
+            buttons.push(("keep".into(), "Keep".into(), Answer::Away(pending, IdleChoice::Keep)));
+            buttons.push(("discard".into(), "Discard".into(), Answer::Away(pending, IdleChoice::Discard)));
+            buttons.push((
+                "stop".into(),
+                format!("Stop at {at}"),
+                Answer::Away(pending, IdleChoice::StopAtIdleStart),
+            ));
             buttons.push(("move".into(), "Move to…".into(), Answer::MoveAway));
         }
         Nudge::Remind(Reminder::StartTimer) => {
@@ -169,7 +173,10 @@ pub async fn nudge(
         note.appname("Tickettime")
             .summary(&title)
             .body(&if markup { escape_markup(&body) } else { body.clone() })
-            .icon("appointment-soon");
+            .icon("appointment-soon")
+            // It goes after ten minutes, and with it the thread waiting for
+            // its button (the window still asks about an away).
+            .timeout(notify_rust::Timeout::Milliseconds(600_000));
         if actions {
             for (id, label, _) in &buttons {
                 note.action(id, label);

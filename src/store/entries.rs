@@ -84,6 +84,16 @@ impl Row {
     }
 }
 
+/// What a file's reader hands the store ([`Store::import_entry_batches`]).
+#[derive(Debug)]
+pub enum FileBatch {
+    Entries(EntryBatch),
+    /// The file is malformed here: nothing of it is kept.
+    Failed(String),
+    /// The whole file was read: commit.
+    End,
+}
+
 /// Harvest entries checked and converted for the store, ready to import.
 /// Made on any thread: a file import converts one batch while the store
 /// writes the one before.
@@ -179,12 +189,14 @@ impl Store {
     }
 
     /// Imports entries as they arrive (a file read while it is parsed), in
-    /// one transaction: an `Err` from `batches` (the file turned out
-    /// malformed) or a store error rolls everything back, so a bad file
-    /// changes nothing however far it got. Memory stays that of a batch.
+    /// one transaction, committed only at [`FileBatch::End`]: a
+    /// [`FileBatch::Failed`] (the file turned out malformed), a reader that
+    /// stopped without saying so, or a store error rolls everything back, so
+    /// a bad file changes nothing however far it got. Memory stays that of
+    /// a batch.
     pub async fn import_entry_batches(
         &self,
-        batches: &mut tokio::sync::mpsc::Receiver<std::result::Result<EntryBatch, String>>,
+        batches: &mut tokio::sync::mpsc::Receiver<FileBatch>,
         now: DateTime<Utc>,
     ) -> Result<ImportReport> {
         use sqlx::Connection;
@@ -205,11 +217,15 @@ impl Store {
         let mut importer = Importer::new(&mut tx).await?;
         // An error (a malformed entry further on, the store) rolls back
         // everything this import wrote.
-        let mut report = Ok(ImportReport::default());
+        let mut report = Err(Error::Invalid("the file's reader stopped before the end of the file".into()));
         while let Some(batch) = batches.recv().await {
             let added = match batch {
-                Ok(batch) => importer.add(&mut tx, batch, now).await,
-                Err(problem) => Err(Error::Invalid(problem)),
+                FileBatch::Entries(batch) => importer.add(&mut tx, batch, now).await,
+                FileBatch::Failed(problem) => Err(Error::Invalid(problem)),
+                FileBatch::End => {
+                    report = Ok(ImportReport::default());
+                    break;
+                }
             };
             if let Err(error) = added {
                 report = Err(error);
@@ -219,14 +235,15 @@ impl Store {
         if report.is_ok() {
             report = importer.finish(&mut tx, None, now).await;
         }
-        if report.is_ok() {
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
+        let ended = match report {
+            Ok(_) => tx.commit().await,
+            Err(_) => tx.rollback().await,
+        };
         if sqlite {
+            // Given back on every path, so the pool's connection is as before.
             sqlx::query("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT").execute(&mut *conn).await?;
         }
+        ended?;
         report
     }
 

@@ -127,7 +127,19 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if queued.rows_affected() == 0 {
-            // This action's time is queued already (its key): once is enough.
+            // This action's time is queued already (its key): once is
+            // enough, for the same ticket and hours.
+            let (ticket, hundredths): (i64, i64) =
+                sqlx::query_as("SELECT ticket_number, hundredths FROM outbox WHERE id = $1")
+                    .bind(&id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if (ticket, hundredths) != (number.get(), time.hours.hundredths()) {
+                return Err(crate::Error::Invalid(format!(
+                    "this time is on its way to #{ticket} already ({} h)",
+                    Hours::from_hundredths(hundredths)
+                )));
+            }
             return Ok(id);
         }
         if let Some(desk) = desk.filter(|d| d.writes_notes != 0) {

@@ -31,7 +31,7 @@ use crate::domain::Thresholds;
 use crate::error::{Error, Result};
 
 pub use desks::{DeskNote, DeskOutboxItem, DeskRecord, DeskSyncReport, NewDesk, DESK_ATTEMPTS};
-pub use entries::{EntryBatch, ImportReport};
+pub use entries::{EntryBatch, FileBatch, ImportReport};
 pub use harvest::{PendingTime, ThreadInput};
 pub use outbox::{ClaimOutcome, ClaimRules, Claimed, OutboxItem, OutboxState, Pusher, Unsent};
 pub use reports::{EntryLine, Person, Written};
@@ -262,7 +262,6 @@ async fn load_thresholds(conn: &mut AnyConnection) -> Result<Thresholds> {
     Ok(t)
 }
 
-/// Timestamps are stored as UTC text in one fixed, sortable format.
 /// `count` bind parameters numbered from `from`, for a statement built with
 /// a variable number of values: `$n` on PostgreSQL; plain `?` on SQLite,
 /// where sqlx looks each named parameter up by a linear scan, so a
@@ -286,6 +285,7 @@ pub(crate) fn backend_of(conn: &sqlx::AnyConnection) -> Backend {
     }
 }
 
+/// Timestamps are stored as UTC text in one fixed, sortable format.
 pub(crate) fn ts(at: DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};
     if !(0..=9999).contains(&at.year()) {

@@ -114,11 +114,14 @@ BEGIN
 END $$;
 
 -- Each person records their own Harvest user when they connect (the
--- timesheet and the gap finder find their entries by it): their own row only.
+-- timesheet and the gap finder find their entries by it): their own row
+-- only, and never a Harvest user another member of staff already has.
 CREATE OR REPLACE FUNCTION tickettime_set_my_harvest_user(p_user bigint)
   RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
   UPDATE staff SET harvest_user_id = p_user
   WHERE db_login = session_user AND harvest_user_id IS DISTINCT FROM p_user
+    AND NOT EXISTS (SELECT FROM staff other
+                    WHERE other.harvest_user_id = p_user AND other.db_login IS DISTINCT FROM session_user)
 $$;
 
 REVOKE ALL ON FUNCTION tickettime_add_staff(text, text, text, text, text, text) FROM PUBLIC;

@@ -195,11 +195,15 @@ async fn complete(conn: &mut AnyConnection, views: &mut [TicketView], today: Nai
     for chunk in forecast.chunks(500) {
         let sql = format!(
             "SELECT ticket_number, CAST(COALESCE(SUM(hundredths), 0) AS BIGINT) FROM time_entries
-             WHERE spent_date >= {} AND ticket_number IN ({}) AND deleted = FALSE GROUP BY ticket_number",
+             WHERE spent_date >= {} AND spent_date <= {} AND ticket_number IN ({}) AND deleted = FALSE
+             GROUP BY ticket_number",
             super::placeholders(backend, 1, 1),
-            super::placeholders(backend, 2, chunk.len())
+            super::placeholders(backend, 2, 1),
+            super::placeholders(backend, 3, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(first_day.to_string());
+        // Days to come are not pace.
+        let mut query =
+            sqlx::query_as::<_, (i64, i64)>(&sql).bind(first_day.to_string()).bind(today.to_string());
         for number in chunk {
             query = query.bind(number);
         }

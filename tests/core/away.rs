@@ -209,3 +209,25 @@ async fn the_x11_source_reads_the_servers_idle_time_and_input_resets_it() {
         "input resets it: {back:?} after {idle:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_split_harvest_refuses_leaves_the_entry_whole_and_the_away_goes_to_one_ticket_only() {
+    let desk = desk().await;
+    let (pending, now) = desk.an_hour_with_an_away().await;
+    let ana = desk.ana().await;
+    // Harvest refuses the new entry: the running one keeps its hour.
+    desk.sim.inject(Fault::once(Some("POST"), "/v2/time_entries", FaultKind::Status(422)));
+    let refused = answer(&ana, &pending, IdleChoice::SplitTo(desk.billing), now).await.expect_err("refused");
+    assert!(refused.to_string().contains("Harvest refused the 0.42 h"), "{refused}");
+    assert_eq!(hours(&desk.entry(pending.harvest_id)), 1.0, "nothing came off the timer");
+    assert!(desk.entries_on(desk.billing).is_empty());
+    // The same away cannot go to a third ticket meanwhile.
+    let third =
+        NewTicket { subject: "SSO".into(), project: Some(ACME_VPN_PROJECT_ID), ..NewTicket::default() };
+    let third = desk.store.create_ticket(&support::owner(), third, Utc::now()).await.expect("ticket");
+    let other = TicketNumber::new(third.number).expect("a number");
+    let twice =
+        answer(&ana, &pending, IdleChoice::SplitTo(other), now).await.expect_err("already on its way");
+    assert!(twice.to_string().contains(&format!("on its way to {}", desk.billing)), "{twice}");
+    assert_eq!(hours(&desk.entry(pending.harvest_id)), 1.0);
+}

@@ -325,6 +325,29 @@ async fn a_file_import_is_exact_at_its_batch_edges_and_a_bad_last_entry_changes_
     assert_eq!(used(store, number).await, 503.5);
 }
 
+/// A file whose reader dies (a panic: no end, no error) keeps nothing: the
+/// store commits only when the reader says the whole file was read.
+#[tokio::test]
+async fn a_file_whose_reader_stops_without_its_end_keeps_nothing() {
+    use tickettime::store::{EntryBatch, FileBatch};
+    let desk = desk().await;
+    let number = ticket(&desk, Some("1000"), Some(100)).await;
+    let store = &desk.store;
+    let (sender, mut batches) = tokio::sync::mpsc::channel(2);
+    let entries = parse_entries((1..=10).map(|id| entry(id, 100, 0.25, at(2, 0))).collect());
+    sender.send(FileBatch::Entries(EntryBatch::new(entries))).await.expect("sent");
+    drop(sender);
+    let error = store.import_entry_batches(&mut batches, at(3, 0)).await.expect_err("no end: no commit");
+    assert!(error.to_string().contains("stopped before the end of the file"), "{error}");
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM time_entries").fetch_one(store.pool()).await.expect("count");
+    assert_eq!(
+        (rows, used(store, number).await),
+        (0, 0.0),
+        "the ten entries read before it stopped are not kept"
+    );
+}
+
 #[tokio::test]
 async fn an_older_version_of_an_entry_never_overwrites_a_newer_one() {
     let desk = desk().await;

@@ -1,8 +1,9 @@
-//! Idle time and reminders in the desktop process: the core's nudges loop
-//! (`tickettime::nudge`) with this desktop's way of telling. An away shows
-//! in the window (the app state carries it; the page asks what to do) and,
-//! in the one-process app, as a notification with buttons, like the
-//! reminders. Under `tickettime-tray` the tray tells; this window only asks.
+//! Idle time and reminders in the desktop process. The one-process app runs
+//! the core's nudges loop (`tickettime::nudge`): an away shows in the window
+//! (the app state carries it; the page asks what to do) and as a
+//! notification with buttons, like the reminders. Under `tickettime-tray`
+//! the tray watches and tells; this window only follows the away the tray
+//! keeps in this user's cache, and asks.
 
 use chrono::Offset;
 use tauri::{AppHandle, Manager, Runtime};
@@ -20,25 +21,43 @@ pub struct Nudger {
 }
 
 impl Nudger {
-    /// Starts the loop; `notify`: this process tells by notifications too
-    /// (no separate tray process does).
-    pub fn spawn<R: Runtime>(app: AppHandle<R>, notify: bool) -> Nudger {
+    /// Starts the loop: with `watch`, this process watches the idle time and
+    /// tells (no tray process does); otherwise it follows the tray's away.
+    pub fn spawn<R: Runtime>(app: AppHandle<R>, watch: bool) -> Nudger {
         let (commands, inbox) = mpsc::channel(4);
         let sender = commands.clone();
+        let cache = tickettime::personal::PersonalCache::default();
+        if !watch {
+            tauri::async_runtime::spawn(follow_the_tray(app, cache));
+            return Nudger { _commands: commands };
+        }
         tauri::async_runtime::spawn(async move {
             let source = tickettime::idle::SessionIdle::open().await;
             log::info!("idle time from {:?}", source.kind());
-            let cache = tickettime::personal::PersonalCache::default();
-            let listener = Desktop { app, notify, commands: sender };
+            let listener = Desktop { app, commands: sender };
             nudge::run(nudge::Nudges::new(source), listener, cache, inbox, nudge::look_every()).await;
         });
         Nudger { _commands: commands }
     }
 }
 
+/// Under the tray process: a new (or answered) away in the cache shows in
+/// the window at the next look.
+async fn follow_the_tray<R: Runtime>(app: AppHandle<R>, cache: tickettime::personal::PersonalCache) {
+    let mut shown = cache.pending_away();
+    let mut tick = tokio::time::interval(nudge::look_every().min(std::time::Duration::from_secs(2)));
+    loop {
+        tick.tick().await;
+        let now = cache.pending_away();
+        if now != shown {
+            shown = now;
+            publish(&app).await;
+        }
+    }
+}
+
 struct Desktop<R: Runtime> {
     app: AppHandle<R>,
-    notify: bool,
     commands: mpsc::Sender<Command>,
 }
 
@@ -51,9 +70,6 @@ impl<R: Runtime> nudge::Listener for Desktop<R> {
         if matches!(nudge, Nudge::Away(_)) {
             // The window shows the waiting away and asks.
             publish(&self.app).await;
-        }
-        if !self.notify {
-            return;
         }
         let store = self.app.state::<tickettime::Store>().inner().clone();
         let tickets = store.tickets().await.unwrap_or_default();

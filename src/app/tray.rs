@@ -214,6 +214,15 @@ mod tests {
     use super::*;
     use crate::domain::{Hours, Utilization};
 
+    /// A timer on #123, half an hour in.
+    fn running() -> TimerStatus {
+        TimerStatus { running: true, ticket: Some(123), elapsed_hours: Some(0.5), ..TimerStatus::STOPPED }
+    }
+
+    fn known<'a>(timer: &'a TimerStatus, tickets: &'a [TicketView], sync: &'a LastSync) -> Known<'a> {
+        Known { timer, tickets, recent: &[], lines: Thresholds::default(), waiting: 0, sync }
+    }
+
     fn ticket() -> TicketView {
         TicketView {
             number: 123,
@@ -270,21 +279,8 @@ mod tests {
     #[test]
     fn a_running_timer_offers_stop_first_and_titles_the_tray() {
         let tickets = [ticket()];
-        let timer = TimerStatus {
-            running: true,
-            ticket: Some(123),
-            elapsed_hours: Some(0.5),
-            ..TimerStatus::STOPPED
-        };
-        let sync = LastSync::default();
-        let known = Known {
-            timer: &timer,
-            tickets: &tickets,
-            recent: &[],
-            lines: Thresholds::default(),
-            waiting: 2,
-            sync: &sync,
-        };
+        let (timer, sync) = (running(), LastSync::default());
+        let known = Known { waiting: 2, ..known(&timer, &tickets, &sync) };
         let shown = picture(&known);
         assert_eq!(shown.menu[0], Entry::Item(TrayItem::Stop, "⏹ Stop #123 VPN (0:30)".into()));
         assert_eq!(shown.title, "#123 · 0:30 · 2 entries waiting");
@@ -306,23 +302,8 @@ mod tests {
     fn the_lock_forecast_shows_in_the_tooltip_and_the_start_menu() {
         let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 10).expect("a day");
         let tickets = vec![TicketView { forecast_lock_on: Some(day), ..ticket() }];
-        let timer = TimerStatus {
-            running: true,
-            ticket: Some(123),
-            harvest_id: Some(1),
-            started_at: None,
-            elapsed_hours: Some(0.5),
-        };
-        let sync = LastSync::default();
-        let known = Known {
-            timer: &timer,
-            tickets: &tickets,
-            recent: &[],
-            lines: Thresholds::default(),
-            waiting: 0,
-            sync: &sync,
-        };
-        let shown = picture(&known);
+        let (timer, sync) = (running(), LastSync::default());
+        let shown = picture(&known(&timer, &tickets, &sync));
         assert_eq!(shown.tooltip, "Tickettime — #123 · 0:30 · locks around Thu 10 Dec at this pace");
         let Entry::Submenu(_, start) = &shown.menu[2] else { panic!("the Start on… submenu") };
         assert_eq!(

@@ -1,5 +1,6 @@
 // Fixtures for tests: valid DTOs with overrides.
 import type { AppState, Gap, TicketDetail, TicketView, TimelineItem, TimelinePage, Timesheet, TimesheetDay, UnlockRequest } from './api';
+import { defaultSettings } from './lib/settingsForm';
 
 export function ticket(overrides: Partial<TicketView> = {}): TicketView {
   return {
@@ -37,24 +38,8 @@ export function appStateFixture(overrides: Partial<AppState> = {}): AppState {
     outbox: { waiting: 0, refused: 0 },
     quarantined: 0,
     settings: {
-      sync_interval_minutes: 5,
-      approaching_pct: 75,
-      near_pct: 90,
-      lock_pct: 100,
-      start_at_login: false,
+      ...defaultSettings(),
       global_shortcut: 'CommandOrControl+Shift+T',
-      theme: 'system',
-      team_database: '',
-      idle_minutes: 10,
-      reminders: {
-        enabled: true,
-        days: [true, true, true, true, true, false, false],
-        start: '09:00',
-        end: '17:00',
-        no_timer_minutes: 30,
-        long_timer_hours: 4,
-        snooze_minutes: 30,
-      },
     },
     notice: null,
     away: null,

@@ -331,7 +331,8 @@ mod tests {
         let zone = FixedOffset::east_opt(3600).expect("UTC+1");
         let settings = NudgeSettings::default();
         let stopped = TimerStatus::STOPPED;
-        // 08:29 UTC is 09:29 at the desk.
+        // 08:00 UTC is 09:00 at the desk: watching from then.
+        assert_eq!(nudges.check(at(8, 0), zone, &stopped, &settings).await, vec![]);
         assert_eq!(nudges.check(at(8, 29), zone, &stopped, &settings).await, vec![]);
         assert_eq!(
             nudges.check(at(8, 30), zone, &stopped, &settings).await,

@@ -103,6 +103,8 @@ pub enum Reminder {
 /// What reminders remember between checks (one person, one desktop).
 #[derive(Clone, Debug, Default)]
 pub struct Reminders {
+    /// The first check: nothing is owed for the time before the app watched.
+    watching_since: Option<DateTime<FixedOffset>>,
     /// The last time a timer was seen running.
     last_running: Option<DateTime<FixedOffset>>,
     last_start_nudge: Option<DateTime<FixedOffset>>,
@@ -120,6 +122,7 @@ impl Reminders {
         settings: &ReminderSettings,
         timer: Option<Running>,
     ) -> Option<Reminder> {
+        let watching_since = *self.watching_since.get_or_insert(now);
         if let Some(timer) = timer {
             self.last_running = Some(now);
             return self.long_timer(now, settings, timer);
@@ -128,8 +131,11 @@ impl Reminders {
             return None;
         }
         let (work_start, _) = settings.today(now)?;
-        let quiet_since = self.last_running.map_or(work_start, |seen| seen.max(work_start));
-        let quiet_since = self.last_start_nudge.map_or(quiet_since, |nudged| nudged.max(quiet_since));
+        let quiet_since = [Some(work_start), Some(watching_since), self.last_running, self.last_start_nudge]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(work_start);
         if now - quiet_since < Duration::minutes(i64::from(settings.no_timer_minutes)) {
             return None;
         }
@@ -200,6 +206,15 @@ mod tests {
     }
 
     #[test]
+    fn starting_late_in_the_day_owes_nothing_for_the_hours_before() {
+        let settings = ReminderSettings::default();
+        let mut reminders = Reminders::default();
+        assert_eq!(reminders.check(at(7, 14, 0), &settings, None), None, "the app starts at 14:00");
+        assert_eq!(reminders.check(at(7, 14, 29), &settings, None), None);
+        assert_eq!(reminders.check(at(7, 14, 30), &settings, None), Some(Reminder::StartTimer));
+    }
+
+    #[test]
     fn none_outside_working_hours_or_days() {
         let settings = ReminderSettings::default();
         let mut reminders = Reminders::default();
@@ -249,6 +264,7 @@ mod tests {
     fn snooze_puts_reminders_off() {
         let settings = ReminderSettings::default();
         let mut reminders = Reminders::default();
+        assert_eq!(reminders.check(at(7, 9, 0), &settings, None), None, "watching from 09:00");
         reminders.snooze(at(7, 9, 20), &settings);
         assert_eq!(reminders.check(at(7, 9, 45), &settings, None), None, "snoozed until 09:50");
         assert_eq!(reminders.check(at(7, 9, 50), &settings, None), Some(Reminder::StartTimer));

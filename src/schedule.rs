@@ -138,19 +138,9 @@ pub async fn run_with<W: Work>(
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     tick.reset();
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep_until(next_import) => {
-                let outcome = work.import(false).await;
-                if outcome == Outcome::Stop {
-                    return outcome;
-                }
-                import_failures = if outcome.failed() { import_failures + 1 } else { 0 };
-                next_import = Instant::now() + plan.imports.wait(work.interval().await, import_failures, random());
-                if import_failures == 0 {
-                    // Harvest answers again: what waits goes out now.
-                    next_delivery = next_delivery.min(Instant::now());
-                }
-            }
+        // The import that ran in this turn, if one did (on its time or asked).
+        let imported = tokio::select! {
+            _ = tokio::time::sleep_until(next_import) => Some(work.import(false).await),
             _ = tokio::time::sleep_until(next_delivery) => {
                 let outcome = work.deliver().await;
                 if outcome == Outcome::Stop {
@@ -162,27 +152,43 @@ pub async fn run_with<W: Work>(
                 } else {
                     plan.deliveries.wait(plan.delivery_retry, delivery_failures - 1, random())
                 };
+                None
             }
-            _ = tick.tick(), if plan.tick.is_some() => work.tick().await,
+            _ = tick.tick(), if plan.tick.is_some() => {
+                work.tick().await;
+                None
+            }
             command = commands.recv() => match command {
                 Some(Command::SyncNow(done)) => {
                     let outcome = work.import(true).await;
                     let _ = done.send(outcome);
-                    if outcome == Outcome::Stop {
-                        return outcome;
-                    }
-                    import_failures = if outcome.failed() { import_failures + 1 } else { 0 };
-                    next_import = Instant::now() + plan.imports.wait(work.interval().await, import_failures, random());
-                    if import_failures == 0 {
-                        next_delivery = next_delivery.min(Instant::now());
-                    }
+                    Some(outcome)
                 }
-                Some(Command::Deliver) => next_delivery = Instant::now(),
+                Some(Command::Deliver) => {
+                    next_delivery = Instant::now();
+                    None
+                }
                 Some(Command::Reschedule) => {
                     next_import = Instant::now() + plan.imports.wait(work.interval().await, import_failures, random());
+                    None
                 }
-                Some(Command::Refresh) => work.refresh().await,
+                Some(Command::Refresh) => {
+                    work.refresh().await;
+                    None
+                }
                 None => return Outcome::Done,
+            }
+        };
+        if let Some(outcome) = imported {
+            if outcome == Outcome::Stop {
+                return outcome;
+            }
+            import_failures = if outcome.failed() { import_failures + 1 } else { 0 };
+            next_import =
+                Instant::now() + plan.imports.wait(work.interval().await, import_failures, random());
+            if import_failures == 0 {
+                // Harvest answers again: what waits goes out now.
+                next_delivery = next_delivery.min(Instant::now());
             }
         }
     }
@@ -206,13 +212,29 @@ mod tests {
         assert!(backoff.wait(base, 30, 0.0) >= Duration::from_secs(1800));
     }
 
-    /// A Harvest that fails the first `failures` imports; records when each
-    /// step ran (in seconds since the start).
+    /// A scripted Harvest: the first `failures` imports fail, then each says
+    /// `then`; every delivery says `deliver`. Records when each step ran (in
+    /// seconds since the start).
     struct Script {
         started: Instant,
         failures: u32,
+        then: Outcome,
+        deliver: Outcome,
         imports: Arc<Mutex<Vec<(u64, bool)>>>,
         deliveries: Arc<Mutex<Vec<u64>>>,
+    }
+
+    impl Script {
+        fn new(failures: u32, then: Outcome, deliver: Outcome) -> Script {
+            Script {
+                started: Instant::now(),
+                failures,
+                then,
+                deliver,
+                imports: Arc::default(),
+                deliveries: Arc::default(),
+            }
+        }
     }
 
     impl Work for Script {
@@ -222,13 +244,13 @@ mod tests {
                 self.failures -= 1;
                 Outcome::Failed
             } else {
-                Outcome::Done
+                self.then
             }
         }
 
         async fn deliver(&mut self) -> Outcome {
             self.deliveries.lock().expect("log").push(self.started.elapsed().as_secs());
-            Outcome::Done
+            self.deliver
         }
 
         async fn interval(&mut self) -> Duration {
@@ -238,14 +260,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn imports_run_on_the_interval_back_off_while_failing_and_answer_sync_now_at_once() {
-        let imports = Arc::new(Mutex::new(Vec::new()));
-        let deliveries = Arc::new(Mutex::new(Vec::new()));
-        let mut work = Script {
-            started: Instant::now(),
-            failures: 2,
-            imports: imports.clone(),
-            deliveries: deliveries.clone(),
-        };
+        let mut work = Script::new(2, Outcome::Done, Outcome::Done);
+        let (imports, deliveries) = (work.imports.clone(), work.deliveries.clone());
         let (tx, mut rx) = mpsc::channel(4);
         let plan = Plan { tick: None, delivery_check: Duration::from_secs(10_000), ..Plan::default() };
         let driver = tokio::spawn(async move {
@@ -283,25 +299,6 @@ mod tests {
         assert_eq!(deliveries, vec![0, 1800, 2100, 2400, 2700, 2950, 3250]);
     }
 
-    /// Harvest down: every import and every delivery fails.
-    struct Down {
-        started: Instant,
-        deliveries: Vec<u64>,
-    }
-
-    impl Work for Down {
-        async fn import(&mut self, _asked: bool) -> Outcome {
-            Outcome::Failed
-        }
-        async fn deliver(&mut self) -> Outcome {
-            self.deliveries.push(self.started.elapsed().as_secs());
-            Outcome::Failed
-        }
-        async fn interval(&mut self) -> Duration {
-            Duration::from_secs(300)
-        }
-    }
-
     #[tokio::test(start_paused = true)]
     async fn while_harvest_is_down_deliveries_back_off_to_their_cap_and_never_spin() {
         let (tx, mut rx) = mpsc::channel(1);
@@ -309,30 +306,21 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(3000)).await;
             drop(tx);
         });
-        let mut work = Down { started: Instant::now(), deliveries: Vec::new() };
+        // Harvest down: every import and every delivery fails.
+        let mut work = Script::new(u32::MAX, Outcome::Failed, Outcome::Failed);
         let plan = Plan { tick: None, ..Plan::default() };
         run_with(&mut work, &mut rx, plan, || 1.0).await;
         // 30 s doubling per failure, capped at 15 minutes.
-        assert_eq!(work.deliveries, vec![0, 30, 90, 210, 450, 930, 1830, 2730]);
-    }
-
-    struct Refusing;
-
-    impl Work for Refusing {
-        async fn import(&mut self, _asked: bool) -> Outcome {
-            Outcome::Stop
-        }
-        async fn deliver(&mut self) -> Outcome {
-            Outcome::Done
-        }
-        async fn interval(&mut self) -> Duration {
-            Duration::from_secs(60)
-        }
+        assert_eq!(*work.deliveries.lock().expect("log"), vec![0, 30, 90, 210, 450, 930, 1830, 2730]);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_step_that_says_stop_ends_the_loop() {
         let (_tx, mut rx) = mpsc::channel(1);
-        assert_eq!(run_with(&mut Refusing, &mut rx, Plan::default(), || 0.5).await, Outcome::Stop);
+        assert_eq!(
+            run_with(&mut Script::new(0, Outcome::Stop, Outcome::Done), &mut rx, Plan::default(), || 0.5)
+                .await,
+            Outcome::Stop
+        );
     }
 }

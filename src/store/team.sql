@@ -63,24 +63,47 @@ BEGIN
   RETURN v_id;
 END $$;
 
+-- The login of the staff member with this email (NULL when they have none);
+-- an error naming the email when nobody has it. Used by the admin functions
+-- below (it runs with their rights).
+CREATE OR REPLACE FUNCTION tickettime_staff_login(p_email text) RETURNS text
+  LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE v_login text;
+BEGIN
+  SELECT db_login INTO v_login FROM staff WHERE email = p_email;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no staff member has the email %', p_email USING ERRCODE = 'P0002';
+  END IF;
+  RETURN v_login;
+END $$;
+
+-- Takes every Tickettime group from a login (if it still exists); true when
+-- it does.
+CREATE OR REPLACE FUNCTION tickettime_revoke_groups(p_login text) RETURNS boolean
+  LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE r text;
+BEGIN
+  IF p_login IS NULL OR NOT EXISTS (SELECT FROM pg_roles WHERE rolname = p_login) THEN
+    RETURN false;
+  END IF;
+  FOREACH r IN ARRAY ARRAY['tickettime_agent', 'tickettime_pm', 'tickettime_admin'] LOOP
+    EXECUTE format('REVOKE %I FROM %I', r, p_login);
+  END LOOP;
+  RETURN true;
+END $$;
+
 -- Moves a person to another role: their staff row and their login's group.
 CREATE OR REPLACE FUNCTION tickettime_set_staff_role(p_email text, p_role text)
   RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE v_login text; r text;
+DECLARE v_login text;
 BEGIN
   PERFORM tickettime_require_admin();
   IF p_role NOT IN ('agent', 'pm', 'admin') THEN
     RAISE EXCEPTION 'unknown role % (expected agent, pm or admin)', p_role USING ERRCODE = '22023';
   END IF;
-  SELECT db_login INTO v_login FROM staff WHERE email = p_email;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'no staff member has the email %', p_email USING ERRCODE = 'P0002';
-  END IF;
+  v_login := tickettime_staff_login(p_email);
   UPDATE staff SET role = p_role WHERE email = p_email;
-  IF v_login IS NOT NULL AND EXISTS (SELECT FROM pg_roles WHERE rolname = v_login) THEN
-    FOREACH r IN ARRAY ARRAY['tickettime_agent', 'tickettime_pm', 'tickettime_admin'] LOOP
-      EXECUTE format('REVOKE %I FROM %I', r, v_login);
-    END LOOP;
+  IF tickettime_revoke_groups(v_login) THEN
     EXECUTE format('GRANT %I TO %I', 'tickettime_' || p_role, v_login);
   END IF;
 END $$;
@@ -90,21 +113,15 @@ END $$;
 -- thread and the events they wrote keep their name.
 CREATE OR REPLACE FUNCTION tickettime_remove_staff(p_email text)
   RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE v_login text; r text;
+DECLARE v_login text;
 BEGIN
   PERFORM tickettime_require_admin();
-  SELECT db_login INTO v_login FROM staff WHERE email = p_email;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'no staff member has the email %', p_email USING ERRCODE = 'P0002';
-  END IF;
+  v_login := tickettime_staff_login(p_email);
   IF v_login = session_user THEN
     RAISE EXCEPTION 'you cannot remove yourself' USING ERRCODE = '42501';
   END IF;
   UPDATE staff SET db_login = NULL WHERE email = p_email;
-  IF v_login IS NOT NULL AND EXISTS (SELECT FROM pg_roles WHERE rolname = v_login) THEN
-    FOREACH r IN ARRAY ARRAY['tickettime_agent', 'tickettime_pm', 'tickettime_admin'] LOOP
-      EXECUTE format('REVOKE %I FROM %I', r, v_login);
-    END LOOP;
+  IF tickettime_revoke_groups(v_login) THEN
     BEGIN
       EXECUTE format('DROP ROLE %I', v_login);
     EXCEPTION WHEN others THEN
@@ -124,6 +141,8 @@ CREATE OR REPLACE FUNCTION tickettime_set_my_harvest_user(p_user bigint)
                     WHERE other.harvest_user_id = p_user AND other.db_login IS DISTINCT FROM session_user)
 $$;
 
+REVOKE ALL ON FUNCTION tickettime_staff_login(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tickettime_revoke_groups(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tickettime_add_staff(text, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tickettime_set_staff_role(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tickettime_remove_staff(text) FROM PUBLIC;

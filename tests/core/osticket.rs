@@ -201,20 +201,35 @@ impl Tt {
 
     /// A run on another database URL (a team login's), with `stdin` given.
     pub(crate) async fn run_at(&self, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-        use tokio::io::AsyncWriteExt;
         let mut command = self.command(None, args);
-        command
-            .env("TICKETTIME_DB", url)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = command.spawn().expect("tickettime runs");
-        let mut input = child.stdin.take().expect("stdin");
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).await.expect("stdin written");
+        command.env("TICKETTIME_DB", url);
+        support::output_with_stdin(command, stdin).await
+    }
+
+    /// A PM (Pia) and an agent (Ana) on this team database, each with her own
+    /// PostgreSQL login (named `{prefix}_pia` / `{prefix}_ana`, password
+    /// `password`): their database URLs.
+    pub(crate) async fn pm_and_agent_logins(&self, prefix: &str, password: &str) -> (String, String) {
+        let (pia, ana) = (format!("{prefix}_pia"), format!("{prefix}_ana"));
+        for (email, name, role, login) in
+            [("pia@demo.test", "Pia Park", "pm", &pia), ("ana@demo.test", "Ana Alvarez", "agent", &ana)]
+        {
+            let args =
+                ["staff", "add", "--email", email, "--name", name, "--role", role, "--db-login", login];
+            let out = self.run_at(&self.db.url(), &args, Some(&format!("{password}\n"))).await;
+            assert!(out.status.success(), "staff add: {}", String::from_utf8_lossy(&out.stderr));
         }
-        drop(input);
-        child.wait_with_output().await.expect("tickettime ends")
+        (support::url_as(&self.db, &pia, password), support::url_as(&self.db, &ana, password))
+    }
+
+    /// How many thread entries the file holds, and how many distinct desk
+    /// entries they come from (equal when nothing came in twice).
+    pub(crate) async fn thread_entries_and_distinct_desk_ids(&self) -> (i64, i64) {
+        let store = tickettime::Store::open(&self.db.url()).await.expect("the store");
+        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT desk_entry_id) FROM thread_entries")
+            .fetch_one(store.pool())
+            .await
+            .expect("counted")
     }
 
     pub(crate) async fn ok(&self, token: Option<&str>, args: &[&str]) -> String {
@@ -490,12 +505,7 @@ async fn a_sync_killed_at_any_point_converges_to_the_same_tickets_once() {
     numbers.sort_unstable();
     numbers.dedup();
     assert_eq!(numbers.len(), 302, "no ticket twice");
-    let store = tickettime::Store::open(&tt.db.url()).await.expect("the store");
-    let (entries, distinct): (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT desk_entry_id) FROM thread_entries")
-            .fetch_one(store.pool())
-            .await
-            .expect("counted");
+    let (entries, distinct) = tt.thread_entries_and_distinct_desk_ids().await;
     assert_eq!((entries, distinct), (607, 607), "7 + 600 entries, each once");
     let g = tt.ticket("700042").await;
     assert_eq!(g["subject"], "Generated ticket 42");
@@ -643,22 +653,8 @@ async fn on_a_team_database_a_pms_login_syncs_the_desk_and_an_agents_may_not() {
     };
     let tt = Tt::on(TempDb::new(), false).await;
     let n = DATABASES.fetch_add(1, Ordering::SeqCst);
-    let (pia, ana) =
-        (format!("tt_{}_{n}_pia", std::process::id()), format!("tt_{}_{n}_ana", std::process::id()));
-    for (email, name, role, login) in
-        [("pia@demo.test", "Pia Park", "pm", &pia), ("ana@demo.test", "Ana Alvarez", "agent", &ana)]
-    {
-        let args = ["staff", "add", "--email", email, "--name", name, "--role", role, "--db-login", login];
-        let out = tt.run_at(&tt.db.url(), &args, Some("login-pw-3\n")).await;
-        assert!(out.status.success(), "staff add: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let as_login = |login: &str| {
-        let mut url = url::Url::parse(&tt.db.url()).expect("a URL");
-        url.set_username(login).expect("a user");
-        url.set_password(Some("login-pw-3")).expect("a password");
-        url.to_string()
-    };
-    let (pia_url, ana_url) = (as_login(&pia), as_login(&ana));
+    let (pia_url, ana_url) =
+        tt.pm_and_agent_logins(&format!("tt_{}_{n}", std::process::id()), "login-pw-3").await;
 
     let add = ["desk", "add", "osticket", "--url", &desk.reader_url()];
     let out = tt.run_at(&ana_url, &add, None).await;

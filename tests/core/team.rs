@@ -351,13 +351,6 @@ struct Logins {
     ana: String,
 }
 
-fn url_as(db: &TempDb, login: &str, password: &str) -> String {
-    let mut url = url::Url::parse(&db.url()).expect("a URL");
-    url.set_username(login).expect("a user");
-    url.set_password(Some(password)).expect("a password");
-    url.to_string()
-}
-
 async fn tickettime(
     url: &str,
     sim: &Simulator,
@@ -365,7 +358,6 @@ async fn tickettime(
     args: &[&str],
     stdin: Option<&str>,
 ) -> std::process::Output {
-    use tokio::io::AsyncWriteExt;
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"));
     command
         .args(args)
@@ -377,21 +369,12 @@ async fn tickettime(
         .env(
             "TICKETTIME_CACHE_DIR",
             std::env::temp_dir().join(format!("tt-team-cache-{}", std::process::id())),
-        )
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+        );
     match token {
         Some(token) => command.env("HARVEST_ACCESS_TOKEN", token),
         None => command.env_remove("HARVEST_ACCESS_TOKEN"),
     };
-    let mut child = command.spawn().expect("tickettime runs");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).await.expect("stdin written");
-    }
-    drop(input);
-    child.wait_with_output().await.expect("tickettime ends")
+    support::output_with_stdin(command, stdin).await
 }
 
 async fn ok(url: &str, sim: &Simulator, token: Option<&str>, args: &[&str]) -> String {
@@ -434,7 +417,7 @@ async fn logins() -> Option<Logins> {
         assert!(out.status.success(), "staff add: {}", String::from_utf8_lossy(&out.stderr));
         assert!(!String::from_utf8_lossy(&out.stdout).contains("secret-pw-1"), "no password echoed");
     }
-    let pia_url = url_as(&db, &pia, "secret-pw-1");
+    let pia_url = support::url_as(&db, &pia, "secret-pw-1");
     ok(
         &pia_url,
         &sim,
@@ -448,8 +431,8 @@ async fn logins() -> Option<Logins> {
 #[tokio::test(flavor = "multi_thread")]
 async fn each_login_acts_as_its_person_and_an_agent_may_only_do_an_agents_part() {
     let Some(team) = logins().await else { return };
-    let (sim, ana) = (&team.sim, url_as(&team.db, &team.ana, "secret-pw-1"));
-    let pia = url_as(&team.db, &team.pia, "secret-pw-1");
+    let (sim, ana) = (&team.sim, support::url_as(&team.db, &team.ana, "secret-pw-1"));
+    let pia = support::url_as(&team.db, &team.pia, "secret-pw-1");
     assert!(ok(&ana, sim, None, &["whoami"]).await.contains("Ana Alvarez"), "the login is the person");
     assert!(ok(&pia, sim, None, &["whoami"]).await.contains("Pia Park"));
     ok(&ana, sim, None, &["note", "1", "--body", "Looking at it"]).await;
@@ -540,7 +523,10 @@ fn leader_desktop(url: String, sim: &Simulator, token: &'static str) {
 async fn an_agents_sync_asks_the_leader_who_manages_every_linked_project() {
     let Some(team) = logins().await else { return };
     let sim = &team.sim;
-    let (ana, pia) = (url_as(&team.db, &team.ana, "secret-pw-1"), url_as(&team.db, &team.pia, "secret-pw-1"));
+    let (ana, pia) = (
+        support::url_as(&team.db, &team.ana, "secret-pw-1"),
+        support::url_as(&team.db, &team.pia, "secret-pw-1"),
+    );
     let manager = Some(Simulator::MANAGER_TOKEN);
     let member = Some(Simulator::MEMBER_TOKEN);
     let project = GLOBEX_BILLING_PROJECT_ID.to_string();
@@ -572,7 +558,7 @@ async fn an_agents_sync_asks_the_leader_who_manages_every_linked_project() {
 async fn an_agents_login_changes_nothing_with_raw_sql() {
     let Some(team) = logins().await else { return };
     let sim = &team.sim;
-    let ana_url = url_as(&team.db, &team.ana, "secret-pw-1");
+    let ana_url = support::url_as(&team.db, &team.ana, "secret-pw-1");
     ok(&ana_url, sim, None, &["note", "1", "--body", "mine"]).await;
     ok(&ana_url, sim, None, &["message", "1", "--from", "Client", "--body", "hello"]).await;
     let owner = Store::open(&team.db.url()).await.expect("owner");
@@ -656,7 +642,7 @@ async fn the_demo_never_writes_to_a_team_database_and_only_the_owner_sets_it_up(
     let error = tickettime::demo::start(&owner, 0).await.err().expect("refused").to_string();
     assert!(error.contains("never writes to a team database"), "{error}");
     assert_eq!(owner.tickets().await.expect("tickets").len(), 1, "no demo tickets arrived");
-    let pia = url_as(&team.db, &team.pia, "secret-pw-1");
+    let pia = support::url_as(&team.db, &team.pia, "secret-pw-1");
     let error = refused(&pia, &team.sim, None, &["init"]).await;
     assert!(error.contains("must run as its owner"), "{error}");
     assert!(!error.contains("secret-pw-1"), "no password in errors: {error}");
@@ -713,8 +699,8 @@ async fn sqlite_and_postgresql_migrate_to_the_same_tables_and_columns() {
 async fn each_login_reads_its_own_time_and_a_pm_reads_an_agents() {
     let Some(team) = logins().await else { return };
     let (sim, owner) = (&team.sim, team.db.url());
-    let ana = url_as(&team.db, &team.ana, "secret-pw-1");
-    let pia = url_as(&team.db, &team.pia, "secret-pw-1");
+    let ana = support::url_as(&team.db, &team.ana, "secret-pw-1");
+    let pia = support::url_as(&team.db, &team.pia, "secret-pw-1");
     let (member, manager, admin) =
         (Some(Simulator::MEMBER_TOKEN), Some(Simulator::MANAGER_TOKEN), Some(Simulator::ADMIN_TOKEN));
     ok(&pia, sim, manager, &["ticket", "link", "1", "--project", &GLOBEX_BILLING_PROJECT_ID.to_string()])

@@ -37,20 +37,19 @@ fn unlimited() -> zendesk_sim::Config {
 
 /// `desk add zendesk --url SIM --email EMAIL`, the secret on standard input.
 async fn add(tt: &Tt, who: Option<&str>, zd: &Zendesk, email: &str, secret: &str, extra: &[&str]) -> Output {
-    use tokio::io::AsyncWriteExt;
     let url = zd.url();
     let mut args = vec!["desk", "add", "zendesk", "--url", &url, "--email", email, "--json"];
     args.extend_from_slice(extra);
-    let mut command = tt.command(who, &args);
-    command
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = command.spawn().expect("tickettime runs");
-    let mut input = child.stdin.take().expect("stdin");
-    input.write_all(format!("{secret}\n").as_bytes()).await.expect("stdin written");
-    drop(input);
-    child.wait_with_output().await.expect("tickettime ends")
+    support::output_with_stdin(tt.command(who, &args), Some(&format!("{secret}\n"))).await
+}
+
+/// A Zendesk without limits, added by Ada (the Harvest admin) to a SQLite
+/// file that logs time to the Harvest simulator.
+async fn added_with_harvest() -> (Zendesk, Tt) {
+    let zd = zendesk(unlimited()).await;
+    let tt = Tt::new(true).await;
+    added(&tt, Some(Harvest::ADMIN_TOKEN), &zd).await;
+    (zd, tt)
 }
 
 async fn added(tt: &Tt, who: Option<&str>, zd: &Zendesk) -> Value {
@@ -269,12 +268,7 @@ async fn a_sync_killed_at_any_point_converges_to_every_ticket_once() {
     let tickets = tt.json(None, &["ticket", "list"]).await;
     let tickets = tickets.as_array().expect("a list");
     assert_eq!(tickets.len(), 252, "every ticket once");
-    let store = tickettime::Store::open(&tt.db.url()).await.expect("the store");
-    let (entries, distinct): (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT desk_entry_id) FROM thread_entries")
-            .fetch_one(store.pool())
-            .await
-            .expect("counted");
+    let (entries, distinct) = tt.thread_entries_and_distinct_desk_ids().await;
     assert_eq!((entries, distinct), (505, 505), "5 + 500 comments, each once");
     let again = tt.json(None, &["desk", "sync"]).await;
     assert_eq!(report(&again)["tickets_new"], 0);
@@ -286,11 +280,9 @@ async fn replies_and_notes_become_one_zendesk_comment_each_through_a_crash_a_dro
     if !keyring_or_skip("the Zendesk write-back (tests/core/zendesk.rs)") {
         return;
     }
-    let zd = zendesk(unlimited()).await;
-    let tt = Tt::new(true).await;
+    let (zd, tt) = added_with_harvest().await;
     let ada = Some(Harvest::ADMIN_TOKEN);
     let ana = Some(Harvest::MEMBER_TOKEN);
-    added(&tt, ada, &zd).await;
     // Ana, an agent, may not add or sync desks on the same file.
     let error = tt.fails(ana, &["desk", "sync"]).await;
     assert!(error.contains("sync help desks"), "{error}");
@@ -455,22 +447,8 @@ async fn on_a_team_database_an_agents_reply_goes_out_through_a_pms_sync_as_the_a
     }
     let zd = zendesk(unlimited()).await;
     let tt = Tt::on(support::TempDb::new(), false).await;
-    let tag = format!("{}_{}", std::process::id(), fastrand_tag());
-    let (pia, ana) = (format!("tz_{tag}_pia"), format!("tz_{tag}_ana"));
-    for (email, name, role, login) in
-        [("pia@demo.test", "Pia Park", "pm", &pia), ("ana@demo.test", "Ana Alvarez", "agent", &ana)]
-    {
-        let args = ["staff", "add", "--email", email, "--name", name, "--role", role, "--db-login", login];
-        let out = tt.run_at(&tt.db.url(), &args, Some("login-pw-4\n")).await;
-        assert!(out.status.success(), "staff add: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let as_login = |login: &str| {
-        let mut url = url::Url::parse(&tt.db.url()).expect("a URL");
-        url.set_username(login).expect("a user");
-        url.set_password(Some("login-pw-4")).expect("a password");
-        url.to_string()
-    };
-    let (pia_url, ana_url) = (as_login(&pia), as_login(&ana));
+    let tag = format!("tz_{}_{}", std::process::id(), fastrand_tag());
+    let (pia_url, ana_url) = tt.pm_and_agent_logins(&tag, "login-pw-4").await;
     let add = ["desk", "add", "zendesk", "--url", &zd.url(), "--email", Zendesk::ADMIN_EMAIL];
     let token = format!("{}\n", Zendesk::TOKEN);
     let out = tt.run_at(&ana_url, &add, Some(&token)).await;
@@ -557,11 +535,9 @@ async fn a_write_zendesk_keeps_refusing_is_tried_five_times_then_waits_for_a_pm_
     if !keyring_or_skip("the Zendesk write-back's retries (tests/core/zendesk.rs)") {
         return;
     }
-    let zd = zendesk(unlimited()).await;
-    let tt = Tt::new(true).await;
+    let (zd, tt) = added_with_harvest().await;
     let ada = Some(Harvest::ADMIN_TOKEN);
     let ana = Some(Harvest::MEMBER_TOKEN);
-    added(&tt, ada, &zd).await;
     tt.json(ada, &["desk", "sync"]).await;
     let zid = zd.ticket_ids()[0];
     let n = tt.ticket(&zid.to_string()).await["number"].to_string();

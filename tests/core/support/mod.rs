@@ -144,6 +144,33 @@ pub fn stdout_of(args: &[&str], out: std::process::Output) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
+/// `db`'s URL as another PostgreSQL login.
+pub fn url_as(db: &TempDb, login: &str, password: &str) -> String {
+    let mut url = url::Url::parse(&db.url()).expect("a URL");
+    url.set_username(login).expect("a user");
+    url.set_password(Some(password)).expect("a password");
+    url.to_string()
+}
+
+/// Runs `command` with `stdin` written to it (then closed), capturing both outputs.
+pub async fn output_with_stdin(
+    mut command: tokio::process::Command,
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use tokio::io::AsyncWriteExt;
+    command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("tickettime runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.expect("stdin written");
+    }
+    drop(input);
+    child.wait_with_output().await.expect("tickettime ends")
+}
+
 /// The one-line error of a `tickettime` run that had to fail (and print nothing on stdout).
 pub fn error_of(args: &[&str], out: std::process::Output) -> String {
     let args = args.join(" ");

@@ -178,25 +178,15 @@ async fn the_http_control_surface_mirrors_the_library_controls() {
         call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/company").send().await.expect("answers");
     assert_eq!(faulted.status(), 502, "the fault posted over HTTP applies");
 
-    let log: Value = client
-        .get(format!("{base}/__sim/requests"))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
+    let get_json = |path: &str| {
+        let request = client.get(format!("{base}{path}"));
+        async move { request.send().await.expect("answers").json::<Value>().await.expect("JSON") }
+    };
+    let log = get_json("/__sim/requests").await;
     assert_eq!(log["requests"][0]["path_and_query"], "/v2/company");
     assert_eq!(log["requests"][0]["status"], 502);
 
-    let all: Value = client
-        .get(format!("{base}/__sim/time_entries"))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("JSON");
+    let all = get_json("/__sim/time_entries").await;
     assert_eq!(all["time_entries"].as_array().map(Vec::len), Some(1));
     let deleted = client.delete(format!("{base}/__sim/time_entries/{id}")).send().await.expect("answers");
     assert_eq!(deleted.status(), 204);

@@ -222,6 +222,26 @@ impl Tt {
         (support::url_as(&self.db, &pia, password), support::url_as(&self.db, &ana, password))
     }
 
+    /// A `desk sync` (as `who`) that has claimed its outbox item, and this
+    /// file's write lock held so that it cannot commit what it writes next:
+    /// the window between the desk's write and Tickettime's commit.
+    pub(crate) async fn sync_claimed_with_the_file_locked(
+        &self,
+        who: Option<&str>,
+    ) -> (tokio::process::Child, sqlx::SqliteConnection) {
+        let sync = self.command(who, &["desk", "sync"]).spawn().expect("desk sync");
+        wait_for("the claim", || async {
+            self.json(None, &["desk", "outbox"]).await[0]["state"] == "sending"
+        })
+        .await;
+        let mut sqlite = sqlx::SqliteConnection::connect(&self.db.url()).await.expect("the SQLite file");
+        sqlx::raw_sql("PRAGMA busy_timeout = 15000; BEGIN IMMEDIATE")
+            .execute(&mut sqlite)
+            .await
+            .expect("write lock");
+        (sync, sqlite)
+    }
+
     /// How many thread entries the file holds, and how many distinct desk
     /// entries they come from (equal when nothing came in twice).
     pub(crate) async fn thread_entries_and_distinct_desk_ids(&self) -> (i64, i64) {
@@ -561,14 +581,7 @@ async fn time_logged_on_an_osticket_ticket_becomes_one_internal_note_through_a_c
         .await
         .expect("lock");
     assert_eq!(got, 1);
-    let mut sync = tt.command(ada, &["desk", "sync"]).spawn().expect("desk sync");
-    wait_for("the claim", || async { tt.json(None, &["desk", "outbox"]).await[0]["state"] == "sending" })
-        .await;
-    let mut sqlite = sqlx::SqliteConnection::connect(&tt.db.url()).await.expect("the SQLite file");
-    sqlx::raw_sql("PRAGMA busy_timeout = 15000; BEGIN IMMEDIATE")
-        .execute(&mut sqlite)
-        .await
-        .expect("write lock");
+    let (mut sync, mut sqlite) = tt.sync_claimed_with_the_file_locked(ada).await;
     sqlx::query("SELECT RELEASE_LOCK(?)").bind(&lock).execute(&mut lock_conn).await.expect("released");
     let marked = format!("SELECT COUNT(*) FROM ost_thread_entry WHERE extra LIKE '%{marker}%'");
     wait_for("the note in osTicket", || async { desk.count(&marked).await == 1 }).await;

@@ -320,14 +320,7 @@ async fn replies_and_notes_become_one_zendesk_comment_each_through_a_crash_a_dro
     // writes until the claim is committed, then hold SQLite's write lock
     // while the comments go in, and kill the sync.
     let held = zd.hold_writes().await;
-    let mut sync = tt.command(ada, &["desk", "sync"]).spawn().expect("desk sync");
-    wait_for("the claim", || async { tt.json(None, &["desk", "outbox"]).await[0]["state"] == "sending" })
-        .await;
-    let mut sqlite = sqlx::SqliteConnection::connect(&tt.db.url()).await.expect("the SQLite file");
-    sqlx::raw_sql("PRAGMA busy_timeout = 15000; BEGIN IMMEDIATE")
-        .execute(&mut sqlite)
-        .await
-        .expect("write lock");
+    let (mut sync, mut sqlite) = tt.sync_claimed_with_the_file_locked(ada).await;
     drop(held);
     let marked = |marker: String| {
         let zd = &zd;

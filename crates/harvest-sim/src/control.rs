@@ -84,7 +84,7 @@ async fn requests(State(app): State<App>) -> Response {
 }
 
 async fn clear_requests(State(app): State<App>) -> StatusCode {
-    app.world().requests.clear();
+    app.world().clear_requests();
     StatusCode::NO_CONTENT
 }
 

@@ -167,14 +167,12 @@ fn record(app: &App, request: &Request) -> usize {
         at: Instant::now(),
         status: 0,
     };
-    let mut world = app.world();
-    world.requests.push(recorded);
-    world.requests.len() - 1
+    app.world().record(recorded)
 }
 
 fn set_status(app: &App, index: usize, status: u16) {
     // `clear_requests` may have run meanwhile; then the record is gone and that is fine.
-    if let Some(recorded) = app.world().requests.get_mut(index) {
+    if let Some(recorded) = app.world().recorded_mut(index) {
         recorded.status = status;
     }
 }

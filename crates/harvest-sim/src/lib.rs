@@ -40,6 +40,9 @@ pub struct Config {
     pub rate_limit: Option<RateLimit>,
     /// Lifetime of OAuth access tokens (`expires_in`); the seeded demo tokens never expire.
     pub token_ttl: Duration,
+    /// Keep only the last N requests in the log ([`Simulator::requests`]); `None` keeps every
+    /// one. The demo runs for days: it keeps a few hundred, so that its memory stays flat.
+    pub request_log: Option<usize>,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             seed: true,
             rate_limit: Some(RateLimit { requests: 100, window: Duration::from_secs(15) }),
             token_ttl: Duration::from_secs(1_209_599),
+            request_log: None,
         }
     }
 }
@@ -163,6 +167,7 @@ impl Simulator {
             tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
         let port = listener.local_addr()?.port();
         let mut world = World::new();
+        world.request_log = config.request_log;
         seed::people(&mut world);
         seed::catalogue(&mut world);
         if config.seed {
@@ -308,11 +313,11 @@ impl Simulator {
 
     /// Every request received (outside `/__sim/`), in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.shared.world().requests.clone()
+        self.shared.world().requests.iter().cloned().collect()
     }
 
     pub fn clear_requests(&self) {
-        self.shared.world().requests.clear();
+        self.shared.world().clear_requests();
     }
 
     /// Shifts the simulator's clock (timers, `updated_at`, token expiry) by `offset` from wall time.

@@ -247,7 +247,11 @@ pub(crate) struct World {
     pub refresh_tokens: HashMap<String, RefreshToken>,
     pub codes: HashMap<String, AuthCode>,
     pub authorizing_user: i64,
-    pub requests: Vec<Recorded>,
+    /// The request log, oldest first; `requests_dropped` went before it (with
+    /// `request_log`, only the last so many stay).
+    pub requests: VecDeque<Recorded>,
+    pub requests_dropped: usize,
+    pub request_log: Option<usize>,
     pub faults: VecDeque<Fault>,
     pub hits: HashMap<String, VecDeque<Instant>>,
     pub now_offset: chrono::Duration,
@@ -303,6 +307,27 @@ pub(crate) fn normalise_external_reference(reference: Value) -> Option<Value> {
 }
 
 impl World {
+    /// Logs a request; its number, for [`World::recorded_mut`].
+    pub fn record(&mut self, recorded: Recorded) -> usize {
+        self.requests.push_back(recorded);
+        if self.request_log.is_some_and(|keep| self.requests.len() > keep) {
+            self.requests.pop_front();
+            self.requests_dropped += 1;
+        }
+        self.requests_dropped + self.requests.len() - 1
+    }
+
+    /// The logged request with this number, unless it was cleared or dropped since.
+    pub fn recorded_mut(&mut self, number: usize) -> Option<&mut Recorded> {
+        let index = number.checked_sub(self.requests_dropped)?;
+        self.requests.get_mut(index)
+    }
+
+    pub fn clear_requests(&mut self) {
+        self.requests_dropped += self.requests.len();
+        self.requests.clear();
+    }
+
     pub fn new() -> World {
         World {
             users: Vec::new(),
@@ -316,7 +341,9 @@ impl World {
             refresh_tokens: HashMap::new(),
             codes: HashMap::new(),
             authorizing_user: crate::seed::MANAGER_ID,
-            requests: Vec::new(),
+            requests: VecDeque::new(),
+            requests_dropped: 0,
+            request_log: None,
             faults: VecDeque::new(),
             hits: HashMap::new(),
             now_offset: chrono::Duration::zero(),

@@ -176,11 +176,12 @@ fn take_fault(app: &App, method: &str, path: &str) -> Option<FaultKind> {
 }
 
 fn log(app: &App, method: &str, target: &str, status: u16) {
-    app.log.lock().unwrap_or_else(|e| e.into_inner()).push(Recorded {
-        method: method.into(),
-        path_and_query: target.into(),
-        status,
-    });
+    let mut log = app.log.lock().unwrap_or_else(|e| e.into_inner());
+    log.push(Recorded { method: method.into(), path_and_query: target.into(), status });
+    if let Some(keep) = app.config.request_log {
+        let over = log.len().saturating_sub(keep);
+        log.drain(..over);
+    }
 }
 
 fn dropped() -> Response {

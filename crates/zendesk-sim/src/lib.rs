@@ -55,6 +55,9 @@ pub struct Config {
     pub export_page_max: usize,
     /// Seeds the ids: the same ids on every start (the demo); `None`: random.
     pub id_seed: Option<u64>,
+    /// Keep only the last N requests in the log ([`Simulator::requests`]); `None` keeps every
+    /// one. The demo runs for days: it keeps a few hundred, so that its memory stays flat.
+    pub request_log: Option<usize>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             rate_limit: Some(RateLimit { requests: 200, window: Duration::from_secs(60) }),
             export_page_max: 1000,
             id_seed: None,
+            request_log: None,
         }
     }
 }

@@ -108,3 +108,16 @@ async fn comments_page_by_cursor_and_a_stale_safe_update_is_409() {
     assert!(written.iter().all(|c| c.custom["tickettime"] != "b"));
     assert!(written.iter().any(|c| c.id == comment && !c.public));
 }
+
+#[tokio::test]
+async fn a_bounded_request_log_keeps_the_last_requests() {
+    let sim = Simulator::start(Config { request_log: Some(2), ..Config::default() }).await.expect("starts");
+    for path in ["/api/v2/users/me.json", "/api/v2/ticket_fields.json", "/api/v2/tickets/999999"] {
+        get(&sim, path).await;
+    }
+    let kept: Vec<(String, u16)> = sim.requests().into_iter().map(|r| (r.path_and_query, r.status)).collect();
+    assert_eq!(
+        kept,
+        [("/api/v2/ticket_fields.json".to_owned(), 200), ("/api/v2/tickets/999999".to_owned(), 404)]
+    );
+}

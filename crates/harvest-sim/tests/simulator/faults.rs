@@ -206,3 +206,23 @@ async fn faults_queue_in_order_until_cleared() {
         call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/company").send().await.expect("answers");
     assert_eq!(after.status(), 200, "clearing drops the later fault too");
 }
+
+#[tokio::test]
+async fn a_bounded_request_log_keeps_the_last_requests_with_their_statuses() {
+    let sim =
+        start(Config { seed: false, rate_limit: None, request_log: Some(3), ..Config::default() }).await;
+    for path in ["/v2/company", "/v2/users/me", "/v2/clients", "/v2/tasks", "/v2/nowhere"] {
+        call(&sim, Method::GET, Simulator::ADMIN_TOKEN, path).send().await.expect("answers");
+    }
+    let kept: Vec<(String, u16)> = sim.requests().into_iter().map(|r| (r.path_and_query, r.status)).collect();
+    assert_eq!(
+        kept,
+        [("/v2/clients".to_owned(), 200), ("/v2/tasks".to_owned(), 200), ("/v2/nowhere".to_owned(), 404)],
+        "the oldest went, and each kept request has its own status"
+    );
+    sim.clear_requests();
+    call(&sim, Method::GET, Simulator::MEMBER_TOKEN, "/v2/company").send().await.expect("answers");
+    let after: Vec<(String, u16)> =
+        sim.requests().into_iter().map(|r| (r.path_and_query, r.status)).collect();
+    assert_eq!(after, [("/v2/company".to_owned(), 200)]);
+}

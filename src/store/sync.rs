@@ -111,7 +111,8 @@ impl Store {
                 "SELECT harvest_id FROM time_entries WHERE harvest_id IN ({})",
                 super::placeholders(self.backend, 1, chunk.len())
             );
-            let mut query = sqlx::query_scalar::<_, i64>(&sql);
+            // One statement per chunk length: not kept in the connection's statement cache.
+            let mut query = sqlx::query_scalar::<_, i64>(&sql).persistent(false);
             for id in chunk {
                 query = query.bind(id);
             }

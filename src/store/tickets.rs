@@ -202,8 +202,10 @@ async fn complete(conn: &mut AnyConnection, views: &mut [TicketView], today: Nai
             super::placeholders(backend, 3, chunk.len())
         );
         // Days to come are not pace.
-        let mut query =
-            sqlx::query_as::<_, (i64, i64)>(&sql).bind(first_day.to_string()).bind(today.to_string());
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql)
+            .persistent(false)
+            .bind(first_day.to_string())
+            .bind(today.to_string());
         for number in chunk {
             query = query.bind(number);
         }

@@ -25,12 +25,12 @@ impl Nudger {
     /// tells (no tray process does); otherwise it follows the tray's away.
     pub fn spawn<R: Runtime>(app: AppHandle<R>, watch: bool) -> Nudger {
         let (commands, inbox) = mpsc::channel(4);
-        let sender = commands.clone();
         let cache = tickettime::personal::PersonalCache::default();
         if !watch {
             tauri::async_runtime::spawn(follow_the_tray(app, cache));
             return Nudger { _commands: commands };
         }
+        let sender = commands.clone();
         tauri::async_runtime::spawn(async move {
             let source = tickettime::idle::SessionIdle::open().await;
             log::info!("idle time from {:?}", source.kind());

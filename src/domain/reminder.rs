@@ -131,11 +131,10 @@ impl Reminders {
             return None;
         }
         let (work_start, _) = settings.today(now)?;
-        let quiet_since = [Some(work_start), Some(watching_since), self.last_running, self.last_start_nudge]
+        let quiet_since = [self.last_running, self.last_start_nudge]
             .into_iter()
             .flatten()
-            .max()
-            .unwrap_or(work_start);
+            .fold(work_start.max(watching_since), DateTime::max);
         if now - quiet_since < Duration::minutes(i64::from(settings.no_timer_minutes)) {
             return None;
         }

@@ -96,12 +96,15 @@ pub(crate) struct Queued {
 }
 
 /// Queues time (with its reply or note) and pushes this person's outbox.
+/// The person waits for the answer, and the time is kept whatever Harvest
+/// says: Harvest gets one quick second try, then the next push takes over.
 pub(crate) async fn queue(
     session: &Session,
     queued: Queued,
     thread: Option<ThreadInput<'_>>,
     now: DateTime<Utc>,
 ) -> Result<(String, Delivery)> {
+    let session = &session.while_someone_waits();
     let store = &session.store;
     let ticket = store.ticket(queued.ticket).await?;
     if ticket.locked {

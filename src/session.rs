@@ -49,6 +49,17 @@ impl Session {
         Session { store, harvest, actor, cache }
     }
 
+    /// This session, with a client that does not keep a person waiting
+    /// through long retries ([`harvest::RetryPolicy::WHILE_SOMEONE_WAITS`]):
+    /// for work that is kept whatever Harvest answers.
+    pub fn while_someone_waits(&self) -> Session {
+        let mut session = self.clone();
+        if let Some(harvest) = &mut session.harvest {
+            harvest.client = harvest.client.with_retry(harvest::RetryPolicy::WHILE_SOMEONE_WAITS);
+        }
+        session
+    }
+
     /// The Harvest client, or how to connect.
     pub fn client(&self) -> Result<&harvest::HarvestClient> {
         self.harvest.as_ref().map(|h| &h.client).ok_or(Error::NotConnected)

@@ -276,6 +276,38 @@ async fn time_logged_while_harvest_is_unreachable_is_queued_then_sent_once() {
     assert_eq!(desk.json(&["ticket", "show", &t]).await["hours_used"], 0.75);
 }
 
+/// Someone waits for `log`, and the time is in the outbox whatever Harvest
+/// answers: during an outage a call that may be repeated gets one quick
+/// second try (not the background's five slow ones), and a later push sends
+/// the time once.
+#[tokio::test(flavor = "multi_thread")]
+async fn during_an_outage_log_answers_after_one_retry_and_the_time_goes_out_later() {
+    let desk = Desk::new(Simulator::MEMBER_TOKEN).await;
+    let (ticket, _, _) = desk.ticket("10").await;
+    let t = ticket.to_string();
+    desk.ok(&["projects"]).await; // the agent's tasks are cached
+    desk.sim.inject(Fault::once(None, "/v2/", FaultKind::Status(503)).times(1_000));
+    desk.sim.clear_requests();
+    let out = desk.ok(&["log", &t, "--hours", "0.5"]).await;
+    assert!(out.contains("queued"), "{out}");
+    let tries = |method: &str, path: &str| {
+        let requests = desk.sim.requests();
+        requests
+            .iter()
+            .filter(|r| r.method == method && r.path_and_query.split('?').next() == Some(path))
+            .count()
+    };
+    assert_eq!(tries("GET", "/v2/users/me/project_assignments"), 2, "the task list: twice, then the cache");
+    // Harvest answered the POST (it may have acted): not sent again blindly.
+    assert_eq!(tries("POST", "/v2/time_entries"), 1, "the entry: once, then the outbox keeps it");
+    assert!(desk.entries_for(ticket).is_empty());
+
+    desk.sim.clear_faults();
+    assert_eq!(desk.json(&["outbox", "push"]).await["sent"], 1);
+    assert_eq!(desk.entries_for(ticket).len(), 1, "sent once");
+    assert_eq!(desk.json(&["ticket", "show", &t]).await["hours_used"], 0.5);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_timer_is_harvests_and_follows_changes_made_elsewhere() {
     let desk = Desk::new(Simulator::MEMBER_TOKEN).await;

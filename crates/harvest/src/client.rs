@@ -75,6 +75,18 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// For a call a person is waiting on whose work is already kept (time
+    /// in the outbox, a task list with a cached copy): one quick second try,
+    /// and no long waits. An outage then answers in about a second instead of
+    /// the default policy's 15, and the background push retries later.
+    pub const WHILE_SOMEONE_WAITS: RetryPolicy = RetryPolicy {
+        max_attempts: 2,
+        base: Duration::from_millis(250),
+        cap: Duration::from_secs(1),
+        fallback_retry_after: Duration::from_secs(15),
+        max_retry_after: Duration::from_secs(2),
+    };
+
     fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self.base.saturating_mul(2u32.saturating_pow(attempt)).min(self.cap);
         let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
@@ -113,6 +125,8 @@ type RefreshHook = Box<dyn Fn(&OAuthTokens) + Send + Sync>;
 #[derive(Clone)]
 pub struct HarvestClient {
     inner: Arc<Inner>,
+    /// This handle's retries ([`HarvestClient::with_retry`]).
+    retry: RetryPolicy,
 }
 
 struct Inner {
@@ -166,6 +180,7 @@ impl HarvestClient {
             },
         };
         Ok(HarvestClient {
+            retry: config.retry,
             inner: Arc::new(Inner {
                 limiter: Limiter::new(config.rate_limit),
                 http,
@@ -176,6 +191,12 @@ impl HarvestClient {
                 calls: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// The same client (connection, tokens, rate limiter, call counter)
+    /// retrying by `retry`.
+    pub fn with_retry(&self, retry: RetryPolicy) -> HarvestClient {
+        HarvestClient { inner: self.inner.clone(), retry }
     }
 
     pub fn account_id(&self) -> i64 {
@@ -371,7 +392,7 @@ impl HarvestClient {
     /// timeouts, resets and unreadable bodies; a POST only when Harvest surely
     /// did not act on it (429, or no connection was made).
     async fn send_url(&self, method: Method, url: Url, body: Option<&serde_json::Value>) -> Result<Response> {
-        let policy = self.inner.config.retry;
+        let policy = self.retry;
         let idempotent = method != Method::POST;
         let mut attempt = 0;
         let mut refreshed = false;

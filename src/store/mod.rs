@@ -102,6 +102,13 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
+            // A connection to a local file has nothing to go stale; closing
+            // one and opening another (sqlx's default every 30 minutes, and
+            // after 10 idle ones) only builds its thread, statements and page
+            // cache again, and a tray running all day grew by what each
+            // rebuild left scattered in the allocator (docs/footprint.md).
+            .max_lifetime(None)
+            .idle_timeout(None)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // IMPORTANT: synchronous=FULL, not NORMAL: a lost commit here is lost user work.

@@ -26,6 +26,8 @@ use tickettime::timer::TimerStatus;
 use tickettime::{Session, Store};
 use tokio::sync::{mpsc, oneshot};
 
+mod trim;
+
 /// The window process's binary: `TICKETTIME_WINDOW_BIN`, else beside this one.
 fn window_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("TICKETTIME_WINDOW_BIN") {
@@ -250,6 +252,8 @@ impl schedule::Work for Work {
         tray.refresh_timer().await;
         tray.notify(&session).await;
         tray.redraw().await;
+        // The import's pages are free now: back to the system with them.
+        trim::release_free_memory();
         match outcome {
             Ok(()) => Outcome::Done,
             Err(error) => {

@@ -497,7 +497,7 @@ impl HarvestClient {
         }
         let result = match request.send().await {
             Err(e) => Err(transport_error(&e)),
-            Ok(response) => read(response, &self.inner.config).await,
+            Ok(response) => read(response, &self.inner.config, &self.retry).await,
         };
         (token, result)
     }
@@ -532,7 +532,7 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<St
         .map_err(|e| HarvestError::InvalidResponse(format!("the answer is not UTF-8: {e}")))
 }
 
-async fn read(response: reqwest::Response, config: &Config) -> Result<Response> {
+async fn read(response: reqwest::Response, config: &Config, retry: &RetryPolicy) -> Result<Response> {
     let status = response.status();
     let headers = response.headers().clone();
     let date = headers
@@ -573,7 +573,7 @@ async fn read(response: reqwest::Response, config: &Config) -> Result<Response> 
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, Utc::now()))
-                .unwrap_or(config.retry.fallback_retry_after),
+                .unwrap_or(retry.fallback_retry_after),
         },
         s if s.is_server_error() => HarvestError::Unavailable(format!(
             "HTTP {}{}",

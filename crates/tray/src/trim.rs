@@ -1,11 +1,11 @@
 //! Gives the allocator's free pages back to the system.
 //!
 //! glibc's malloc keeps what a thread freed in that thread's arena for the
-//! next allocation, and each import runs on whichever worker thread tokio
-//! picks: over hours the arenas fill with free pages no one uses again, and
-//! the tray's memory creeps up in steps although what it holds stays the same
-//! (docs/footprint.md, "The soak"). After an import, when nothing is busy,
-//! `malloc_trim` hands those pages back.
+//! next allocation: an import's burst, or a cache rebuilt on another thread,
+//! leaves free pages behind that the tray holds on to, and its memory creeps
+//! up in steps although what it uses stays the same (docs/footprint.md, "The
+//! soak"). After an import, when nothing is busy, `malloc_trim` hands those
+//! pages back.
 
 /// Returns whether any memory went back to the system.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -6,7 +6,8 @@ use anyhow::Context;
 use crate::store::Store;
 
 pub async fn run(store: &Store, db_url: &str, port: u16) -> anyhow::Result<()> {
-    let (simulator, session) = crate::demo::start(store, port).await.context("try another --port")?;
+    let (simulator, session) =
+        crate::demo::start(store, port).await.map_err(|e| anyhow::anyhow!("{e:#}; try another --port"))?;
     println!(
         "Demo Harvest running at {} (account {}, you are {}).",
         simulator.url(),

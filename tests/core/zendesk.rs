@@ -394,7 +394,8 @@ async fn the_demo_brings_a_simulated_zendesk_whose_tickets_survive_a_restart_onc
     let tt = Tt::new(false).await;
     let mut sources = Vec::new();
     for run in 0..2 {
-        let mut demo = tt.command(None, &["demo"]);
+        // Any free port: the default (47800) may be one another test's simulator drew.
+        let mut demo = tt.command(None, &["demo", "--port", "0"]);
         demo.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         let mut child = demo.spawn().expect("tickettime demo");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -411,7 +412,11 @@ async fn the_demo_brings_a_simulated_zendesk_whose_tickets_survive_a_restart_onc
                 break;
             }
         }
-        let zendesk = zendesk.expect("the demo names its Zendesk");
+        let Some(zendesk) = zendesk else {
+            child.kill().await.ok();
+            let out = child.wait_with_output().await.expect("the demo's output");
+            panic!("the demo names its Zendesk, run {run}: {}", String::from_utf8_lossy(&out.stderr));
+        };
         let desks = tt.json(None, &["desk", "list"]).await;
         assert_eq!(desks.as_array().map(Vec::len), Some(1), "one demo desk, run {run}: {desks}");
         assert_eq!(desks[0]["url"], zendesk.as_str());

@@ -410,10 +410,6 @@ async fn linking_checks_the_project_in_harvest_and_pulls_its_entries() {
 async fn connect_without_a_browser_prints_the_url_and_completes_on_the_redirect() {
     use tokio::io::AsyncBufReadExt;
     let desk = Desk::new(Simulator::MANAGER_TOKEN).await;
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        probe.local_addr().expect("addr").port()
-    };
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tickettime"))
         .args(["connect", "--no-browser"])
         .env("TICKETTIME_DB", desk.db.url())
@@ -421,7 +417,8 @@ async fn connect_without_a_browser_prints_the_url_and_completes_on_the_redirect(
         .env("HARVEST_ID_URL", desk.sim.url())
         .env("HARVEST_CLIENT_ID", Simulator::CLIENT_ID)
         .env("HARVEST_CLIENT_SECRET", Simulator::CLIENT_SECRET)
-        .env("TICKETTIME_OAUTH_PORT", port.to_string())
+        // Any free port (a probed one could be taken before the CLI binds it).
+        .env("TICKETTIME_OAUTH_PORT", "0")
         .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-oauth-{}", std::process::id()))
         .env_remove("HARVEST_ACCESS_TOKEN")
         .stdout(std::process::Stdio::piped())
@@ -433,7 +430,16 @@ async fn connect_without_a_browser_prints_the_url_and_completes_on_the_redirect(
     let mut lines = tokio::io::BufReader::new(stdout).lines();
     let url = lines.next_line().await.expect("read").expect("the authorization URL is printed");
     assert!(url.starts_with(&desk.sim.url()) && url.contains("/oauth2/authorize?"), "{url}");
-    assert!(url.contains(&format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback")), "{url}");
+    let redirect = url::Url::parse(&url)
+        .expect("a URL")
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .expect("a redirect_uri");
+    let redirect = url::Url::parse(&redirect).expect("the redirect is a URL");
+    assert_eq!(redirect.host_str(), Some("127.0.0.1"), "{url}");
+    assert!(redirect.port().is_some_and(|p| p != 0), "the port the CLI listens on: {url}");
+    assert_eq!(redirect.path(), "/callback", "{url}");
     assert!(url.contains("state=") && url.contains("code_challenge="));
     // The user approves in the browser; Harvest redirects to the loopback.
     let page = reqwest_get(&url).await;
@@ -621,9 +627,13 @@ async fn sync_every_keeps_importing_on_its_interval() {
         .spawn()
         .expect("sync --every starts");
     let t = ticket.to_string();
-    // The first import runs at once (the project's seeded entries); then
-    // Harvest gets a new entry.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // The first import runs at once (the project's seeded entries); once it
+    // has finished, Harvest gets a new entry.
+    let started = std::time::Instant::now();
+    while desk.json(&["sync", "status"]).await["last_run_at"].is_null() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the first import never finished");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let before = desk.json(&["ticket", "show", &t]).await["hours_used"].as_f64().expect("hours");
     desk.sim.add_entry(NewEntry {
         user_id: Simulator::MANAGER_ID,

@@ -209,8 +209,8 @@ impl Tt {
     /// A PM (Pia) and an agent (Ana) on this team database, each with her own
     /// PostgreSQL login (named `{prefix}_pia` / `{prefix}_ana`, password
     /// `password`): their database URLs.
-    pub(crate) async fn pm_and_agent_logins(&self, prefix: &str, password: &str) -> (String, String) {
-        let (pia, ana) = (format!("{prefix}_pia"), format!("{prefix}_ana"));
+    pub(crate) async fn pm_and_agent_logins(&self, password: &str) -> (String, String) {
+        let (pia, ana) = (self.db.login("pia"), self.db.login("ana"));
         for (email, name, role, login) in
             [("pia@demo.test", "Pia Park", "pm", &pia), ("ana@demo.test", "Ana Alvarez", "agent", &ana)]
         {
@@ -665,9 +665,7 @@ async fn on_a_team_database_a_pms_login_syncs_the_desk_and_an_agents_may_not() {
         return;
     };
     let tt = Tt::on(TempDb::new(), false).await;
-    let n = DATABASES.fetch_add(1, Ordering::SeqCst);
-    let (pia_url, ana_url) =
-        tt.pm_and_agent_logins(&format!("tt_{}_{n}", std::process::id()), "login-pw-3").await;
+    let (pia_url, ana_url) = tt.pm_and_agent_logins("login-pw-3").await;
 
     let add = ["desk", "add", "osticket", "--url", &desk.reader_url()];
     let out = tt.run_at(&ana_url, &add, None).await;

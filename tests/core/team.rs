@@ -351,6 +351,17 @@ struct Logins {
     ana: String,
 }
 
+/// This test process's cache directory for the CLI: a fresh one (a
+/// directory named after the process id would be a later run's, with its
+/// people, once the id comes round again).
+fn cache_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        tempfile::Builder::new().prefix("tt-team-cache-").tempdir().expect("a cache directory")
+    })
+    .path()
+}
+
 async fn tickettime(
     url: &str,
     sim: &Simulator,
@@ -366,10 +377,7 @@ async fn tickettime(
         .env("HARVEST_ID_URL", sim.url())
         .env("HARVEST_ACCOUNT_ID", Simulator::ACCOUNT_ID.to_string())
         .env("TICKETTIME_KEYCHAIN_SERVICE", format!("tickettime-test-team-{}", std::process::id()))
-        .env(
-            "TICKETTIME_CACHE_DIR",
-            std::env::temp_dir().join(format!("tt-team-cache-{}", std::process::id())),
-        );
+        .env("TICKETTIME_CACHE_DIR", cache_dir());
     match token {
         Some(token) => command.env("HARVEST_ACCESS_TOKEN", token),
         None => command.env_remove("HARVEST_ACCESS_TOKEN"),
@@ -397,8 +405,6 @@ async fn logins() -> Option<Logins> {
     if !support::postgres_or_skip("per-person logins (tests/core/team.rs)") {
         return None;
     }
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let db = TempDb::new();
     let sim = Simulator::start(harvest_sim::Config { rate_limit: None, ..harvest_sim::Config::default() })
         .await
@@ -407,8 +413,7 @@ async fn logins() -> Option<Logins> {
     let init = ok(&owner, &sim, None, &["init", "--email", "ada@demo.test", "--name", "Ada Admin"]).await;
     let password = url::Url::parse(&owner).expect("URL").password().expect("a password").to_owned();
     assert!(!init.contains(&format!(":{password}@")), "init never prints the password: {init}");
-    let (pia, ana) =
-        (format!("tt_{}_{n}_pia", std::process::id()), format!("tt_{}_{n}_ana", std::process::id()));
+    let (pia, ana) = (db.login("pia"), db.login("ana"));
     for (email, name, role, login) in
         [("pia@demo.test", "Pia Park", "pm", &pia), ("ana@demo.test", "Ana Alvarez", "agent", &ana)]
     {
@@ -494,7 +499,7 @@ async fn each_login_acts_as_its_person_and_an_agent_may_only_do_an_agents_part()
 /// A leader's desktop as the desktop's background task runs it: it hears
 /// asks for an import and, when its token may judge them, answers, imports
 /// and says it is done.
-fn leader_desktop(url: String, sim: &Simulator, token: &'static str) {
+async fn leader_desktop(url: String, sim: &Simulator, token: &'static str) {
     let config = Config { api_url: sim.url(), id_url: sim.url(), ..Config::default() };
     let client = HarvestClient::new(
         config,
@@ -503,11 +508,16 @@ fn leader_desktop(url: String, sim: &Simulator, token: &'static str) {
         None,
     )
     .expect("client");
+    let (listening, ready) = tokio::sync::oneshot::channel();
+    let mut listening = Some(listening);
     tokio::spawn(async move {
         let store = Store::open(&url).await.expect("the leader's login");
         let session = support::session_with(&store, &client).await;
         let mut rx = subscribe(&store);
         while let Some(h) = rx.recv().await {
+            if let (Heard::Missed, Some(tx)) = (&h, listening.take()) {
+                let _ = tx.send(());
+            }
             let Heard::SyncAsked(id) = h else { continue };
             if !sync::may_answer(&session).await {
                 continue;
@@ -517,6 +527,10 @@ fn leader_desktop(url: String, sim: &Simulator, token: &'static str) {
             tickettime::watch::answered(&store, &id).await.expect("done");
         }
     });
+    tokio::time::timeout(Duration::from_secs(60), ready)
+        .await
+        .expect("the leader listens within a minute")
+        .expect("the leader's desktop runs");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -532,8 +546,7 @@ async fn an_agents_sync_asks_the_leader_who_manages_every_linked_project() {
     let project = GLOBEX_BILLING_PROJECT_ID.to_string();
     ok(&pia, sim, manager, &["ticket", "link", "1", "--project", &project]).await;
     // Pia manages Globex billing in Harvest: her desktop leads.
-    leader_desktop(pia.clone(), sim, Simulator::MANAGER_TOKEN);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    leader_desktop(pia.clone(), sim, Simulator::MANAGER_TOKEN).await;
     log_in_harvest(sim, 1.5);
     let asked = ok(&ana, sim, member, &["sync", "--json"]).await;
     assert!(asked.contains("\"asked_leader\": true"), "{asked}");

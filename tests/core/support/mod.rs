@@ -13,28 +13,57 @@ use serde_json::{json, Value};
 pub struct TempDb {
     pub dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
+    /// Names no other database of this server had: see [`unique_tag`].
+    tag: String,
+    /// The PostgreSQL logins handed out by [`TempDb::login`], dropped with the database.
+    logins: std::sync::Mutex<Vec<String>>,
 }
 
 static DATABASES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// A name part no earlier run used: process ids repeat from run to run, and
+/// a server keeps what a killed run left behind (logins are the server's,
+/// not a database's), so the clock's nanoseconds go in too.
+fn unique_tag() -> String {
+    let n = DATABASES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{}_{n}_{nanos:08x}", std::process::id())
+}
+
 impl TempDb {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
+        let tag = unique_tag();
         let postgres =
             std::env::var("TICKETTIME_TEST_PG").ok().filter(|u| !u.trim().is_empty()).map(|admin| {
-                let n = DATABASES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let name = format!("tickettime_test_{}_{n}", std::process::id());
+                let name = format!("tickettime_test_{tag}");
                 psql(&admin, &format!("CREATE DATABASE {name}"));
                 (admin, name)
             });
-        TempDb { dir, postgres }
+        TempDb { dir, postgres, tag, logins: std::sync::Mutex::default() }
     }
 
     /// A SQLite file whatever `TICKETTIME_TEST_PG` says: for the solo
     /// contracts (one file, people told apart by their tokens). The team's
     /// per-login contract is tests/core/team.rs's.
     pub fn sqlite() -> Self {
-        TempDb { dir: tempfile::tempdir().expect("a temporary directory"), postgres: None }
+        TempDb {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            postgres: None,
+            tag: unique_tag(),
+            logins: std::sync::Mutex::default(),
+        }
+    }
+
+    /// A PostgreSQL login name for `who` on this database (`staff add
+    /// --db-login` creates it); dropped when this database is.
+    pub fn login(&self, who: &str) -> String {
+        let login = format!("tt_{}_{who}", self.tag);
+        self.logins.lock().unwrap_or_else(|e| e.into_inner()).push(login.clone());
+        login
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -62,17 +91,33 @@ impl Drop for TempDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.postgres {
             psql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            // Best effort: a login left behind is untidy, never in a later run's way.
+            for login in self.logins.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                if let Err(error) = try_psql(admin, &format!("DROP ROLE IF EXISTS \"{login}\"")) {
+                    eprintln!("note: login {login} left on the test server: {error}");
+                }
+            }
         }
     }
 }
 
 /// Runs one statement with `psql` against the admin database.
 fn psql(admin: &str, sql: &str) {
+    if let Err(error) = try_psql(admin, sql) {
+        panic!("{error}");
+    }
+}
+
+fn try_psql(admin: &str, sql: &str) -> Result<(), String> {
     let out = std::process::Command::new("psql")
         .args([admin, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
         .output()
         .expect("psql runs (TICKETTIME_TEST_PG needs the PostgreSQL client)");
-    assert!(out.status.success(), "psql `{sql}` failed: {}", String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("psql `{sql}` failed: {}", String::from_utf8_lossy(&out.stderr)))
+    }
 }
 
 /// Noon UTC on the given day of November 2026 plus `minutes`.

@@ -14,6 +14,8 @@
 //!    so the store's share shows as a ratio.
 //! 2. A sync that finds nothing new, with 1,000 vs 1,000,000 entries in the
 //!    database: the ratio of the two times (it should stay near 1).
+//! 3. One person's week among 500,000 entries (the timesheet's read), with
+//!    the `(user_id, spent_date)` index and without it.
 //!
 //! The simulator runs in this process, so memory is reported as the
 //! import's own peak: the kernel's high-water mark is reset just before it
@@ -383,6 +385,52 @@ async fn main() {
     let ratio =
         medians[1].as_secs_f64() / medians[0].as_secs_f64().max(Duration::from_micros(1).as_secs_f64());
     println!("ratio 1,000,000 / 1,000: ×{ratio:.2}");
+
+    person_week(&dir).await;
+}
+
+/// The timesheet's read: one person's week among 500,000 entries of 50
+/// people over two years (about 14 a day each), with the `(user_id,
+/// spent_date)` index and without it.
+async fn person_week(dir: &tempfile::TempDir) {
+    println!("## One person's week among 500,000 entries of 50 people (the timesheet's read)");
+    let store = linked_store(dir, "weeks.db").await;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500000)
+         INSERT INTO time_entries (harvest_id, ticket_number, project_id, project_name, task_id, task_name,
+            user_id, user_name, spent_date, hundredths, harvest_created_at, harvest_updated_at)
+         SELECT 9000000000 + i, 1, $1, 'Acme VPN support', $2, 'Support', 1 + i % 50, 'Someone',
+            date('2025-01-01', '+' || ((i / 50) % 700) || ' days'), 25,
+            '2025-01-01T00:00:00.000000Z', '2025-01-01T00:00:00.000000Z' FROM n",
+    )
+    .bind(ACME_VPN_PROJECT_ID)
+    .bind(SUPPORT_TASK_ID)
+    .execute(store.pool())
+    .await
+    .expect("rows");
+    let monday = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a Monday");
+    let sunday = monday + chrono::Days::new(6);
+    for index in [true, false] {
+        if !index {
+            sqlx::query("DROP INDEX time_entries_by_person_date")
+                .execute(store.pool())
+                .await
+                .expect("dropped");
+        }
+        let mut times = Vec::new();
+        let mut found = 0;
+        for user in 1..=25 {
+            let started = Instant::now();
+            found = store.entries_of(user, monday, sunday).await.expect("a week").len();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "{}: median {:.2} ms over 25 people ({found} entries in the last one's week)",
+            if index { "with the index" } else { "without it" },
+            times[times.len() / 2].as_secs_f64() * 1000.0
+        );
+    }
 }
 
 /// The session of the token's person (an administrator's here), as every process resolves it.

@@ -54,6 +54,11 @@ const ENTRY_SELECT: &str = "SELECT e.harvest_id, e.spent_date, e.ticket_number, 
         e.task_name, e.hundredths, e.notes
     FROM time_entries e LEFT JOIN tickets t ON t.number = e.ticket_number";
 
+/// One person's entries of some days: served by `time_entries_by_person_date`.
+const PERSON_DAYS: &str =
+    "WHERE e.user_id = $1 AND e.deleted = FALSE AND e.spent_date >= $2 AND e.spent_date <= $3
+    ORDER BY e.spent_date, e.ticket_number, e.harvest_id";
+
 fn date(text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|e| Error::Invalid(format!("stored date `{text}` is unreadable: {e}")))
@@ -86,15 +91,12 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<EntryLine>> {
-        let rows: Vec<EntryRow> = sqlx::query_as(&format!(
-            "{ENTRY_SELECT} WHERE e.user_id = $1 AND e.deleted = FALSE AND e.spent_date >= $2 AND e.spent_date <= $3
-             ORDER BY e.spent_date, e.ticket_number, e.harvest_id"
-        ))
-        .bind(harvest_user_id)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<EntryRow> = sqlx::query_as(&format!("{ENTRY_SELECT} {PERSON_DAYS}"))
+            .bind(harvest_user_id)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(EntryLine::try_from).collect()
     }
 
@@ -160,5 +162,34 @@ impl Store {
             ))
         })?;
         Ok(Person { staff_id: Some(id), email: Some(email), name, harvest_user_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ENTRY_SELECT, PERSON_DAYS};
+    use crate::store::Store;
+
+    /// The timesheet and the gaps report read one person's days through the
+    /// index, not by scanning every entry of the team.
+    #[tokio::test]
+    async fn a_persons_days_are_found_through_the_index() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store =
+            Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.expect("a store");
+        let sql = format!("EXPLAIN QUERY PLAN {ENTRY_SELECT} {PERSON_DAYS}");
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
+            .bind(7_i64)
+            .bind("2026-11-30")
+            .bind("2026-12-06")
+            .fetch_all(store.pool())
+            .await
+            .expect("a plan");
+        let steps: Vec<&str> = plan.iter().map(|(_, _, _, step)| step.as_str()).collect();
+        assert!(
+            steps.iter().any(|s| s.starts_with("SEARCH e USING INDEX time_entries_by_person_date")),
+            "{steps:?}"
+        );
+        assert!(!steps.iter().any(|s| s.starts_with("SCAN e")), "{steps:?}");
     }
 }

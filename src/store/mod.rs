@@ -135,10 +135,20 @@ impl Store {
             .connect(url)
             .await
             .map_err(|source| Error::Open { url: redact(url), source })?;
-        // Only a login that may create tables (the owner) migrates; every
-        // other person's login checks that the schema is this version's.
+        // Only the owner migrates: on a new database a login that may create
+        // tables, afterwards one that owns them (before PostgreSQL 15 every
+        // login may create in `public`, but only the tables' owner may change
+        // them). Every other person's login checks that the schema is this
+        // version's.
         let may_migrate: bool = sqlx::query_scalar::<_, i64>(
-            "SELECT CASE WHEN has_schema_privilege('public', 'CREATE') THEN 1 ELSE 0 END",
+            "SELECT CASE
+                 WHEN to_regclass('_sqlx_migrations') IS NULL THEN
+                     CASE WHEN has_schema_privilege('public', 'CREATE') THEN 1 ELSE 0 END
+                 WHEN pg_has_role(current_user,
+                          (SELECT relowner FROM pg_class WHERE oid = to_regclass('_sqlx_migrations')), 'USAGE')
+                     THEN 1
+                 ELSE 0
+             END",
         )
         .fetch_one(&pool)
         .await?

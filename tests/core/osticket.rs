@@ -207,8 +207,8 @@ impl Tt {
     }
 
     /// A PM (Pia) and an agent (Ana) on this team database, each with her own
-    /// PostgreSQL login (named `{prefix}_pia` / `{prefix}_ana`, password
-    /// `password`): their database URLs.
+    /// PostgreSQL login (named by [`TempDb::login`], dropped with the
+    /// database; password `password`): their database URLs.
     pub(crate) async fn pm_and_agent_logins(&self, password: &str) -> (String, String) {
         let (pia, ana) = (self.db.login("pia"), self.db.login("ana"));
         for (email, name, role, login) in

@@ -750,3 +750,42 @@ async fn each_login_reads_its_own_time_and_a_pm_reads_an_agents() {
     assert_eq!(gaps.as_array().map(Vec::len), Some(1), "her note without time: {gaps}");
     assert_eq!(gaps[0]["kind"], "note");
 }
+
+/// An upgrade: a team database one migration behind. Only its owner brings
+/// it up to date, even where every login may create in schema `public` (the
+/// default before PostgreSQL 15); a person's login is told to ask the owner,
+/// and works again once the owner has.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_owner_upgrades_a_team_database_and_a_persons_login_is_told_so() {
+    use sqlx::Connection;
+    let Some(team) = logins().await else { return };
+    let sim = &team.sim;
+    let (owner, ana) = (team.db.url(), support::url_as(&team.db, &team.ana, "secret-pw-1"));
+    let mut conn = sqlx::PgConnection::connect(&owner).await.expect("the owner's connection");
+    sqlx::raw_sql(
+        "DROP INDEX time_entries_by_person_date;
+         DELETE FROM _sqlx_migrations WHERE version = 20261205000002;
+         GRANT CREATE ON SCHEMA public TO PUBLIC",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("one migration behind, as before PostgreSQL 15");
+
+    let error = refused(&ana, sim, None, &["ticket", "list"]).await;
+    assert!(error.contains("older schema") && error.contains("tickettime init"), "{error}");
+    let behind: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = 20261205000002")
+            .fetch_one(&mut conn)
+            .await
+            .expect("counted");
+    assert_eq!(behind, 0, "the agent's login migrated nothing");
+
+    ok(&owner, sim, None, &["ticket", "list"]).await;
+    let index: Option<String> = sqlx::query_scalar("SELECT to_regclass('time_entries_by_person_date')::text")
+        .fetch_one(&mut conn)
+        .await
+        .expect("looked up");
+    assert_eq!(index.as_deref(), Some("time_entries_by_person_date"), "the owner's login migrated");
+    let list = ok(&ana, sim, None, &["ticket", "list"]).await;
+    assert!(list.contains("Invoices"), "and the agent's works again: {list}");
+}

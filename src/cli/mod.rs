@@ -429,11 +429,28 @@ pub fn main() -> std::process::ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            let message = format!("{e:#}").replace('\n', " ");
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: many errors
+/// already say their cause (sqlx's "while executing migration …: error
+/// returned from database: …"), and the chain would say it again.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -814,4 +831,18 @@ pub(crate) fn read_secret(what: &str) -> anyhow::Result<secrecy::SecretString> {
         return Err(anyhow!("no {what} on standard input"));
     }
     Ok(secrecy::SecretString::from(secret.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn an_error_says_each_cause_once() {
+        let missing = crate::Error::Migrate(sqlx::migrate::MigrateError::VersionMissing(20_261_205_000_002));
+        let said = missing.to_string();
+        assert_eq!(one_line(&anyhow::Error::from(missing)), said, "the cause is in the message already");
+        let full = anyhow::Error::from(std::io::Error::other("disk full")).context("cannot write the export");
+        assert_eq!(one_line(&full), "cannot write the export: disk full");
+    }
 }

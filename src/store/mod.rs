@@ -141,14 +141,10 @@ impl Store {
         // them). Every other person's login checks that the schema is this
         // version's.
         let may_migrate: bool = sqlx::query_scalar::<_, i64>(
-            "SELECT CASE
-                 WHEN to_regclass('_sqlx_migrations') IS NULL THEN
-                     CASE WHEN has_schema_privilege('public', 'CREATE') THEN 1 ELSE 0 END
-                 WHEN pg_has_role(current_user,
-                          (SELECT relowner FROM pg_class WHERE oid = to_regclass('_sqlx_migrations')), 'USAGE')
-                     THEN 1
-                 ELSE 0
-             END",
+            "SELECT CASE WHEN COALESCE(
+                 pg_has_role(current_user,
+                     (SELECT relowner FROM pg_class WHERE oid = to_regclass('_sqlx_migrations')), 'USAGE'),
+                 has_schema_privilege('public', 'CREATE')) THEN 1 ELSE 0 END",
         )
         .fetch_one(&pool)
         .await?

@@ -35,27 +35,26 @@ fn unique_tag() -> String {
 
 impl TempDb {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let tag = unique_tag();
-        let postgres =
-            std::env::var("TICKETTIME_TEST_PG").ok().filter(|u| !u.trim().is_empty()).map(|admin| {
-                let name = format!("tickettime_test_{tag}");
-                psql(&admin, &format!("CREATE DATABASE {name}"));
-                (admin, name)
-            });
-        TempDb { dir, postgres, tag, logins: std::sync::Mutex::default() }
+        TempDb::on(std::env::var("TICKETTIME_TEST_PG").ok().filter(|u| !u.trim().is_empty()))
     }
 
     /// A SQLite file whatever `TICKETTIME_TEST_PG` says: for the solo
     /// contracts (one file, people told apart by their tokens). The team's
     /// per-login contract is tests/core/team.rs's.
     pub fn sqlite() -> Self {
-        TempDb {
-            dir: tempfile::tempdir().expect("a temporary directory"),
-            postgres: None,
-            tag: unique_tag(),
-            logins: std::sync::Mutex::default(),
-        }
+        TempDb::on(None)
+    }
+
+    /// A new database on the PostgreSQL server `admin` names, or a SQLite file.
+    fn on(admin: Option<String>) -> Self {
+        let tag = unique_tag();
+        let postgres = admin.map(|admin| {
+            let name = format!("tickettime_test_{tag}");
+            psql(&admin, &format!("CREATE DATABASE {name}"));
+            (admin, name)
+        });
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        TempDb { dir, postgres, tag, logins: std::sync::Mutex::default() }
     }
 
     /// A PostgreSQL login name for `who` on this database (`staff add
